@@ -1,0 +1,29 @@
+using EpollGen.Generators.Common;
+using Microsoft.CodeAnalysis;
+
+namespace EpollGen.Generators.FlagMaps;
+
+/// <summary>
+/// Emits flag translation tables for every type marked <c>[FlagMap]</c>. An invalid spec is skipped;
+/// the analyzer reports why, from the same <see cref="FlagMapReader"/>.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class FlagMapGenerator : IIncrementalGenerator
+{
+    /// <inheritdoc/>
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        IncrementalValuesProvider<FlagMapSpec> specs = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                SpecNames.FlagMapAttribute,
+                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,
+                transform: static (ctx, _) => ctx.TargetSymbol is INamedTypeSymbol type ? FlagMapReader.Read(type, errors: null) : null)
+            .WithTrackingName(TrackingNames.FlagMapSpecs)
+            .Where(static spec => spec is not null)
+            .Select(static (spec, _) => spec!)
+            .WithTrackingName(TrackingNames.FlagMapValid);
+
+        context.RegisterSourceOutput(specs, static (output, spec) =>
+            output.AddSource(spec.Target.HintName("FlagMap"), FlagMapEmitter.Emit(spec)));
+    }
+}
