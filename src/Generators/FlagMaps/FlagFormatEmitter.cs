@@ -19,7 +19,7 @@ internal static class FlagFormatEmitter
         ulong named = single.Aggregate(0UL, (m, f) => m | f.Value);
         int maxLength = single.Sum(f => f.Name.Length + 1) + 2 + type.Bits / 4;
 
-        w.Summary($"Formats a {type.Name} value in C spelling, for example <c>{Example(single)}</c>.");
+        w.Summary($"Formats {type.Name} in C spelling, for example <c>{Example(single)}</c>.");
         using (w.Open($"public static string Format({type.TypeName} value)"))
         {
             w.Line($"global::System.Span<char> buffer = stackalloc char[{Literals.Int(maxLength)}];");
@@ -28,7 +28,7 @@ internal static class FlagFormatEmitter
         }
         w.Line();
 
-        w.Summary($"Formats a {type.Name} value in C spelling into <paramref name=\"destination\"/>.\nReturns false, with <paramref name=\"charsWritten\"/> 0, when it does not fit.");
+        w.Summary($"Formats {type.Name} in C spelling into <paramref name=\"destination\"/>.\nReturns false, with <paramref name=\"charsWritten\"/> 0, when it does not fit.");
         using (w.Open($"public static bool TryFormat({type.TypeName} value, global::System.Span<char> destination, out int charsWritten)"))
         {
             w.Line($"ulong v = {FlagMapEmitter.Widen("value", type, 64)};");
@@ -49,7 +49,7 @@ internal static class FlagFormatEmitter
         }
         w.Line();
 
-        w.Summary($"Parses C spelling (member names, decimal or <c>0x</c> hex, joined by <c>|</c>) into a {type.Name} value.\nReturns false for an empty part, an unknown name or a value wider than the enum.");
+        w.Summary($"Parses C spelling (member names, decimal or <c>0x</c> hex, joined by <c>|</c>) into {type.Name}.\nReturns false for an empty part, an unknown name or a value wider than the enum.");
         using (w.Open($"public static bool TryParse(global::System.ReadOnlySpan<char> text, out {type.TypeName} value)"))
         {
             w.Line("ulong result = 0UL;");

@@ -19,8 +19,8 @@ internal static class FlagMapEmitter
             ulong mappedTarget = spec.Pairs.Aggregate(0UL, (m, p) => m | p.Destination);
             ulong unsupported = spec.Unsupported.Aggregate(0UL, (m, u) => m | u.Bit);
 
-            Mask(w, source, "SourceMapped", mappedSource, $"Every {source.Name} bit that translates to a {target.Name} bit.");
-            Mask(w, target, "TargetMapped", mappedTarget, $"Every {target.Name} bit that translates back to a {source.Name} bit.");
+            Mask(w, source, "SourceMapped", mappedSource, $"Every {source.Name} bit that translates to {target.Name}.");
+            Mask(w, target, "TargetMapped", mappedTarget, $"Every {target.Name} bit that translates back to {source.Name}.");
             Mask(w, source, "SourceModes", spec.Modes, $"{source.Name} bits that steer behaviour and have no {target.Name} counterpart.");
             Mask(w, source, "SourceUnsupported", unsupported, $"{source.Name} bits that cannot be honoured; see <see cref=\"GetUnsupportedReason\"/>.");
             Mask(w, source, "SourceAlwaysReported", spec.AlwaysReported, $"{source.Name} bits reported whether or not they were requested.");
@@ -32,7 +32,7 @@ internal static class FlagMapEmitter
             Translate(w, "ToSource", target, source, spec.Pairs.Select(p => (p.Destination, p.Source)), bits,
                 $"Translates {target.Name} back to {source.Name} with shifts and masks, no branches.\nBits outside <see cref=\"TargetMapped\"/> are dropped.");
 
-            w.Summary($"Why a {source.Name} flag cannot be honoured, or null when it can. Takes exactly one flag.");
+            w.Summary($"Why the given {source.Name} flag cannot be honoured, or null when it can. Takes exactly one flag.");
             using (w.Open($"public static string? GetUnsupportedReason({source.TypeName} flag)"))
             {
                 using (w.Open($"switch ({Widen("flag", source, 64)})"))
