@@ -61,10 +61,12 @@ internal static class NativeStructReader
 
         var fields = new List<NativeField>();
         var seen = new HashSet<string>();
+        int declared = 0;
         foreach (AttributeData attribute in type.GetAttributes())
         {
             if (!SpecNames.Is(attribute, SpecNames.NativeFieldAttribute) || attribute.ConstructorArguments.Length != 2)
                 continue;
+            declared++;
             Location? location = SpecNames.LocationOf(attribute);
             string? name = attribute.ConstructorArguments[0].Value as string;
             string? cType = attribute.ConstructorArguments[1].Value as string;
@@ -93,7 +95,8 @@ internal static class NativeStructReader
             fields.Add(field);
         }
 
-        if (fields.Count == 0 || fields.All(f => f.IsFlexible))
+        // Judged on the fields as declared, so a rejected field is not also reported as a missing one.
+        if (declared == 0 || (fields.Count == declared && fields.All(f => f.IsFlexible)))
             Fail(SpecErrorKind.NativeStructEmpty, specLocation, cName);
         if (!valid || target is null)
             return null;
