@@ -56,10 +56,21 @@ public class InotifyTapMapTests
     [InlineData(0u, "0")]
     [InlineData((uint)(IN_CREATE | IN_ISDIR), "IN_CREATE|IN_ISDIR")]
     [InlineData((uint)IN_DELETE | 0x1000u, "IN_DELETE|0x1000")]
+    [InlineData((uint)IN_CLOSE, "IN_CLOSE_WRITE|IN_CLOSE_NOWRITE")]
     public void Format_UsesCSpellingAndRoundTrips(uint value, string expected)
     {
         Assert.Equal(expected, InotifyTapMap.Format((InotifyMask)value));
         Assert.True(InotifyTapMap.TryParse(expected, out InotifyMask parsed));
         Assert.Equal((InotifyMask)value, parsed);
+    }
+
+    [Theory]
+    [InlineData("IN_CLOSE", (uint)(IN_CLOSE_WRITE | IN_CLOSE_NOWRITE))]
+    [InlineData("IN_MOVE|IN_ONESHOT", 0x800000C0u)]
+    [InlineData("IN_ALL_EVENTS", 0xFFFu)]
+    public void Parse_AcceptsMultiBitMembers(string text, uint expected)
+    {
+        Assert.True(InotifyTapMap.TryParse(text, out InotifyMask value));
+        Assert.Equal((InotifyMask)expected, value);
     }
 }
