@@ -1,0 +1,38 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using BenchmarkDotNet.Running;
+
+namespace EpollGen.Benchmarks;
+
+/// <summary>
+/// Runs the benchmarks. Arguments go to BenchmarkDotNet (<c>--filter</c>, <c>--job</c>, …), with two
+/// conveniences: no <c>--filter</c> means all benchmarks rather than an interactive prompt, and
+/// <c>--quick</c> means <c>--job short</c> (3 warm-ups, 3 iterations, 1 launch).
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        // Fail before any timing if a form is wrong; a fast wrong answer is not a result.
+        try
+        {
+            TranslationAgreement.Verify();
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine("translation forms disagree: " + e.Message);
+            return 2;
+        }
+        Console.WriteLine("translation guard: the if, loop, table and generated forms agree on every input");
+
+        var arguments = new List<string>(args.Where(a => a != "--quick"));
+        if (args.Contains("--quick"))
+            arguments.AddRange(["--job", "short"]);
+        if (!arguments.Any(a => a is "--filter" or "-f"))
+            arguments.AddRange(["--filter", "*"]);
+
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. arguments]);
+        return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+    }
+}
