@@ -221,7 +221,7 @@ public sealed class IncrementalityTests
 
     private static string? HintOf(object model) => model switch
     {
-        FlagMapSpec spec => spec.Target.HintName("FlagMap"),
+        ValueTuple<FlagMapSpec, bool> pair => pair.Item1.Target.HintName("FlagMap"),
         NativeStructSpec spec => spec.Target.HintName("NativeStruct"),
         _ => null,
     };

@@ -8,5 +8,6 @@ internal static class TrackingNames
     public const string NativeStructSpecs = nameof(NativeStructSpecs);
     public const string NativeStructValid = nameof(NativeStructValid);
     public const string AllowUnsafe = nameof(AllowUnsafe);
+    public const string TablesAvailable = nameof(TablesAvailable);
     public const string NativeStructOutput = nameof(NativeStructOutput);
 }

@@ -23,7 +23,14 @@ public sealed class FlagMapGenerator : IIncrementalGenerator
             .Select(static (spec, _) => spec!)
             .WithTrackingName(TrackingNames.FlagMapValid);
 
-        context.RegisterSourceOutput(specs, static (output, spec) =>
-            output.AddSource(spec.Target.HintName("FlagMap"), FlagMapEmitter.Emit(spec)));
+        // Lookup tables are emitted only where the compiler can keep a ReadOnlySpan<T> of constants
+        // in the image (RuntimeHelpers.CreateSpan, .NET 7+); elsewhere the shift form is used.
+        IncrementalValueProvider<bool> tablesAvailable = context.CompilationProvider
+            .Select(static (compilation, _) =>
+                compilation.GetTypeByMetadataName("System.Runtime.CompilerServices.RuntimeHelpers")?.GetMembers("CreateSpan").Length > 0)
+            .WithTrackingName(TrackingNames.TablesAvailable);
+
+        context.RegisterSourceOutput(specs.Combine(tablesAvailable), static (output, pair) =>
+            output.AddSource(pair.Left.Target.HintName("FlagMap"), FlagMapEmitter.Emit(pair.Left, pair.Right)));
     }
 }

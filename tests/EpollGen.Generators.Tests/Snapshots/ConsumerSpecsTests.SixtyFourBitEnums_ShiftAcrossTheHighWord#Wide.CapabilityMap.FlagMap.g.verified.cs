@@ -67,19 +67,14 @@ partial class CapabilityMap
     }
 
     /// <summary>
-    /// Translates Grants back to Capabilities with shifts and masks, no branches.
+    /// Translates Grants back to Capabilities with one table lookup per source byte, no branches.
     /// Bits outside <see cref="TargetMapped"/> are dropped.
     /// </summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static global::Wide.Capabilities ToSource(global::Wide.Grants value)
     {
         ulong v = unchecked((ulong)(uint)value);
-        ulong r = (v & 0x0000000000000001UL)
-            | ((v & 0x0000000000000002UL) << 4)
-            | ((v & 0x0000000000000004UL) << 10)
-            | ((v & 0x0000000000000008UL) << 18)
-            | ((v & 0x0000000000000010UL) << 32)
-            | ((v & 0x0000000000000020UL) << 35)
+        ulong r = (ulong)ToSourceByte0[(int)(v & 0x000000000000003FUL)]
             ;
         return unchecked((global::Wide.Capabilities)r);
     }
@@ -283,4 +278,16 @@ partial class CapabilityMap
         return part.Length > 0 && part[0] >= '0' && part[0] <= '9'
             && ulong.TryParse(part, global::System.Globalization.NumberStyles.None, global::System.Globalization.CultureInfo.InvariantCulture, out bits);
     }
+
+    private static global::System.ReadOnlySpan<ulong> ToSourceByte0 => new ulong[]
+    {
+        0x0000000000000000UL, 0x0000000000000001UL, 0x0000000000000020UL, 0x0000000000000021UL, 0x0000000000001000UL, 0x0000000000001001UL, 0x0000000000001020UL, 0x0000000000001021UL,
+        0x0000000000200000UL, 0x0000000000200001UL, 0x0000000000200020UL, 0x0000000000200021UL, 0x0000000000201000UL, 0x0000000000201001UL, 0x0000000000201020UL, 0x0000000000201021UL,
+        0x0000001000000000UL, 0x0000001000000001UL, 0x0000001000000020UL, 0x0000001000000021UL, 0x0000001000001000UL, 0x0000001000001001UL, 0x0000001000001020UL, 0x0000001000001021UL,
+        0x0000001000200000UL, 0x0000001000200001UL, 0x0000001000200020UL, 0x0000001000200021UL, 0x0000001000201000UL, 0x0000001000201001UL, 0x0000001000201020UL, 0x0000001000201021UL,
+        0x0000010000000000UL, 0x0000010000000001UL, 0x0000010000000020UL, 0x0000010000000021UL, 0x0000010000001000UL, 0x0000010000001001UL, 0x0000010000001020UL, 0x0000010000001021UL,
+        0x0000010000200000UL, 0x0000010000200001UL, 0x0000010000200020UL, 0x0000010000200021UL, 0x0000010000201000UL, 0x0000010000201001UL, 0x0000010000201020UL, 0x0000010000201021UL,
+        0x0000011000000000UL, 0x0000011000000001UL, 0x0000011000000020UL, 0x0000011000000021UL, 0x0000011000001000UL, 0x0000011000001001UL, 0x0000011000001020UL, 0x0000011000001021UL,
+        0x0000011000200000UL, 0x0000011000200001UL, 0x0000011000200020UL, 0x0000011000200021UL, 0x0000011000201000UL, 0x0000011000201001UL, 0x0000011000201020UL, 0x0000011000201021UL,
+    };
 }
