@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 
 namespace EpollGen.Benchmarks;
@@ -32,7 +34,10 @@ public static class Program
         if (!arguments.Any(a => a is "--filter" or "-f"))
             arguments.AddRange(["--filter", "*"]);
 
-        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. arguments]);
+        // Noisy 2-core machines: report the median and the range, not only the mean.
+        IConfig config = ManualConfig.Create(DefaultConfig.Instance)
+            .AddColumn(StatisticColumn.Median, StatisticColumn.Min, StatisticColumn.Max);
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. arguments], config);
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }
 }
