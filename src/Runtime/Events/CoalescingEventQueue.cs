@@ -1,0 +1,390 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+using EpollGen.Interop;
+using EpollGen.Native;
+
+namespace EpollGen.Events;
+
+/// <summary>
+/// Akaros's coalescing event queue (CEQ) in native memory: one <see cref="CeqEvent"/> slot per id
+/// whose bits posts combine into, and a ring of ids that have bits waiting. A post to an id that
+/// already waits touches only its slot. When the ring is full, an overflow flag sends consumers on
+/// a scan of the slots instead, so nothing posted is ever lost.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Producers (<see cref="Post"/>) are lock-free and may run on any thread. Consumers
+/// (<see cref="TryTake(out CeqMessage)"/>) are lock-free on the ring and never wait for one another: a consumer
+/// that finds a ring position claimed but not yet written by a preempted producer raises the
+/// overflow flag and moves on, and the recovery scan, which one consumer at a time runs, is taken
+/// with a try-lock. A consumer that finds the scan taken returns false without waiting; callers
+/// must then check <see cref="IsEmpty"/>, which stays false while a scan is due or under way,
+/// before they sleep.
+/// </para>
+/// <para>
+/// Ids come from a free list and carry a generation. Event slots live in address space reserved
+/// once and committed as ids are allocated, so the queue grows while producers post without moving
+/// or copying anything, and committed memory follows the number of ids in use.
+/// </para>
+/// <para>
+/// Differences from Akaros (akaros-notes §7.2): a stale ring entry does not end a drain; the
+/// queue never looks empty while a recovery scan is due or under way; messages with no bits never
+/// surface; ids are 32-bit with a generation, checked atomically with the coalesce. The header keeps
+/// Akaros's <see cref="Ceq"/> layout, but <c>cons_pub_idx</c> stays zero: consumers do not release
+/// ring positions in order, which is what let one stalled Akaros consumer stall the rest, and
+/// <c>u_lock[0]</c> is the recovery scan's try-lock.
+/// </para>
+/// </remarks>
+public sealed unsafe class CoalescingEventQueue : IDisposable
+{
+    // A slot's coalesce word holds the generation in its high half and the bits in its low half,
+    // so a post checks the generation and adds its bits in one compare-and-swap: an id freed and
+    // reallocated between the check and the add cannot receive the old id's bits.
+    private const long BitsMask = 0xFFFF_FFFFL;
+    private const int Empty = -1;
+    private const int MaxClaimAttempts = 10;
+    private const nuint CommitGranularity = 64 * 1024;
+
+    private readonly AddressReservation _events;
+    private readonly Ceq* _header;
+    private readonly int* _ring;
+    private readonly int _ringMask;
+    private readonly CeqOperation _operation;
+    private readonly object _idLock = new();
+    private readonly Stack<int> _freeSlots = new();
+    private int _allocatedSlots;
+    private int _idsInUse;
+    private long _overflows;
+    private long _recoveryScans;
+    private bool _disposed;
+
+    /// <summary>Creates an empty queue.</summary>
+    /// <param name="operation">How posts to one id combine.</param>
+    /// <param name="ringSize">Ring positions, a power of two: how many distinct ids may wait before the queue falls back to scanning.</param>
+    /// <param name="maxIds">The most ids that can be allocated at once; reserves 32 bytes of address space each.</param>
+    public CoalescingEventQueue(CeqOperation operation = CeqOperation.Or, int ringSize = 1024, int maxIds = CeqId.MaxSlots)
+    {
+        if (operation is not (CeqOperation.Or or CeqOperation.Add))
+            throw new ArgumentOutOfRangeException(nameof(operation));
+        if (ringSize < 2 || ringSize > 1 << 24 || (ringSize & (ringSize - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(ringSize), ringSize, "The ring size must be a power of two from 2 to 2^24.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxIds, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxIds, CeqId.MaxSlots);
+
+        _operation = operation;
+        _ringMask = ringSize - 1;
+        _events = new AddressReservation((nuint)maxIds * (nuint)CeqEvent.NativeSize);
+        _header = (Ceq*)NativeMemory.AllocZeroed((nuint)sizeof(Ceq));
+        _ring = (int*)NativeMemory.Alloc((nuint)ringSize, sizeof(int));
+        new Span<int>(_ring, ringSize).Fill(Empty);
+        _header->events = _events.Start;
+        _header->ring = _ring;
+        _header->ring_sz = (uint)ringSize;
+        _header->operation = (byte)operation;
+        _header->max_event_ever = -1;
+        MaxIds = maxIds;
+    }
+
+    /// <summary>How posts to one id combine.</summary>
+    public CeqOperation Operation => _operation;
+
+    /// <summary>Ring positions.</summary>
+    public int RingSize => _ringMask + 1;
+
+    /// <summary>The most ids that can be allocated at once.</summary>
+    public int MaxIds { get; }
+
+    /// <summary>Ids allocated and not yet freed.</summary>
+    public int IdsInUse => Volatile.Read(ref _idsInUse);
+
+    /// <summary>Bytes of event slots committed: grows with the highest id ever allocated, in 64 KiB steps.</summary>
+    public long CommittedBytes => (long)_events.Committed;
+
+    /// <summary>Posts that found the ring full (or contended) and left their id to a recovery scan.</summary>
+    public long Overflows => Volatile.Read(ref _overflows);
+
+    /// <summary>Recovery scans started.</summary>
+    public long RecoveryScans => Volatile.Read(ref _recoveryScans);
+
+    /// <summary>
+    /// True when nothing waits: the ring is empty and no recovery scan is due or under way. A false
+    /// answer can be stale by the time it returns; a true one means every post that completed
+    /// before the call has been taken.
+    /// </summary>
+    public bool IsEmpty =>
+        Volatile.Read(ref _header->cons_pvt_idx) >= Volatile.Read(ref _header->prod_idx)
+        && !Volatile.Read(ref _header->ring_overflowed)
+        && !Volatile.Read(ref _header->overflow_recovery);
+
+    /// <summary>
+    /// Allocates an id, committing event memory when the id is the highest yet.
+    /// Throws <see cref="InvalidOperationException"/> when <see cref="MaxIds"/> ids are in use.
+    /// </summary>
+    /// <param name="userData">Returned with every message for this id.</param>
+    public CeqId Allocate(ulong userData = 0)
+    {
+        lock (_idLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            int slot;
+            if (!_freeSlots.TryPop(out slot))
+            {
+                if (_allocatedSlots == MaxIds)
+                    throw new InvalidOperationException($"All {MaxIds} CEQ ids are in use.");
+                slot = _allocatedSlots;
+                _events.EnsureCommitted((nuint)(slot + 1) * (nuint)CeqEvent.NativeSize, CommitGranularity);
+                _header->nr_events = (uint)(_events.Committed / (nuint)CeqEvent.NativeSize);
+                // Published after the commit: a post that sees the new count may touch the slot.
+                Volatile.Write(ref _allocatedSlots, slot + 1);
+            }
+            CeqEvent* ev = Event(slot);
+            ev->user_data = userData;
+            _idsInUse++;
+            return new CeqId(slot, (uint)((ulong)Volatile.Read(ref ev->coalesce) >> 32));
+        }
+    }
+
+    /// <summary>
+    /// Frees an id: bits not yet taken are dropped, and later posts with this id are refused.
+    /// Returns false, changing nothing, when the id is not currently allocated.
+    /// </summary>
+    public bool Free(CeqId id)
+    {
+        lock (_idLock)
+        {
+            if (_disposed || id.Slot >= _allocatedSlots)
+                return false;
+            ref long coalesce = ref Event(id.Slot)->coalesce;
+            long next = (long)((id.Generation + 1) & CeqId.GenerationMask) << 32;
+            while (true)
+            {
+                long old = Volatile.Read(ref coalesce);
+                if ((uint)((ulong)old >> 32) != id.Generation)
+                    return false;
+                // Bumping the generation and clearing the bits in one step closes the slot to
+                // in-flight posts of the old id. Its ring entry, if any, becomes a stale entry.
+                if (Interlocked.CompareExchange(ref coalesce, next, old) == old)
+                    break;
+            }
+            Event(id.Slot)->user_data = 0;
+            _freeSlots.Push(id.Slot);
+            _idsInUse--;
+            return true;
+        }
+    }
+
+    /// <summary>True when <paramref name="id"/> names the current use of its slot.</summary>
+    public bool IsCurrent(CeqId id) =>
+        id.Slot < Volatile.Read(ref _allocatedSlots)
+        && (uint)((ulong)Volatile.Read(ref Event(id.Slot)->coalesce) >> 32) == id.Generation;
+
+    /// <summary>
+    /// Posts <paramref name="bits"/> to <paramref name="id"/>: ORs or adds them into its slot and,
+    /// unless the id already waits, queues the id. Lock-free; safe from any thread. Returns false,
+    /// changing nothing, when the id is not currently allocated (freed, or never allocated).
+    /// </summary>
+    /// <param name="id">The id to post to.</param>
+    /// <param name="bits">The bits to OR in, or the value to add. Zero posts nothing.</param>
+    /// <param name="blob">Stored with the id; the latest post's blob wins.</param>
+    public bool Post(CeqId id, uint bits, ulong blob = 0)
+    {
+        int slot = id.Slot;
+        if (slot >= Volatile.Read(ref _allocatedSlots))
+            return false;
+        CeqEvent* ev = Event(slot);
+        if (bits == 0)
+            return (uint)((ulong)Volatile.Read(ref ev->coalesce) >> 32) == id.Generation;
+
+        // Raised before the bits land, so a recovery scan bounded by it always covers this slot.
+        RaiseMaxEventEver(slot);
+        while (true)
+        {
+            long old = Volatile.Read(ref ev->coalesce);
+            if ((uint)((ulong)old >> 32) != id.Generation)
+                return false;
+            uint merged = _operation == CeqOperation.Or ? (uint)old | bits : unchecked((uint)old + bits);
+            if (Interlocked.CompareExchange(ref ev->coalesce, (old & ~BitsMask) | merged, old) == old)
+                break;
+        }
+        Volatile.Write(ref ev->blob_data, blob);
+
+        // Dekker handshake with TakeBits: the CAS above is a full fence before this read-modify-write
+        // of idx_posted, as the consumer's clear of idx_posted is before its swap of the bits. Either
+        // the consumer's swap collects these bits, or this exchange sees the clear and queues the id.
+        if (Interlocked.Exchange(ref PostedFlag(ev), 1) != 0)
+            return true;
+        Enqueue(slot);
+        return true;
+    }
+
+    /// <summary>
+    /// Takes one waiting id and its bits. Returns false when nothing waits, or when the only work
+    /// left is a recovery scan another consumer is running; check <see cref="IsEmpty"/> before sleeping.
+    /// </summary>
+    public bool TryTake(out CeqMessage message)
+    {
+        // Stale ring entries (ids a recovery scan or a free already emptied) do not end the drain.
+        while (TryDequeueSlot(out int slot))
+        {
+            if (TakeBits(slot, out message))
+                return true;
+        }
+        return TryRecover(out message);
+    }
+
+    /// <summary>Takes up to <paramref name="messages"/>.Length messages; returns how many.</summary>
+    public int TryTake(Span<CeqMessage> messages)
+    {
+        int taken = 0;
+        while (taken < messages.Length && TryTake(out messages[taken]))
+            taken++;
+        return taken;
+    }
+
+    /// <summary>
+    /// Frees the native memory. The caller must ensure no post or take runs concurrently or later;
+    /// the layers above retire a queue only after its producers are gone.
+    /// </summary>
+    public void Dispose()
+    {
+        lock (_idLock)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            Volatile.Write(ref _allocatedSlots, 0);
+        }
+        _events.Dispose();
+        NativeMemory.Free(_ring);
+        NativeMemory.Free(_header);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private CeqEvent* Event(int slot) => (CeqEvent*)_events.Start + slot;
+
+    private static ref byte PostedFlag(CeqEvent* ev) => ref Unsafe.As<bool, byte>(ref ev->idx_posted);
+
+    private void RaiseMaxEventEver(int slot)
+    {
+        ref long max = ref _header->max_event_ever;
+        long seen = Volatile.Read(ref max);
+        while (slot > seen)
+        {
+            long raced = Interlocked.CompareExchange(ref max, slot, seen);
+            if (raced == seen)
+                return;
+            seen = raced;
+        }
+    }
+
+    // Claims the next ring position and writes the slot into it. A full ring, a contended claim, or
+    // a position still holding a late write from an earlier lap all end the same way: the overflow
+    // flag, which sends a consumer on a scan that finds this slot by its idx_posted.
+    private void Enqueue(int slot)
+    {
+        ref long producer = ref _header->prod_idx;
+        for (int attempt = 0; attempt < MaxClaimAttempts; attempt++)
+        {
+            long position = Volatile.Read(ref producer);
+            if (position - Volatile.Read(ref _header->cons_pvt_idx) > _ringMask)
+                break;
+            if (Interlocked.CompareExchange(ref producer, position + 1, position) != position)
+                continue;
+            if (Interlocked.CompareExchange(ref _ring[position & _ringMask], slot, Empty) == Empty)
+                return;
+            break;
+        }
+        Interlocked.Increment(ref _overflows);
+        Volatile.Write(ref _header->ring_overflowed, true);
+    }
+
+    private bool TryDequeueSlot(out int slot)
+    {
+        ref long consumer = ref _header->cons_pvt_idx;
+        while (true)
+        {
+            long position = Volatile.Read(ref consumer);
+            if (position >= Volatile.Read(ref _header->prod_idx))
+            {
+                slot = Empty;
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref consumer, position + 1, position) != position)
+                continue;
+            slot = Interlocked.Exchange(ref _ring[position & _ringMask], Empty);
+            if (slot != Empty)
+                return true;
+            // The producer that claimed this position has not written it yet. Rather than wait for
+            // a thread that may be preempted, leave its id to a recovery scan: the slot's idx_posted
+            // is set, so the scan finds it. The late write stays in the ring as a harmless extra entry.
+            Volatile.Write(ref _header->ring_overflowed, true);
+        }
+    }
+
+    // Clears idx_posted, then swaps the bits out (keeping the generation). A slot with nothing to
+    // give yields no message: Akaros's empty messages never surface.
+    private bool TakeBits(int slot, out CeqMessage message)
+    {
+        CeqEvent* ev = Event(slot);
+        message = default;
+        if (Volatile.Read(ref PostedFlag(ev)) == 0)
+            return false;
+        Volatile.Write(ref PostedFlag(ev), 0);
+        long old;
+        while (true)
+        {
+            old = Volatile.Read(ref ev->coalesce);
+            if ((uint)old == 0)
+                return false;
+            // A full fence: the clear of idx_posted above is visible before the bits are taken.
+            if (Interlocked.CompareExchange(ref ev->coalesce, old & ~BitsMask, old) == old)
+                break;
+        }
+        ulong blob = Interlocked.Exchange(ref ev->blob_data, 0);
+        message = new CeqMessage(new CeqId(slot, (uint)((ulong)old >> 32)), (uint)old, blob, Volatile.Read(ref ev->user_data));
+        return true;
+    }
+
+    // The overflow recovery scan, resumable across calls: it walks the slots up to the highest ever
+    // posted, from where the last scanning consumer stopped, and returns at the first with bits.
+    // One consumer scans at a time; others do not wait for it (see the class remarks).
+    private bool TryRecover(out CeqMessage message)
+    {
+        message = default;
+        if (!Volatile.Read(ref _header->ring_overflowed) && !Volatile.Read(ref _header->overflow_recovery))
+            return false;
+        ref uint scanLock = ref _header->u_lock[0];
+        if (Interlocked.CompareExchange(ref scanLock, 1, 0) != 0)
+            return false;
+        try
+        {
+            if (!Volatile.Read(ref _header->overflow_recovery))
+            {
+                // Recovery is marked before the overflow flag drops, so IsEmpty never sees neither.
+                Volatile.Write(ref _header->overflow_recovery, true);
+                Volatile.Write(ref _header->ring_overflowed, false);
+                _header->last_recovered = 0;
+                Interlocked.Increment(ref _recoveryScans);
+                // Store-load fence: the cleared overflow flag is visible before the scan reads slots,
+                // so an overflow raised after this point starts a new scan rather than being missed.
+                Interlocked.MemoryBarrier();
+            }
+            long last = Volatile.Read(ref _header->max_event_ever);
+            while (_header->last_recovered <= last)
+            {
+                int slot = (int)_header->last_recovered++;
+                if (TakeBits(slot, out message))
+                    return true;
+            }
+            Volatile.Write(ref _header->overflow_recovery, false);
+            return false;
+        }
+        finally
+        {
+            Volatile.Write(ref scanLock, 0);
+        }
+    }
+}
