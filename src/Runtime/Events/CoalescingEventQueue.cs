@@ -211,10 +211,13 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
         }
         Volatile.Write(ref ev->blob_data, blob);
 
-        // Dekker handshake with TakeBits: the CAS above is a full fence before this read-modify-write
-        // of idx_posted, as the consumer's clear of idx_posted is before its swap of the bits. Either
-        // the consumer's swap collects these bits, or this exchange sees the clear and queues the id.
-        if (Interlocked.Exchange(ref PostedFlag(ev), 1) != 0)
+        // Dekker handshake with TakeBits: the CAS above is a full fence before this read of
+        // idx_posted, as the consumer's clear of idx_posted is before its swap of the bits. Either
+        // the consumer's swap collects these bits, or this producer sees the clear and queues the id.
+        // The plain read spares the common coalesced post an atomic; the exchange then makes sure
+        // only one of several racing producers queues the id.
+        ref byte posted = ref PostedFlag(ev);
+        if (Volatile.Read(ref posted) != 0 || Interlocked.Exchange(ref posted, 1) != 0)
             return true;
         Enqueue(slot);
         return true;
