@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
+using EpollGen.Diagnostics;
 using EpollGen.Interop;
 using EpollGen.Native;
 
@@ -217,9 +218,13 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
         // The plain read spares the common coalesced post an atomic; the exchange then makes sure
         // only one of several racing producers queues the id.
         ref byte posted = ref PostedFlag(ev);
-        if (Volatile.Read(ref posted) != 0 || Interlocked.Exchange(ref posted, 1) != 0)
-            return true;
-        Enqueue(slot);
+        bool coalesced = Volatile.Read(ref posted) != 0 || Interlocked.Exchange(ref posted, 1) != 0;
+        if (!coalesced)
+            Enqueue(slot);
+        if (EpollGenMetrics.CeqPosts.Enabled)
+            EpollGenMetrics.CeqPosts.Add(1);
+        if (coalesced && EpollGenMetrics.CeqCoalescedPosts.Enabled)
+            EpollGenMetrics.CeqCoalescedPosts.Add(1);
         return true;
     }
 
@@ -301,6 +306,8 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
             break;
         }
         Interlocked.Increment(ref _overflows);
+        if (EpollGenMetrics.CeqOverflows.Enabled)
+            EpollGenMetrics.CeqOverflows.Add(1);
         Volatile.Write(ref _header->ring_overflowed, true);
     }
 
@@ -371,6 +378,8 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
                 Volatile.Write(ref _header->ring_overflowed, false);
                 _header->last_recovered = 0;
                 Interlocked.Increment(ref _recoveryScans);
+                if (EpollGenMetrics.CeqRecoveryScans.Enabled)
+                    EpollGenMetrics.CeqRecoveryScans.Add(1);
                 // Store-load fence: the cleared overflow flag is visible before the scan reads slots,
                 // so an overflow raised after this point starts a new scan rather than being missed.
                 Interlocked.MemoryBarrier();
