@@ -32,7 +32,7 @@ public sealed class RoslynHarnessTests
     public Task RuntimeNativeStructs_MatchSnapshotsInTheSdkHarness() =>
         Verify<NativeStructGenerator>(
             "EpollGen.Interop.Ceq.NativeStruct.g.cs", "EpollGen.Interop.CeqEvent.NativeStruct.g.cs", "EpollGen.Interop.EpollEvent.NativeStruct.g.cs",
-            "EpollGen.Interop.EventMsg.NativeStruct.g.cs", "EpollGen.Interop.FdTapReq.NativeStruct.g.cs");
+            "EpollGen.Interop.EventMsg.NativeStruct.g.cs", "EpollGen.Interop.FdTapReq.NativeStruct.g.cs", "EpollGen.Interop.PollFd.NativeStruct.g.cs");
 
     private static async Task Verify<TGenerator>(params string[] hints)
         where TGenerator : new()

@@ -28,6 +28,7 @@ public sealed class RuntimeSpecsTests
                 "EpollGen.Interop.EpollTapMap.FlagMap.g.cs",
                 "EpollGen.Interop.EventMsg.NativeStruct.g.cs",
                 "EpollGen.Interop.FdTapReq.NativeStruct.g.cs",
+                "EpollGen.Interop.PollFd.NativeStruct.g.cs",
                 "EpollGen.Interop.TapPollMap.FlagMap.g.cs",
             },
             GeneratorHarness.Sources(result).Select(s => s.HintName));

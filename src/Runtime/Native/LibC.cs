@@ -13,6 +13,23 @@ internal static unsafe partial class LibC
     public const int MAP_NORESERVE = 0x4000;
     public static readonly void* MAP_FAILED = (void*)-1;
 
+    public const int EINTR = 4;
+    public const int EBADF = 9;
+    public const int EAGAIN = 11;
+    public const int EEXIST = 17;
+    public const int EINVAL = 22;
+    public const int ENOENT = 2;
+    public const int EPERM = 1;
+    public const int ENOMEM = 12;
+    public const int ENOSYS = 38;
+
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const int EPOLL_CTL_MOD = 3;
+    public const int EPOLL_CLOEXEC = 0x80000;
+    public const int EFD_CLOEXEC = 0x80000;
+    public const int EFD_NONBLOCK = 0x800;
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial void* mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);
 
@@ -21,4 +38,29 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int munmap(void* address, nuint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_create1(int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_ctl(int epfd, int op, int fd, void* ev);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_wait(int epfd, void* events, int maxevents, int timeout);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int eventfd(uint initval, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, void* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, void* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(EpollGen.Interop.PollFd* fds, nuint nfds, int timeout);
+
 }

@@ -6,6 +6,7 @@ using System.Text;
 using EpollGen.IntegrationTests.Native;
 using EpollGen.Interop;
 using Xunit;
+using PollFd = EpollGen.IntegrationTests.Native.PollFd;
 
 namespace EpollGen.IntegrationTests.Inotify;
 

@@ -1,0 +1,291 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using EpollGen.Events;
+using EpollGen.Interop;
+using EpollGen.Taps;
+using Xunit;
+
+namespace EpollGen.Runtime.Tests.Taps;
+
+/// <summary>Taps on real fds, through the kernel-epoll backend, observed by waiting on the queue.</summary>
+public sealed class TapTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(100);
+
+    [Fact]
+    public void EventFd_Written_PostsReadable()
+    {
+        using var queue = new EventQueue();
+        int fd = Fds.EventFd();
+        try
+        {
+            CeqId id = queue.Allocate(userData: 7);
+            Submit(new TapRequest(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id));
+            AssertNothing(queue);
+
+            Fds.Signal(fd);
+
+            CeqMessage message = WaitOne(queue);
+            Assert.Equal(id, message.Id);
+            Assert.Equal(TapFilters.FDTAP_FILT_READABLE, (TapFilters)message.Bits);
+            Assert.Equal(7UL, message.UserData);
+        }
+        finally
+        {
+            Fds.close(fd);
+        }
+    }
+
+    [Fact]
+    public void Pipe_EachChunkIsAnEdge_AndClosingTheWriterIsAHangUp()
+    {
+        using var queue = new EventQueue();
+        (int r, int w) = Fds.Pipe();
+        try
+        {
+            CeqId id = queue.Allocate();
+            Submit(new TapRequest(r, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id));
+
+            Fds.WriteByte(w);
+            Assert.Equal(TapFilters.FDTAP_FILT_READABLE, (TapFilters)WaitOne(queue).Bits);
+            // Unread data and a second chunk: a new edge all the same.
+            Fds.WriteByte(w);
+            Assert.Equal(TapFilters.FDTAP_FILT_READABLE, (TapFilters)WaitOne(queue).Bits);
+
+            Fds.close(w);
+            w = -1;
+            Assert.True(((TapFilters)WaitOne(queue).Bits).HasFlag(TapFilters.FDTAP_FILT_HANGUP));
+        }
+        finally
+        {
+            Fds.close(r);
+            if (w >= 0)
+                Fds.close(w);
+        }
+    }
+
+    [Fact]
+    public void SocketPair_AddReportsWritableNow_AndPeerShutdownIsRdHup()
+    {
+        using var queue = new EventQueue();
+        (int a, int b) = Fds.SocketPair();
+        try
+        {
+            CeqId id = queue.Allocate();
+            Submit(new TapRequest(a, TapCommand.Add, TapFilters.FDTAP_FILT_WRITABLE | TapFilters.FDTAP_FILT_RDHUP, queue, id));
+            Assert.Equal(TapFilters.FDTAP_FILT_WRITABLE, (TapFilters)WaitOne(queue).Bits);
+
+            Assert.Equal(0, Fds.shutdown(b, Fds.SHUT_WR));
+
+            Assert.True(((TapFilters)WaitOne(queue).Bits).HasFlag(TapFilters.FDTAP_FILT_RDHUP));
+        }
+        finally
+        {
+            Fds.close(a);
+            Fds.close(b);
+        }
+    }
+
+    [Fact]
+    public void ManyTapsOnOneFd_AllFire_AcrossQueuesAndFilters()
+    {
+        using var first = new EventQueue();
+        using var second = new EventQueue();
+        (int a, int b) = Fds.SocketPair();
+        try
+        {
+            CeqId reader = first.Allocate(), writer = first.Allocate(), other = second.Allocate();
+            Submit(
+                new TapRequest(a, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, first, reader),
+                new TapRequest(a, TapCommand.Add, TapFilters.FDTAP_FILT_WRITABLE, first, writer),
+                new TapRequest(a, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, second, other));
+            Assert.Equal(writer, WaitOne(first).Id);
+
+            Fds.WriteByte(b);
+
+            Assert.Equal(reader, WaitOne(first).Id);
+            Assert.Equal(other, WaitOne(second).Id);
+        }
+        finally
+        {
+            Fds.close(a);
+            Fds.close(b);
+        }
+    }
+
+    [Fact]
+    public void Modify_ChangesTheFilter_AndRereadsReadiness()
+    {
+        using var queue = new EventQueue();
+        (int a, int b) = Fds.SocketPair();
+        try
+        {
+            CeqId id = queue.Allocate();
+            Submit(new TapRequest(a, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id));
+            AssertNothing(queue);
+
+            Submit(new TapRequest(a, TapCommand.Modify, TapFilters.FDTAP_FILT_WRITABLE, queue, id));
+
+            Assert.Equal(TapFilters.FDTAP_FILT_WRITABLE, (TapFilters)WaitOne(queue).Bits);
+        }
+        finally
+        {
+            Fds.close(a);
+            Fds.close(b);
+        }
+    }
+
+    [Fact]
+    public void Remove_StopsPosts()
+    {
+        using var queue = new EventQueue();
+        int fd = Fds.EventFd();
+        try
+        {
+            CeqId id = queue.Allocate();
+            Submit(new TapRequest(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id));
+            Submit(new TapRequest(fd, TapCommand.Remove, 0, queue, id));
+
+            Fds.Signal(fd);
+
+            AssertNothing(queue);
+        }
+        finally
+        {
+            Fds.close(fd);
+        }
+    }
+
+    [Fact]
+    public void Batch_StopsAtTheFirstFailure_WithItsErrno()
+    {
+        using var queue = new EventQueue();
+        int fd = Fds.EventFd();
+        string file = Path.GetTempFileName();
+        int regular = Fds.OpenRegularFile(file);
+        try
+        {
+            CeqId a = queue.Allocate(), b = queue.Allocate();
+            TapRequest good = new(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, a);
+
+            Assert.Equal(1, FdTaps.Submit([good, good with { Id = b, Fd = -1 }, good with { Id = b }], out int errno));
+            Assert.Equal(9, errno); // EBADF, and the third request did not run:
+            Assert.Equal(0, FdTaps.Submit([good with { Id = b, Command = TapCommand.Remove }], out errno));
+            Assert.Equal(2, errno); // ENOENT
+
+            Assert.Equal(0, FdTaps.Submit([good], out errno));
+            Assert.Equal(17, errno); // EEXIST
+            Assert.Equal(0, FdTaps.Submit([good with { Id = b, Filter = TapFilters.FDTAP_FILT_WRITTEN }], out errno));
+            Assert.Equal(38, errno); // ENOSYS: no poll(2) bit for file writes
+            Assert.Equal(0, FdTaps.Submit([good with { Id = b, Command = (TapCommand)7 }], out errno));
+            Assert.Equal(22, errno); // EINVAL
+            Assert.Equal(0, FdTaps.Submit([good with { Id = b, Fd = regular }], out errno));
+            Assert.Equal(1, errno); // EPERM: the kernel cannot poll a regular file
+        }
+        finally
+        {
+            Fds.close(fd);
+            Fds.close(regular);
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void ClosedFd_ItsTapsGoQuiet_AndANewFileOnTheNumberGetsNothing()
+    {
+        using var queue = new EventQueue();
+        int fd = Fds.EventFd();
+        CeqId id = queue.Allocate();
+        Submit(new TapRequest(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id));
+        Fds.close(fd);
+
+        int reused = Fds.EventFd();
+        try
+        {
+            Assert.Equal(fd, reused);
+            Fds.Signal(reused);
+            AssertNothing(queue);
+
+            // A new tap on the number starts clean: only the new id hears the new file.
+            CeqId fresh = queue.Allocate();
+            Submit(new TapRequest(reused, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, fresh));
+            Assert.Equal(fresh, WaitOne(queue).Id);
+            AssertNothing(queue);
+        }
+        finally
+        {
+            Fds.close(reused);
+        }
+    }
+
+    [Fact]
+    public void TenThousandFds_AllReported_ThroughOverflowAndRecovery()
+    {
+        using var queue = new EventQueue(ringSize: 64);
+        var pipes = Enumerable.Range(0, 5000).Select(_ => Fds.Pipe()).ToArray();
+        try
+        {
+            var ids = new CeqId[pipes.Length];
+            var requests = new TapRequest[pipes.Length];
+            for (int i = 0; i < pipes.Length; i++)
+            {
+                ids[i] = queue.Allocate(userData: (ulong)i);
+                requests[i] = new TapRequest(pipes[i].Read, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, ids[i]);
+            }
+            Submit(requests);
+            foreach ((_, int w) in pipes)
+                Fds.WriteByte(w);
+
+            var seen = new bool[pipes.Length];
+            int count = 0;
+            var buffer = new CeqMessage[256];
+            var clock = Stopwatch.StartNew();
+            while (count < pipes.Length)
+            {
+                Assert.True(clock.Elapsed < Bound * 4, $"only {count} of {pipes.Length} pipes reported");
+                int n = queue.Wait(buffer, Bound);
+                for (int i = 0; i < n; i++)
+                {
+                    int index = (int)buffer[i].UserData;
+                    Assert.False(seen[index], $"pipe {index} reported twice");
+                    seen[index] = true;
+                    count++;
+                }
+            }
+            Assert.True(queue.Mailbox.Overflows > 0, "5000 ids through a 64-entry ring must overflow");
+            AssertNothing(queue);
+        }
+        finally
+        {
+            foreach ((int r, int w) in pipes)
+            {
+                Fds.close(r);
+                Fds.close(w);
+            }
+        }
+    }
+
+    internal static void Submit(params TapRequest[] requests)
+    {
+        int done = FdTaps.Submit(requests, out int errno);
+        Assert.True(done == requests.Length, $"request {done} failed with errno {errno}");
+    }
+
+    internal static CeqMessage WaitOne(EventQueue queue)
+    {
+        var one = new CeqMessage[1];
+        Assert.Equal(1, queue.Wait(one, Bound));
+        Assert.NotEqual(0u, one[0].Bits);
+        return one[0];
+    }
+
+    internal static void AssertNothing(EventQueue queue)
+    {
+        var one = new CeqMessage[1];
+        Assert.Equal(0, queue.Wait(one, Quiet));
+    }
+}
