@@ -1,0 +1,205 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Threading;
+using EpollGen.Events;
+using EpollGen.Interop;
+using EpollGen.Taps;
+
+namespace EpollGen.Benchmarks.PingPong;
+
+/// <summary>
+/// Wake-up round trips between two threads through eventfds: each thread writes its peer's
+/// eventfd, waits for its own, and reads it. The baseline waits with raw epoll_wait called from
+/// C# (level-triggered, one epoll instance per thread); EpollGen waits on an event queue whose tap
+/// watches the eventfd. Both threads pinned to one core, then to two. Rounds interleave the modes
+/// so a slow period of this shared VM hits both alike; medians are reported.
+/// </summary>
+internal static unsafe class PingPongBenchmark
+{
+    private delegate void Waiter(int ownFd);
+
+    public static int Run(string[] args)
+    {
+        int roundTrips = Option(args, "--round-trips", 20_000);
+        int repeats = Option(args, "--repeats", 7);
+        (string Name, int[] Cpus)[] placements = [("same core", [1, 1]), ("two cores", [0, 1])];
+        string[] modes = ["raw epoll", "EpollGen"];
+        var results = new Dictionary<(string, string), List<double>>();
+        Console.WriteLine($"ping-pong: {roundTrips} round trips per run, {repeats} interleaved rounds");
+        for (int r = 0; r < repeats; r++)
+        {
+            foreach ((string placement, int[] cpus) in placements)
+            {
+                // Rotate which mode goes first each round.
+                foreach (string mode in r % 2 == 0 ? modes : modes.Reverse())
+                {
+                    double microseconds = Measure(mode, cpus, roundTrips);
+                    if (!results.TryGetValue((placement, mode), out List<double>? list))
+                        results[(placement, mode)] = list = [];
+                    list.Add(microseconds);
+                }
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| placement | mode | µs per round trip, median (min–max) | round trips/s, median | ratio to raw epoll |");
+        Console.WriteLine("|---|---|---:|---:|---:|");
+        foreach ((string placement, _) in placements)
+        {
+            double baseline = Median(results[(placement, "raw epoll")]);
+            foreach (string mode in modes)
+            {
+                List<double> times = results[(placement, mode)];
+                double median = Median(times);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {placement} | {mode} | {median:F2} ({times.Min():F2}–{times.Max():F2}) | {1e6 / median:F0} | {median / baseline:F3} |"));
+            }
+        }
+        return 0;
+    }
+
+    private static double Measure(string mode, int[] cpus, int roundTrips)
+    {
+        int pingFd = EventFd(), pongFd = EventFd();
+        var pingQueue = mode == "EpollGen" ? new EventQueue() : null;
+        var pongQueue = mode == "EpollGen" ? new EventQueue() : null;
+        try
+        {
+            Waiter pingWait = pingQueue is null ? RawEpollWaiter(pingFd) : QueueWaiter(pingQueue, pingFd);
+            Waiter pongWait = pongQueue is null ? RawEpollWaiter(pongFd) : QueueWaiter(pongQueue, pongFd);
+            int warmUp = roundTrips / 10;
+            long elapsed = 0;
+            var ready = new Barrier(2);
+            var pong = new Thread(() =>
+            {
+                Pin(cpus[1]);
+                ready.SignalAndWait();
+                for (int i = 0; i < warmUp + roundTrips; i++)
+                {
+                    pongWait(pongFd);
+                    Signal(pingFd);
+                }
+            });
+            var ping = new Thread(() =>
+            {
+                Pin(cpus[0]);
+                ready.SignalAndWait();
+                long start = 0;
+                for (int i = 0; i < warmUp + roundTrips; i++)
+                {
+                    if (i == warmUp)
+                        start = Stopwatch.GetTimestamp();
+                    Signal(pongFd);
+                    pingWait(pingFd);
+                }
+                elapsed = Stopwatch.GetTimestamp() - start;
+            });
+            pong.Start();
+            ping.Start();
+            ping.Join();
+            pong.Join();
+            return elapsed * 1e6 / Stopwatch.Frequency / roundTrips;
+        }
+        finally
+        {
+            pingQueue?.Dispose();
+            pongQueue?.Dispose();
+            close(pingFd);
+            close(pongFd);
+        }
+    }
+
+    private static Waiter RawEpollWaiter(int fd)
+    {
+        int epfd = epoll_create1(0x80000);
+        EpollEvent ev = default;
+        ev.events = (uint)EpollEvents.EPOLLIN;
+        ev.fd = fd;
+        byte* native = stackalloc byte[EpollEvent.Size];
+        EpollEvent.WriteNative(native, 0, ev);
+        if (epoll_ctl(epfd, 1, fd, native) != 0)
+            throw new InvalidOperationException("epoll_ctl failed");
+        return own =>
+        {
+            byte* events = stackalloc byte[EpollEvent.Size];
+            while (epoll_wait(epfd, events, 1, -1) != 1)
+            {
+            }
+            Drain(own);
+        };
+    }
+
+    private static Waiter QueueWaiter(EventQueue queue, int fd)
+    {
+        CeqId id = queue.Allocate();
+        if (FdTaps.Submit([new TapRequest(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id)], out int errno) != 1)
+            throw new InvalidOperationException($"tap failed with errno {errno}");
+        var buffer = new CeqMessage[4];
+        return own =>
+        {
+            queue.Wait(buffer, Timeout.InfiniteTimeSpan);
+            Drain(own);
+        };
+    }
+
+    private static void Pin(int cpu)
+    {
+        ulong mask = 1UL << cpu;
+        sched_setaffinity(0, sizeof(ulong), &mask);
+    }
+
+    private static int EventFd() => eventfd(0, 0x80000 | 0x800);
+
+    private static void Signal(int fd)
+    {
+        ulong one = 1;
+        write(fd, &one, 8);
+    }
+
+    private static void Drain(int fd)
+    {
+        ulong value;
+        read(fd, &value, 8);
+    }
+
+    private static double Median(List<double> values)
+    {
+        double[] sorted = [.. values.Order()];
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int eventfd(uint initval, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int epoll_create1(int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int epoll_ctl(int epfd, int op, int fd, void* ev);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int epoll_wait(int epfd, void* events, int maxevents, int timeout);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint write(int fd, void* buffer, nuint count);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint read(int fd, void* buffer, nuint count);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int close(int fd);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int sched_setaffinity(int pid, nuint size, ulong* mask);
+}
