@@ -7,5 +7,8 @@ namespace EpollGen.Events;
 /// <param name="Id">The id posted to, with the generation the bits were posted under.</param>
 /// <param name="Bits">The coalesced bits (OR) or the sum (ADD); never zero.</param>
 /// <param name="Blob">The blob of the latest post; racy by design: not atomic with the bits.</param>
-/// <param name="UserData">The value given to <see cref="CoalescingEventQueue.Allocate"/>.</param>
+/// <param name="UserData">
+/// The value given to <see cref="CoalescingEventQueue.Allocate"/>, read after the bits: if the id was
+/// freed and reallocated in between, it can be the next user's (<see cref="CoalescingEventQueue.IsCurrent"/> tells).
+/// </param>
 public readonly record struct CeqMessage(CeqId Id, uint Bits, ulong Blob, ulong UserData);

@@ -170,7 +170,6 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
                 if (Interlocked.CompareExchange(ref coalesce, next, old) == old)
                     break;
             }
-            Event(id.Slot)->user_data = 0;
             _freeSlots.Push(id.Slot);
             _idsInUse--;
             return true;
@@ -234,21 +233,28 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
     /// </summary>
     public bool TryTake(out CeqMessage message)
     {
-        // Stale ring entries (ids a recovery scan or a free already emptied) do not end the drain.
-        while (TryDequeueSlot(out int slot))
+        while (true)
         {
-            if (TakeBits(slot, out message))
+            // Stale ring entries (ids a recovery scan or a free already emptied) do not end the drain.
+            while (TryDequeueSlot(out int slot))
+            {
+                if (TakeBits(slot, out message))
+                    return true;
+            }
+            if (TryRecover(out message))
                 return true;
+            // Posts may have reached the ring while the scan ran; false only once it is empty.
+            if (Volatile.Read(ref _header->cons_pvt_idx) >= Volatile.Read(ref _header->prod_idx))
+                return false;
         }
-        return TryRecover(out message);
     }
 
     /// <summary>Takes up to <paramref name="messages"/>.Length messages; returns how many.</summary>
     public int TryTake(Span<CeqMessage> messages)
     {
         int taken = 0;
-        while (taken < messages.Length && TryTake(out messages[taken]))
-            taken++;
+        while (taken < messages.Length && TryTake(out CeqMessage message))
+            messages[taken++] = message;
         return taken;
     }
 
@@ -302,7 +308,14 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
             if (Interlocked.CompareExchange(ref producer, position + 1, position) != position)
                 continue;
             if (Interlocked.CompareExchange(ref _ring[position & _ringMask], slot, Empty) == Empty)
-                return;
+            {
+                // A consumer may already have claimed this position and taken out an older late
+                // write from the same ring cell, leaving ours behind it with no flag raised. The
+                // CAS above is a full fence, so this read sees any such claim; then the overflow
+                // flag sends a scan for the slot (a duplicate find is harmless).
+                if (Volatile.Read(ref _header->cons_pvt_idx) <= position)
+                    return;
+            }
             break;
         }
         Interlocked.Increment(ref _overflows);
@@ -371,28 +384,34 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
             return false;
         try
         {
-            if (!Volatile.Read(ref _header->overflow_recovery))
+            while (true)
             {
-                // Recovery is marked before the overflow flag drops, so IsEmpty never sees neither.
-                Volatile.Write(ref _header->overflow_recovery, true);
-                Volatile.Write(ref _header->ring_overflowed, false);
-                _header->last_recovered = 0;
-                Interlocked.Increment(ref _recoveryScans);
-                if (EpollGenMetrics.CeqRecoveryScans.Enabled)
-                    EpollGenMetrics.CeqRecoveryScans.Add(1);
-                // Store-load fence: the cleared overflow flag is visible before the scan reads slots,
-                // so an overflow raised after this point starts a new scan rather than being missed.
-                Interlocked.MemoryBarrier();
+                if (!Volatile.Read(ref _header->overflow_recovery))
+                {
+                    if (!Volatile.Read(ref _header->ring_overflowed))
+                        return false;
+                    // Recovery is marked before the overflow flag drops, so IsEmpty never sees neither.
+                    Volatile.Write(ref _header->overflow_recovery, true);
+                    Volatile.Write(ref _header->ring_overflowed, false);
+                    _header->last_recovered = 0;
+                    Interlocked.Increment(ref _recoveryScans);
+                    if (EpollGenMetrics.CeqRecoveryScans.Enabled)
+                        EpollGenMetrics.CeqRecoveryScans.Add(1);
+                    // Store-load fence: the cleared overflow flag is visible before the scan reads
+                    // slots, so an overflow raised after this point is seen when the scan ends.
+                    Interlocked.MemoryBarrier();
+                }
+                long last = Volatile.Read(ref _header->max_event_ever);
+                while (_header->last_recovered <= last)
+                {
+                    int slot = (int)_header->last_recovered++;
+                    if (TakeBits(slot, out message))
+                        return true;
+                }
+                // An overflow raised during the scan may concern a slot behind the cursor: the
+                // loop starts another scan rather than report nothing while work waits.
+                Volatile.Write(ref _header->overflow_recovery, false);
             }
-            long last = Volatile.Read(ref _header->max_event_ever);
-            while (_header->last_recovered <= last)
-            {
-                int slot = (int)_header->last_recovered++;
-                if (TakeBits(slot, out message))
-                    return true;
-            }
-            Volatile.Write(ref _header->overflow_recovery, false);
-            return false;
         }
         finally
         {
