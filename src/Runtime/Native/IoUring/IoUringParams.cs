@@ -5,7 +5,7 @@ namespace EpollGen.Native.IoUring;
 /// and writes the granted sizes, the features and the ring offsets into. The generator has no
 /// structs by value, so <c>sq_off</c> and <c>cq_off</c> are spelled as 40-byte <c>__u64</c> arrays
 /// (which also gives the struct the kernel's 8-byte alignment) and read through
-/// <see cref="SqOffsets"/> and <see cref="CqOffsets"/>.
+/// <c>SqOffsets</c> and <c>CqOffsets</c> (IoUringParams.RingOffsets.cs).
 /// </summary>
 [NativeStruct("io_uring_params", Size = 120)]
 [NativeField("sq_entries", "__u32")]
@@ -18,25 +18,4 @@ namespace EpollGen.Native.IoUring;
 [NativeField("resv", "__u32[3]")]
 [NativeField("sq_off", "__u64[5]")]
 [NativeField("cq_off", "__u64[5]")]
-internal partial struct IoUringParams
-{
-    /// <summary>The submission ring's field offsets the kernel filled in.</summary>
-    public readonly unsafe IoSqringOffsets SqOffsets
-    {
-        get
-        {
-            fixed (ulong* words = sq_off)
-                return *(IoSqringOffsets*)words;
-        }
-    }
-
-    /// <summary>The completion ring's field offsets the kernel filled in.</summary>
-    public readonly unsafe IoCqringOffsets CqOffsets
-    {
-        get
-        {
-            fixed (ulong* words = cq_off)
-                return *(IoCqringOffsets*)words;
-        }
-    }
-}
+internal partial struct IoUringParams;
