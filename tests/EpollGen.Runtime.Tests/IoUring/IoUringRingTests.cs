@@ -55,6 +55,19 @@ public class IoUringRingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Dispose_MakesFurtherUseThrowInsteadOfTouchingUnmappedMemory()
+    {
+        IoUringRing ring = Create();
+        ring.Dispose();
+        ring.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => ring.TryPrepareNop(1));
+        Assert.Throws<ObjectDisposedException>(() => ring.Submit());
+        Assert.Throws<ObjectDisposedException>(() => ring.TryPeek(out _));
+        Assert.Equal(-1, ring.Fd);
+    }
+
+    [Fact]
     public void Nop_RoundTripsUserData()
     {
         using IoUringRing ring = Create();
@@ -167,6 +180,37 @@ public class IoUringRingTests(ITestOutputHelper output)
         {
             close(a);
             close(b);
+        }
+    }
+
+    [Fact]
+    public void DeferTaskrunRing_PostsPollCompletionsOnlyInsideSubmit()
+    {
+        // DEFER_TASKRUN rings must be entered by the thread that created them; a test method
+        // runs start to end on one thread.
+        using IoUringRing ring = Create(flags: IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+        int eventFd = EventFd();
+        try
+        {
+            Assert.True(ring.TryPreparePollAdd(eventFd, POLLIN, multishot: true, userData: 9));
+            ring.Submit();
+
+            for (int i = 0; i < 3; i++)
+                Signal(eventFd);
+            Assert.Equal(0u, ring.ReadyCompletions); // deferred until the ring is entered
+
+            List<IoUringCompletion> got = Collect(ring, 1);
+            output.WriteLine($"DEFER_TASKRUN: 3 writes, then one Submit: {got.Count} completion(s)");
+            // The three wake-ups queued one piece of deferred work for the poll: one completion.
+            IoUringCompletion completion = Assert.Single(got);
+            Assert.Equal(9UL, completion.UserData);
+            Assert.True(completion.HasMore);
+            Drain(eventFd);
+            AssertQuiet(ring);
+        }
+        finally
+        {
+            close(eventFd);
         }
     }
 

@@ -91,17 +91,38 @@ internal sealed unsafe class IoUringRing : IDisposable
     public long InterruptedWaits { get; private set; }
 
     /// <summary>SQEs acquired and not yet consumed by the kernel.</summary>
-    public uint PendingSubmissions => _sqLocalTail - Volatile.Read(ref *_sqHead);
+    public uint PendingSubmissions
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _sqLocalTail - Volatile.Read(ref *_sqHead);
+        }
+    }
 
     /// <summary>CQEs ready to reap.</summary>
-    public uint ReadyCompletions => Volatile.Read(ref *_cqTail) - *_cqHead;
+    public uint ReadyCompletions
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return Volatile.Read(ref *_cqTail) - *_cqHead;
+        }
+    }
 
     /// <summary>
     /// True when completions did not fit the CQ ring and wait in the kernel's overflow list; the
     /// next <see cref="Submit"/> moves them into the ring as it frees up. Multishot requests
     /// whose completion overflowed have ended (their last CQE lacks <c>IORING_CQE_F_MORE</c>).
     /// </summary>
-    public bool CompletionsOverflowed => (Volatile.Read(ref *_sqFlags) & IORING_SQ_CQ_OVERFLOW) != 0;
+    public bool CompletionsOverflowed
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return (Volatile.Read(ref *_sqFlags) & IORING_SQ_CQ_OVERFLOW) != 0;
+        }
+    }
 
     /// <summary>
     /// True when this process can create rings: the system call numbers are known for this
@@ -198,6 +219,7 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// </summary>
     public bool TryGetSqe(out IoUringSqe* sqe)
     {
+        ThrowIfDisposed();
         // Acquire: pairs with the kernel's release store of the SQ head, made after it copied the
         // entries out. A slot behind that head may be overwritten; one at or past it may not.
         uint head = Volatile.Read(ref *_sqHead);
@@ -306,6 +328,7 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// </summary>
     public IoUringSubmitResult Submit(uint minComplete = 0, TimeSpan? timeout = null)
     {
+        ThrowIfDisposed();
         // Release: the SQE bytes the prepare calls wrote become visible before the tail that hands
         // them to the kernel. Without SQPOLL the kernel loads the tail (acquire) inside our own
         // io_uring_enter below, so the system call orders it too; the fence keeps it correct
@@ -352,6 +375,7 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// <summary>Copies the oldest ready completion without consuming it; false when none is ready.</summary>
     public bool TryPeek(out IoUringCompletion completion)
     {
+        ThrowIfDisposed();
         uint head = *_cqHead; // only this thread writes the CQ head
         // Acquire: pairs with the kernel's release store of the CQ tail, made after it wrote the
         // CQE. Without it the CQE below could be read before the kernel's write of it lands.
@@ -367,6 +391,7 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// <summary>Consumes <paramref name="count"/> completions already read with <see cref="TryPeek"/>.</summary>
     public void Advance(uint count = 1)
     {
+        ThrowIfDisposed();
         Debug.Assert(count <= ReadyCompletions);
         // Release: our reads of the consumed CQEs complete before the kernel, which loads the
         // head with acquire, sees their slots as free and writes new completions into them.
@@ -376,6 +401,7 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// <summary>Copies up to <c>into.Length</c> ready completions, oldest first, consumes them and returns how many.</summary>
     public int Reap(Span<IoUringCompletion> into)
     {
+        ThrowIfDisposed();
         uint head = *_cqHead;
         // Acquire, as in TryPeek: every CQE up to this tail is fully written.
         uint ready = Volatile.Read(ref *_cqTail) - head;
@@ -407,6 +433,9 @@ internal sealed unsafe class IoUringRing : IDisposable
         _sqRing = _cqRing = null;
         _fd = -1;
     }
+
+    // The ring pointers point into memory Dispose unmapped: touching them would fault, not throw.
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_fd < 0, this);
 
     private static bool Probe()
     {
