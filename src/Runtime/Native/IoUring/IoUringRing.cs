@@ -257,8 +257,8 @@ internal sealed unsafe class IoUringRing : IDisposable
             return false;
         sqe->opcode = IORING_OP_POLL_ADD;
         sqe->fd = fd;
-        // poll32_events is in CPU order on little-endian machines only; the kernel swaps halves on big-endian.
-        Debug.Assert(BitConverter.IsLittleEndian);
+        // Rings exist only on x86_64 and arm64 (IoUringSyscalls.NumbersKnown), both little-endian,
+        // where poll32_events is in CPU order; on big-endian the kernel would swap its halves.
         sqe->poll32_events = pollMask;
         sqe->len = multishot ? IORING_POLL_ADD_MULTI : 0;
         sqe->user_data = userData;
