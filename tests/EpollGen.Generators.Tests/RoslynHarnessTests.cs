@@ -32,7 +32,11 @@ public sealed class RoslynHarnessTests
     public Task RuntimeNativeStructs_MatchSnapshotsInTheSdkHarness() =>
         Verify<NativeStructGenerator>(
             "EpollGen.Interop.Ceq.NativeStruct.g.cs", "EpollGen.Interop.CeqEvent.NativeStruct.g.cs", "EpollGen.Interop.EpollEvent.NativeStruct.g.cs",
-            "EpollGen.Interop.EventMsg.NativeStruct.g.cs", "EpollGen.Interop.FdTapReq.NativeStruct.g.cs", "EpollGen.Interop.PollFd.NativeStruct.g.cs");
+            "EpollGen.Interop.EventMsg.NativeStruct.g.cs", "EpollGen.Interop.FdTapReq.NativeStruct.g.cs", "EpollGen.Interop.PollFd.NativeStruct.g.cs",
+            "EpollGen.Native.IoUring.IoCqringOffsets.NativeStruct.g.cs", "EpollGen.Native.IoUring.IoSqringOffsets.NativeStruct.g.cs",
+            "EpollGen.Native.IoUring.IoUringCqe.NativeStruct.g.cs", "EpollGen.Native.IoUring.IoUringGeteventsArg.NativeStruct.g.cs",
+            "EpollGen.Native.IoUring.IoUringParams.NativeStruct.g.cs", "EpollGen.Native.IoUring.IoUringSqe.NativeStruct.g.cs",
+            "EpollGen.Native.IoUring.KernelTimespec.NativeStruct.g.cs");
 
     private static async Task Verify<TGenerator>(params string[] hints)
         where TGenerator : new()

@@ -11,17 +11,22 @@ internal static unsafe partial class LibC
     public const int MAP_PRIVATE = 0x02;
     public const int MAP_ANONYMOUS = 0x20;
     public const int MAP_NORESERVE = 0x4000;
+    public const int MAP_SHARED = 0x01;
+    public const int MAP_POPULATE = 0x8000;
     public static readonly void* MAP_FAILED = (void*)-1;
 
+    public const int EPERM = 1;
+    public const int ENOENT = 2;
     public const int EINTR = 4;
     public const int EBADF = 9;
     public const int EAGAIN = 11;
+    public const int ENOMEM = 12;
+    public const int EBUSY = 16;
     public const int EEXIST = 17;
     public const int EINVAL = 22;
-    public const int ENOENT = 2;
-    public const int EPERM = 1;
-    public const int ENOMEM = 12;
     public const int ENOSYS = 38;
+    public const int ETIME = 62;
+    public const int ECANCELED = 125;
 
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
@@ -59,8 +64,4 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int poll(EpollGen.Interop.PollFd* fds, nuint nfds, int timeout);
-
 }

@@ -3,6 +3,7 @@ using System.Linq;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using EpollGen.Interop;
+using EpollGen.Native.IoUring;
 using EpollGen.Testing;
 using Xunit;
 
@@ -20,10 +21,18 @@ public class NativeStructLayoutTests
 
     public static TheoryData<Type> Structs() => new(StructTypes());
 
+    // Kernel uapi specs spell fields __u32, __s64, …, which <linux/types.h> defines.
+    private const string KernelTypes = "#include <linux/types.h>\n";
+
     [Fact]
     public void Runtime_DeclaresTheKnownStructs()
     {
-        Type[] expected = { typeof(Ceq), typeof(CeqEvent), typeof(EpollEvent), typeof(EventMsg), typeof(FdTapReq) };
+        Type[] expected =
+        {
+            typeof(Ceq), typeof(CeqEvent), typeof(EpollEvent), typeof(EventMsg), typeof(FdTapReq),
+            typeof(IoUringParams), typeof(IoSqringOffsets), typeof(IoCqringOffsets), typeof(IoUringSqe),
+            typeof(IoUringCqe), typeof(IoUringGeteventsArg), typeof(KernelTimespec),
+        };
         Assert.Subset(StructTypes().ToHashSet(), expected.ToHashSet());
     }
 
@@ -32,7 +41,7 @@ public class NativeStructLayoutTests
     public void CDeclaration_MatchesGcc(Type type)
     {
         GeneratedLayout layout = GeneratedLayout.Primary(type);
-        layout.AssertGccAgrees(layout.Declaration, layout.Tag);
+        layout.AssertGccAgrees(KernelTypes + layout.Declaration, layout.Tag);
     }
 
     [Theory]
@@ -45,7 +54,7 @@ public class NativeStructLayoutTests
             return;
         // Both declarations in one file: the packed one must not borrow anything from the natural one.
         GeneratedLayout primary = GeneratedLayout.Primary(type);
-        x64.AssertGccAgrees(primary.Declaration + "\n" + x64.Declaration, x64.Tag);
+        x64.AssertGccAgrees(KernelTypes + primary.Declaration + "\n" + x64.Declaration, x64.Tag);
     }
 
     [Theory]

@@ -1,0 +1,95 @@
+using System;
+using System.Runtime.InteropServices;
+using Xunit;
+
+namespace EpollGen.Runtime.Tests.IoUring;
+
+/// <summary>The libc calls the io_uring tests make to create and poke file descriptors.</summary>
+internal static unsafe partial class TestLibC
+{
+    public const int EFD_NONBLOCK = 0x800;
+    public const int EFD_CLOEXEC = 0x80000;
+    public const int O_NONBLOCK = 0x800;
+    public const int O_CLOEXEC = 0x80000;
+    public const int AF_UNIX = 1;
+    public const int SOCK_STREAM = 1;
+    public const int SOCK_NONBLOCK = 0x800;
+    public const int SOCK_CLOEXEC = 0x80000;
+    public const int F_GETFD = 1;
+    public const int FD_CLOEXEC = 1;
+    public const int SIGURG = 23;
+
+    public const uint POLLIN = 0x001;
+    public const uint POLLOUT = 0x004;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int eventfd(uint initialValue, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int socketpair(int domain, int type, int protocol, int* fds);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, void* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, void* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    // fcntl is variadic; F_GETFD reads no third argument, so passing 0 in its register is harmless.
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(int fd, int command, nint argument);
+
+    [LibraryImport("libc")]
+    public static partial int gettid();
+
+    [LibraryImport("libc")]
+    public static partial int getpid();
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int tgkill(int threadGroup, int thread, int signal);
+
+    /// <summary>Checks a libc result, failing the test with the errno and the call.</summary>
+    public static int Check(int result, string call)
+    {
+        if (result < 0)
+            Assert.Fail($"{call} failed with errno {Marshal.GetLastPInvokeError()}");
+        return result;
+    }
+
+    public static int EventFd() => Check(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd");
+
+    public static void Signal(int eventFd, ulong value = 1) =>
+        Assert.Equal(8, (int)write(eventFd, &value, 8));
+
+    /// <summary>Reads the eventfd's counter to 0; returns what it held (0 when it was already 0).</summary>
+    public static ulong Drain(int eventFd)
+    {
+        ulong value = 0;
+        return read(eventFd, &value, 8) == 8 ? value : 0;
+    }
+
+    public static (int Read, int Write) Pipe()
+    {
+        int* fds = stackalloc int[2];
+        Check(pipe2(fds, O_NONBLOCK | O_CLOEXEC), "pipe2");
+        return (fds[0], fds[1]);
+    }
+
+    public static (int A, int B) SocketPair()
+    {
+        int* fds = stackalloc int[2];
+        Check(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), "socketpair");
+        return (fds[0], fds[1]);
+    }
+
+    public static void WriteByte(int fd)
+    {
+        byte b = 42;
+        Assert.Equal(1, (int)write(fd, &b, 1));
+    }
+}
