@@ -47,10 +47,20 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
     private const long BitsMask = 0xFFFF_FFFFL;
     private const int Empty = -1;
     private const int MaxClaimAttempts = 10;
+    private const int MaxCellSpins = 64;
     private const nuint CommitGranularity = 64 * 1024;
+    private const int HeaderOffset = 16;
+
+    // A ring entry is the slot and, above it, the lap of the ring position it was written for,
+    // so a consumer can tell an entry written late, a lap behind, from the one it claimed.
+    private const int LapBits = 31 - CeqId.SlotBits;
+    private const int LapMask = (1 << LapBits) - 1;
 
     private readonly AddressReservation _events;
+    private readonly byte* _headerBlock;
     private readonly Ceq* _header;
+    private readonly int _ringBits;
+    private long _consumerHint;
     private readonly int* _ring;
     private readonly int _ringMask;
     private readonly CeqOperation _operation;
@@ -78,7 +88,13 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
         _operation = operation;
         _ringMask = ringSize - 1;
         _events = new AddressReservation((nuint)maxIds * (nuint)CeqEvent.NativeSize);
-        _header = (Ceq*)NativeMemory.AllocZeroed((nuint)sizeof(Ceq));
+        // The header starts 16 bytes into a cache line, which puts prod_idx (offset 40) at the end
+        // of one line and cons_pvt_idx (offset 56) in the next: producers and consumers then do
+        // not write the same line on every post and take, and Akaros's layout stays as it is.
+        _headerBlock = (byte*)NativeMemory.AlignedAlloc((nuint)(sizeof(Ceq) + 64), 64);
+        new Span<byte>(_headerBlock, sizeof(Ceq) + 64).Clear();
+        _header = (Ceq*)(_headerBlock + HeaderOffset);
+        _ringBits = System.Numerics.BitOperations.Log2((uint)ringSize);
         _ring = (int*)NativeMemory.Alloc((nuint)ringSize, sizeof(int));
         new Span<int>(_ring, ringSize).Fill(Empty);
         _header->events = _events.Start;
@@ -253,8 +269,26 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
     public int TryTake(Span<CeqMessage> messages)
     {
         int taken = 0;
-        while (taken < messages.Length && TryTake(out CeqMessage message))
-            messages[taken++] = message;
+        ref long consumer = ref _header->cons_pvt_idx;
+        while (taken < messages.Length)
+        {
+            // Claim every waiting position the buffer can hold with one CAS, then read them in order.
+            long position = Volatile.Read(ref consumer);
+            long available = Volatile.Read(ref _header->prod_idx) - position;
+            if (available <= 0)
+                break;
+            long claim = Math.Min(available, messages.Length - taken);
+            if (Interlocked.CompareExchange(ref consumer, position + claim, position) != position)
+                continue;
+            for (long p = position; p < position + claim; p++)
+            {
+                if (TryReadClaimed(p, out int slot) && TakeBits(slot, out CeqMessage message))
+                    messages[taken++] = message;
+            }
+        }
+        // The rest (a recovery scan, or posts that raced in) by the one-at-a-time path.
+        while (taken < messages.Length && TryTake(out CeqMessage last))
+            messages[taken++] = last;
         return taken;
     }
 
@@ -273,7 +307,7 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
         }
         _events.Dispose();
         NativeMemory.Free(_ring);
-        NativeMemory.Free(_header);
+        NativeMemory.AlignedFree(_headerBlock);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -303,19 +337,21 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
         for (int attempt = 0; attempt < MaxClaimAttempts; attempt++)
         {
             long position = Volatile.Read(ref producer);
-            if (position - Volatile.Read(ref _header->cons_pvt_idx) > _ringMask)
-                break;
+            // The fullness test reads the consumers' index only when a cached copy says the ring is
+            // full: it is a heuristic (the ring cell's CAS below is what keeps entries safe), and
+            // reading a line the consumer writes on every take would cost a cache miss per post.
+            if (position - Volatile.Read(ref _consumerHint) > _ringMask)
+            {
+                long consumer = Volatile.Read(ref _header->cons_pvt_idx);
+                Volatile.Write(ref _consumerHint, consumer);
+                if (position - consumer > _ringMask)
+                    break;
+            }
             if (Interlocked.CompareExchange(ref producer, position + 1, position) != position)
                 continue;
-            if (Interlocked.CompareExchange(ref _ring[position & _ringMask], slot, Empty) == Empty)
-            {
-                // A consumer may already have claimed this position and taken out an older late
-                // write from the same ring cell, leaving ours behind it with no flag raised. The
-                // CAS above is a full fence, so this read sees any such claim; then the overflow
-                // flag sends a scan for the slot (a duplicate find is harmless).
-                if (Volatile.Read(ref _header->cons_pvt_idx) <= position)
-                    return;
-            }
+            int entry = (int)((position >> _ringBits) & LapMask) << CeqId.SlotBits | slot;
+            if (Interlocked.CompareExchange(ref _ring[position & _ringMask], entry, Empty) == Empty)
+                return;
             break;
         }
         Interlocked.Increment(ref _overflows);
@@ -337,14 +373,28 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
             }
             if (Interlocked.CompareExchange(ref consumer, position + 1, position) != position)
                 continue;
-            slot = Interlocked.Exchange(ref _ring[position & _ringMask], Empty);
-            if (slot != Empty)
+            if (TryReadClaimed(position, out slot))
                 return true;
-            // The producer that claimed this position has not written it yet. Rather than wait for
-            // a thread that may be preempted, leave its id to a recovery scan: the slot's idx_posted
-            // is set, so the scan finds it. The late write stays in the ring as a harmless extra entry.
-            Volatile.Write(ref _header->ring_overflowed, true);
         }
+    }
+
+    // Takes the entry of a claimed position. An empty cell means its producer has not written yet;
+    // an entry of an earlier lap means a late write took the cell, and this lap's producer will
+    // write behind us. Rather than wait for a thread that may be preempted, both leave the missing
+    // id to a recovery scan, which finds it by its idx_posted. A late entry still names a slot with
+    // work, so it is returned.
+    private bool TryReadClaimed(long position, out int slot)
+    {
+        ref int cell = ref _ring[position & _ringMask];
+        // A producer between its two CASes is usually nanoseconds from writing: a short, bounded
+        // spin spares a recovery scan in the common case without waiting on a preempted thread.
+        for (int spin = 0; spin < MaxCellSpins && Volatile.Read(ref cell) == Empty; spin++)
+            Thread.SpinWait(1);
+        int entry = Interlocked.Exchange(ref cell, Empty);
+        if (entry == Empty || (entry >> CeqId.SlotBits) != (int)((position >> _ringBits) & LapMask))
+            Volatile.Write(ref _header->ring_overflowed, true);
+        slot = entry == Empty ? Empty : entry & (CeqId.MaxSlots - 1);
+        return entry != Empty;
     }
 
     // Clears idx_posted, then swaps the bits out (keeping the generation). A slot with nothing to
@@ -366,7 +416,9 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
             if (Interlocked.CompareExchange(ref ev->coalesce, old & ~BitsMask, old) == old)
                 break;
         }
-        ulong blob = Interlocked.Exchange(ref ev->blob_data, 0);
+        ulong blob = Volatile.Read(ref ev->blob_data);
+        if (blob != 0)
+            blob = Interlocked.Exchange(ref ev->blob_data, 0);
         message = new CeqMessage(new CeqId(slot, (uint)((ulong)old >> 32)), (uint)old, blob, Volatile.Read(ref ev->user_data));
         return true;
     }
