@@ -195,7 +195,10 @@ public sealed class EventQueue : IDisposable
         finally
         {
             Volatile.Write(ref _inKernel, 0);
-            Volatile.Write(ref _driver, 0);
+            // A full fence between giving up the role and reading _sleepers (Dekker with Sleep,
+            // which increments _sleepers and then reads _driver): one of the two sees the other,
+            // so no thread sleeps while nobody waits in the kernel.
+            Interlocked.Exchange(ref _driver, 0);
             // Someone must wait in the kernel in our place if others sleep; they re-check.
             if (Volatile.Read(ref _sleepers) > 0)
                 _sleep.Release();
