@@ -63,6 +63,9 @@ public sealed class EventQueue : IDisposable
     /// <summary>The queue's mailbox, for its counters and ids.</summary>
     public CoalescingEventQueue Mailbox => _mailbox;
 
+    /// <summary>Kernel waits of this queue that a signal interrupted and that were resumed.</summary>
+    internal long InterruptedWaits => _backend.InterruptedWaits;
+
     /// <summary>Allocates an id to tap or post with.</summary>
     public CeqId Allocate(ulong userData = 0) => _mailbox.Allocate(userData);
 

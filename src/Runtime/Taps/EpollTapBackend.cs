@@ -32,6 +32,10 @@ internal sealed unsafe class EpollTapBackend : IDisposable
     private readonly byte* _events;
     private FdEntry?[] _entries = new FdEntry?[64];
     private int _closed;
+    private long _interruptedWaits;
+
+    /// <summary>Kernel waits a signal interrupted (EINTR); the caller resumed them.</summary>
+    public long InterruptedWaits => Interlocked.Read(ref _interruptedWaits);
 
     public EpollTapBackend(CoalescingEventQueue mailbox)
     {
@@ -84,7 +88,10 @@ internal sealed unsafe class EpollTapBackend : IDisposable
         {
             int error = Marshal.GetLastPInvokeError();
             if (error == LibC.EINTR)
+            {
+                Interlocked.Increment(ref _interruptedWaits);
                 return false;
+            }
             throw new Win32Exception(error, "epoll_wait failed");
         }
         FdEntry?[] entries = Volatile.Read(ref _entries);

@@ -15,6 +15,7 @@ using static EpollGen.Runtime.Tests.IoUring.TestLibC;
 namespace EpollGen.Runtime.Tests.IoUring;
 
 /// <summary>IoUringRing against the running kernel. Every wait is bounded by a kernel timeout or a deadline.</summary>
+[Collection(SignalCollection.Name)]
 public class IoUringRingTests(ITestOutputHelper output)
 {
     [Fact]

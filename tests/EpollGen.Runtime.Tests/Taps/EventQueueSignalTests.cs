@@ -1,0 +1,73 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Threading;
+using EpollGen.Events;
+using Xunit;
+using static EpollGen.Runtime.Tests.IoUring.TestLibC;
+
+namespace EpollGen.Runtime.Tests.Taps;
+
+/// <summary>A signal that interrupts a blocked wait neither ends it early nor restarts its timeout.</summary>
+[Collection(SignalCollection.Name)]
+public sealed class EventQueueSignalTests
+{
+    [Fact]
+    public void Wait_InterruptedBySignal_ResumesWithTheTimeLeft()
+    {
+        // SIGURG is ignored by default, so a stray one is harmless; a registered handler makes the
+        // kernel deliver it and interrupt epoll_wait, which is never restarted (signal(7)).
+        using PosixSignalRegistration registration = PosixSignalRegistration.Create((PosixSignal)SIGURG, context => context.Cancel = true);
+        using var queue = new EventQueue();
+        TimeSpan timeout = TimeSpan.FromMilliseconds(1000);
+        int waiterTid = 0, taken = -1;
+        long started = 0;
+        TimeSpan elapsed = default;
+        var waiter = new Thread(() =>
+        {
+            Volatile.Write(ref waiterTid, gettid());
+            Volatile.Write(ref started, Stopwatch.GetTimestamp());
+            taken = queue.Wait(new CeqMessage[1], timeout);
+            elapsed = Stopwatch.GetElapsedTime(Volatile.Read(ref started));
+        });
+        waiter.Start();
+        try
+        {
+            WaitUntilBlockedInTheKernel(ref waiterTid, TimeSpan.FromSeconds(5));
+            // Interrupt half-way: restarting the full timeout would take 1.5 s in all.
+            TimeSpan sinceStart = Stopwatch.GetElapsedTime(Volatile.Read(ref started));
+            if (sinceStart < timeout / 2)
+                Thread.Sleep(timeout / 2 - sinceStart);
+            Assert.Equal(0, tgkill(getpid(), Volatile.Read(ref waiterTid), SIGURG));
+        }
+        finally
+        {
+            Assert.True(waiter.Join(TimeSpan.FromSeconds(5)), "the waiter did not return");
+        }
+
+        Assert.Equal(0, taken);
+        Assert.True(queue.InterruptedWaits >= 1, "epoll_wait was never interrupted");
+        Assert.InRange(elapsed, timeout, timeout + TimeSpan.FromMilliseconds(400));
+    }
+
+    // /proc/<pid>/task/<tid>/syscall names the system call a thread is blocked in ("running" otherwise).
+    private static void WaitUntilBlockedInTheKernel(ref int tid, TimeSpan within)
+    {
+        long start = Stopwatch.GetTimestamp();
+        string last = "";
+        while (Stopwatch.GetElapsedTime(start) < within)
+        {
+            int id = Volatile.Read(ref tid);
+            if (id != 0)
+            {
+                last = File.ReadAllText($"/proc/self/task/{id}/syscall");
+                // epoll_wait (x86_64: 232) or epoll_pwait (281; arm64 has only epoll_pwait, 22).
+                if (last.StartsWith("232 ", StringComparison.Ordinal) || last.StartsWith("281 ", StringComparison.Ordinal) || last.StartsWith("22 ", StringComparison.Ordinal))
+                    return;
+            }
+            Thread.Sleep(1);
+        }
+        Assert.Fail($"the waiter was not blocked in epoll_wait within {within}: {last}");
+    }
+}
