@@ -10,7 +10,7 @@ using Xunit;
 using Xunit.Abstractions;
 using static EpollGen.Native.IoUring.IoUringConstants;
 using static EpollGen.Runtime.Tests.IoUring.RingFixture;
-using static EpollGen.Runtime.Tests.IoUring.TestLibC;
+using static EpollGen.Runtime.Tests.Native.TestLibC;
 
 namespace EpollGen.Runtime.Tests.IoUring;
 

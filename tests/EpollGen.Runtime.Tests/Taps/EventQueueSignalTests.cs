@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using EpollGen.Events;
 using Xunit;
-using static EpollGen.Runtime.Tests.IoUring.TestLibC;
+using static EpollGen.Runtime.Tests.Native.TestLibC;
 
 namespace EpollGen.Runtime.Tests.Taps;
 

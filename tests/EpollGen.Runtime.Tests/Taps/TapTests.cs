@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using EpollGen.Events;
 using EpollGen.Interop;
+using EpollGen.Runtime.Tests.Native;
 using EpollGen.Taps;
 using Xunit;
 
@@ -36,7 +37,7 @@ public sealed class TapTests
         }
         finally
         {
-            Fds.close(fd);
+            TestLibC.close(fd);
         }
     }
 
@@ -56,15 +57,15 @@ public sealed class TapTests
             Fds.WriteByte(w);
             Assert.Equal(TapFilters.FDTAP_FILT_READABLE, (TapFilters)WaitOne(queue).Bits);
 
-            Fds.close(w);
+            TestLibC.close(w);
             w = -1;
             Assert.True(((TapFilters)WaitOne(queue).Bits).HasFlag(TapFilters.FDTAP_FILT_HANGUP));
         }
         finally
         {
-            Fds.close(r);
+            TestLibC.close(r);
             if (w >= 0)
-                Fds.close(w);
+                TestLibC.close(w);
         }
     }
 
@@ -79,14 +80,14 @@ public sealed class TapTests
             Submit(new TapRequest(a, TapCommand.Add, TapFilters.FDTAP_FILT_WRITABLE | TapFilters.FDTAP_FILT_RDHUP, queue, id));
             Assert.Equal(TapFilters.FDTAP_FILT_WRITABLE, (TapFilters)WaitOne(queue).Bits);
 
-            Assert.Equal(0, Fds.shutdown(b, Fds.SHUT_WR));
+            Assert.Equal(0, TestLibC.shutdown(b, TestLibC.SHUT_WR));
 
             Assert.True(((TapFilters)WaitOne(queue).Bits).HasFlag(TapFilters.FDTAP_FILT_RDHUP));
         }
         finally
         {
-            Fds.close(a);
-            Fds.close(b);
+            TestLibC.close(a);
+            TestLibC.close(b);
         }
     }
 
@@ -112,8 +113,8 @@ public sealed class TapTests
         }
         finally
         {
-            Fds.close(a);
-            Fds.close(b);
+            TestLibC.close(a);
+            TestLibC.close(b);
         }
     }
 
@@ -134,8 +135,8 @@ public sealed class TapTests
         }
         finally
         {
-            Fds.close(a);
-            Fds.close(b);
+            TestLibC.close(a);
+            TestLibC.close(b);
         }
     }
 
@@ -156,7 +157,7 @@ public sealed class TapTests
         }
         finally
         {
-            Fds.close(fd);
+            TestLibC.close(fd);
         }
     }
 
@@ -188,8 +189,8 @@ public sealed class TapTests
         }
         finally
         {
-            Fds.close(fd);
-            Fds.close(regular);
+            TestLibC.close(fd);
+            TestLibC.close(regular);
             File.Delete(file);
         }
     }
@@ -201,7 +202,7 @@ public sealed class TapTests
         int fd = Fds.EventFd();
         CeqId id = queue.Allocate();
         Submit(new TapRequest(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id));
-        Fds.close(fd);
+        TestLibC.close(fd);
 
         int reused = Fds.EventFd();
         try
@@ -218,7 +219,7 @@ public sealed class TapTests
         }
         finally
         {
-            Fds.close(reused);
+            TestLibC.close(reused);
         }
     }
 
@@ -263,8 +264,8 @@ public sealed class TapTests
         {
             foreach ((int r, int w) in pipes)
             {
-                Fds.close(r);
-                Fds.close(w);
+                TestLibC.close(r);
+                TestLibC.close(w);
             }
         }
     }

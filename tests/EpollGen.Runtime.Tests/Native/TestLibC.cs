@@ -2,7 +2,7 @@ using System;
 using System.Runtime.InteropServices;
 using Xunit;
 
-namespace EpollGen.Runtime.Tests.IoUring;
+namespace EpollGen.Runtime.Tests.Native;
 
 /// <summary>The libc calls the io_uring tests make to create and poke file descriptors.</summary>
 internal static unsafe partial class TestLibC
@@ -18,6 +18,7 @@ internal static unsafe partial class TestLibC
     public const int F_GETFD = 1;
     public const int FD_CLOEXEC = 1;
     public const int SIGURG = 23;
+    public const int SHUT_WR = 1;
 
     public const uint POLLIN = 0x001;
     public const uint POLLOUT = 0x004;
@@ -39,6 +40,12 @@ internal static unsafe partial class TestLibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int shutdown(int fd, int how);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags);
 
     // fcntl is variadic; F_GETFD reads no third argument, so passing 0 in its register is harmless.
     [LibraryImport("libc", SetLastError = true)]
