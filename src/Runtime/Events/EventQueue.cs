@@ -1,6 +1,9 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
+using System.Threading.Tasks;
+using System.Threading.Tasks.Sources;
 using EpollGen.Taps;
 
 namespace EpollGen.Events;
@@ -38,6 +41,14 @@ public sealed class EventQueue : IDisposable
     private int _inKernel;
     private int _sleepers;
     private int _users;
+
+    // Asynchronous waiters, served in order by one engine thread started with the first of them.
+    private readonly object _asyncLock = new();
+    private readonly Queue<AsyncWaiter> _asyncWaiters = new();
+    private readonly Stack<AsyncWaiter> _waiterPool = new();
+    private readonly SemaphoreSlim _engineWake = new(0);
+    private Thread? _engine;
+    private int _asyncCount;
 
     /// <summary>Creates a queue with its own mailbox and tap backend.</summary>
     /// <param name="wakeMode">Whether a post wakes one sleeping waiter or all of them.</param>
@@ -107,9 +118,7 @@ public sealed class EventQueue : IDisposable
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be infinite, zero or positive.");
         if (messages.IsEmpty)
             throw new ArgumentException("The buffer must hold at least one message.", nameof(messages));
-        long deadline = timeout == Timeout.InfiniteTimeSpan
-            ? long.MaxValue
-            : Stopwatch.GetTimestamp() + (long)Math.Min(timeout.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 2);
+        long deadline = Deadline(timeout);
         if (!TryEnter())
             throw new ObjectDisposedException(nameof(EventQueue));
         try
@@ -123,20 +132,7 @@ public sealed class EventQueue : IDisposable
                     PassOn();
                     return taken;
                 }
-                if (!_mailbox.IsEmpty)
-                {
-                    // Another consumer is running the recovery scan; it never blocks, so yield.
-                    Thread.Yield();
-                    continue;
-                }
-                long remaining = deadline - Stopwatch.GetTimestamp();
-                if (Interlocked.CompareExchange(ref _driver, 1, 0) == 0)
-                    Drive(remaining, deadline == long.MaxValue);
-                else if (remaining <= 0)
-                    return 0;
-                else
-                    Sleep(remaining, deadline == long.MaxValue);
-                if (remaining <= 0 && _mailbox.IsEmpty)
+                if (!WaitForWork(deadline))
                     return 0;
             }
         }
@@ -144,6 +140,44 @@ public sealed class EventQueue : IDisposable
         {
             Exit();
         }
+    }
+
+    /// <summary>
+    /// Waits asynchronously until messages are waiting, <paramref name="timeout"/> passes or
+    /// <paramref name="cancellationToken"/> is cancelled, and takes up to <paramref name="messages"/>.Length
+    /// of them. One engine thread per queue waits on behalf of every asynchronous waiter, and only
+    /// while some wait; waiters are served in order. No allocation per wait in steady state (the
+    /// wait objects are pooled), unless the token can be cancelled.
+    /// </summary>
+    /// <returns>How many messages were taken; 0 when the timeout passed.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled before messages were taken.</exception>
+    /// <exception cref="ObjectDisposedException">The queue is or becomes disposed.</exception>
+    public ValueTask<int> WaitAsync(Memory<CeqMessage> messages, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be infinite, zero or positive.");
+        if (messages.IsEmpty)
+            throw new ArgumentException("The buffer must hold at least one message.", nameof(messages));
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        // Messages already waiting, or a poll: answered on the calling thread.
+        int taken = Wait(messages.Span, TimeSpan.Zero);
+        if (taken > 0 || timeout == TimeSpan.Zero)
+            return new ValueTask<int>(taken);
+
+        AsyncWaiter waiter = RentWaiter();
+        waiter.Start(messages, Deadline(timeout));
+        lock (_asyncLock)
+        {
+            ThrowIfDisposed();
+            _asyncWaiters.Enqueue(waiter);
+            Volatile.Write(ref _asyncCount, _asyncWaiters.Count);
+            _engine ??= StartEngine();
+        }
+        if (cancellationToken.CanBeCanceled)
+            waiter.Registration = cancellationToken.UnsafeRegister(static (state, token) => ((AsyncWaiter)state!).TryCancel(token), waiter);
+        WakeEngine();
+        return new ValueTask<int>(waiter, waiter.Version);
     }
 
     /// <summary>
@@ -160,11 +194,21 @@ public sealed class EventQueue : IDisposable
         {
             _backend.Wake();
             _sleep.Release(Math.Max(1, Volatile.Read(ref _sleepers)));
+            _engineWake.Release();
             spin.SpinOnce();
+        }
+        Thread? engine;
+        lock (_asyncLock)
+            engine = _engine;
+        if (engine is not null && engine != Thread.CurrentThread)
+        {
+            _engineWake.Release();
+            engine.Join();
         }
         _backend.Dispose();
         _mailbox.Dispose();
         _sleep.Dispose();
+        _engineWake.Dispose();
     }
 
     internal int Tap(in TapRequest request)
@@ -184,6 +228,30 @@ public sealed class EventQueue : IDisposable
         }
     }
 
+    private static long Deadline(TimeSpan timeout) => timeout == Timeout.InfiniteTimeSpan
+        ? long.MaxValue
+        : Stopwatch.GetTimestamp() + (long)Math.Min(timeout.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 2);
+
+    // Blocks until the mailbox may hold messages or the deadline passes, waiting in the kernel if no
+    // one else does. False once the deadline has passed with nothing waiting.
+    private bool WaitForWork(long deadline)
+    {
+        if (!_mailbox.IsEmpty)
+        {
+            // Another consumer is running the recovery scan; it never blocks, so yield.
+            Thread.Yield();
+            return true;
+        }
+        long remaining = deadline - Stopwatch.GetTimestamp();
+        if (Interlocked.CompareExchange(ref _driver, 1, 0) == 0)
+            Drive(remaining, deadline == long.MaxValue);
+        else if (remaining <= 0)
+            return false;
+        else
+            Sleep(remaining, deadline == long.MaxValue);
+        return remaining > 0 || !_mailbox.IsEmpty;
+    }
+
     // The kernel waiter: waits for the queue's taps until the deadline, a post, or a signal.
     private void Drive(long remaining, bool infinite)
     {
@@ -192,7 +260,10 @@ public sealed class EventQueue : IDisposable
             Volatile.Write(ref _inKernel, 1);
             // Store-load fence: a poster that missed _inKernel is one whose post this check sees.
             Interlocked.MemoryBarrier();
-            int timeoutMs = !_mailbox.IsEmpty || IsDisposed ? 0 : infinite ? -1 : Milliseconds(remaining);
+            // The engine also stays out of the kernel when a wake-up is pending for it (a new
+            // waiter, a cancellation): WakeEngine releases the semaphore and then reads _inKernel.
+            bool engineCalled = Thread.CurrentThread == _engine && _engineWake.CurrentCount > 0;
+            int timeoutMs = !_mailbox.IsEmpty || IsDisposed || engineCalled ? 0 : infinite ? -1 : Milliseconds(remaining);
             _backend.WaitAndDispatch(timeoutMs);
         }
         finally
@@ -205,6 +276,8 @@ public sealed class EventQueue : IDisposable
             // Someone must wait in the kernel in our place if others sleep; they re-check.
             if (Volatile.Read(ref _sleepers) > 0)
                 _sleep.Release();
+            if (Volatile.Read(ref _asyncCount) > 0 && Thread.CurrentThread != _engine)
+                _engineWake.Release();
         }
     }
 
@@ -234,15 +307,231 @@ public sealed class EventQueue : IDisposable
         int sleepers = Volatile.Read(ref _sleepers);
         if (sleepers > 0)
             _sleep.Release(_wakeMode == EventQueueWakeMode.Broadcast ? sleepers : 1);
+        if (Volatile.Read(ref _asyncCount) > 0)
+            _engineWake.Release();
     }
 
     // A waiter that took messages (perhaps ones it posted itself from the kernel) leaves the rest
     // to sleepers, as the wake mode says.
     private void PassOn()
     {
+        if (_mailbox.IsEmpty)
+            return;
         int sleepers = Volatile.Read(ref _sleepers);
-        if (sleepers > 0 && !_mailbox.IsEmpty)
+        if (sleepers > 0)
             _sleep.Release(_wakeMode == EventQueueWakeMode.Broadcast ? sleepers : 1);
+        if (Volatile.Read(ref _asyncCount) > 0 && Thread.CurrentThread != _engine)
+            _engineWake.Release();
+    }
+
+    private Thread StartEngine()
+    {
+        var engine = new Thread(RunEngine) { IsBackground = true, Name = "EpollGen event queue" };
+        engine.UnsafeStart();
+        return engine;
+    }
+
+    private void WakeEngine()
+    {
+        _engineWake.Release();
+        if (Volatile.Read(ref _inKernel) != 0)
+            _backend.Wake();
+    }
+
+    // The engine waits on behalf of the asynchronous waiters, oldest first, like one more
+    // synchronous waiter: it waits in the kernel when no one else does, and otherwise parks until a
+    // post, a kernel waiter stepping down, a new waiter or a cancellation wakes it.
+    private void RunEngine()
+    {
+        while (true)
+        {
+            AsyncWaiter? head;
+            long deadline = long.MaxValue;
+            lock (_asyncLock)
+            {
+                while (_asyncWaiters.TryPeek(out head) && Volatile.Read(ref head.State) == AsyncWaiter.Done)
+                    Drop();
+                // Waiters behind the head whose time is up get 0 now; they leave the queue when
+                // they reach its head. The head is answered by ServeOrWait, which may still find messages.
+                long now = Stopwatch.GetTimestamp();
+                foreach (AsyncWaiter waiter in _asyncWaiters)
+                {
+                    if (waiter != head && waiter.Deadline <= now
+                        && Interlocked.CompareExchange(ref waiter.State, AsyncWaiter.Claimed, AsyncWaiter.Pending) == AsyncWaiter.Pending)
+                        waiter.Complete(0);
+                    else if (Volatile.Read(ref waiter.State) == AsyncWaiter.Pending)
+                        deadline = Math.Min(deadline, waiter.Deadline);
+                }
+                Volatile.Write(ref _asyncCount, _asyncWaiters.Count);
+                if (head is null && IsDisposed)
+                    return;
+            }
+            if (head is null)
+            {
+                _engineWake.Wait();
+                continue;
+            }
+            if (!TryEnter())
+            {
+                FailAll(new ObjectDisposedException(nameof(EventQueue)));
+                return;
+            }
+            try
+            {
+                ServeOrWait(head, deadline);
+            }
+            finally
+            {
+                Exit();
+            }
+        }
+    }
+
+    private void ServeOrWait(AsyncWaiter head, long deadline)
+    {
+        // Claimed before its buffer is filled, so a cancellation cannot win after messages were taken.
+        if (Interlocked.CompareExchange(ref head.State, AsyncWaiter.Claimed, AsyncWaiter.Pending) != AsyncWaiter.Pending)
+            return;
+        int taken = _mailbox.TryTake(head.Buffer.Span);
+        bool expired = taken == 0 && _mailbox.IsEmpty && Stopwatch.GetTimestamp() >= head.Deadline;
+        if (taken > 0 || expired)
+        {
+            lock (_asyncLock)
+                Drop();
+            head.Complete(taken);
+            PassOn();
+            return;
+        }
+        // Unclaimed, unless a cancellation arrived while we held the claim: then it is honoured now.
+        if (Interlocked.CompareExchange(ref head.State, AsyncWaiter.Pending, AsyncWaiter.Claimed) == AsyncWaiter.CancelRequested)
+        {
+            lock (_asyncLock)
+                Drop();
+            head.Fail(new OperationCanceledException(head.CancellationToken));
+            return;
+        }
+
+        if (!_mailbox.IsEmpty)
+        {
+            Thread.Yield();
+            return;
+        }
+        long remaining = deadline - Stopwatch.GetTimestamp();
+        if (Interlocked.CompareExchange(ref _driver, 1, 0) == 0)
+            Drive(remaining, deadline == long.MaxValue);
+        else if (remaining > 0)
+            _engineWake.Wait(deadline == long.MaxValue ? Timeout.Infinite : Milliseconds(remaining));
+    }
+
+    // Removes the head waiter; the caller holds _asyncLock.
+    private void Drop()
+    {
+        _asyncWaiters.Dequeue();
+        Volatile.Write(ref _asyncCount, _asyncWaiters.Count);
+    }
+
+    private void FailAll(Exception error)
+    {
+        lock (_asyncLock)
+        {
+            while (_asyncWaiters.TryDequeue(out AsyncWaiter? waiter))
+            {
+                if (Interlocked.CompareExchange(ref waiter.State, AsyncWaiter.Claimed, AsyncWaiter.Pending) == AsyncWaiter.Pending)
+                    waiter.Fail(error);
+            }
+            Volatile.Write(ref _asyncCount, 0);
+        }
+    }
+
+    private AsyncWaiter RentWaiter()
+    {
+        lock (_asyncLock)
+            return _waiterPool.TryPop(out AsyncWaiter? waiter) ? waiter : new AsyncWaiter(this);
+    }
+
+    private void ReturnWaiter(AsyncWaiter waiter)
+    {
+        lock (_asyncLock)
+            _waiterPool.Push(waiter);
+    }
+
+    /// <summary>One asynchronous wait: pooled, reset after its result is read.</summary>
+    private sealed class AsyncWaiter(EventQueue queue) : IValueTaskSource<int>
+    {
+        public const int Pending = 0;
+        public const int Claimed = 1;
+        public const int Done = 2;
+        public const int CancelRequested = 3;
+
+        private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = true };
+
+        public int State;
+
+        public Memory<CeqMessage> Buffer { get; private set; }
+
+        public long Deadline { get; private set; }
+
+        public CancellationTokenRegistration Registration { get; set; }
+
+        public CancellationToken CancellationToken { get; private set; }
+
+        public short Version => _core.Version;
+
+        public void Start(Memory<CeqMessage> buffer, long deadline)
+        {
+            Buffer = buffer;
+            Deadline = deadline;
+            Volatile.Write(ref State, Pending);
+        }
+
+        public void Complete(int taken)
+        {
+            Volatile.Write(ref State, Done);
+            Registration.Dispose();
+            _core.SetResult(taken);
+        }
+
+        public void Fail(Exception error)
+        {
+            Volatile.Write(ref State, Done);
+            Registration.Dispose();
+            _core.SetException(error);
+        }
+
+        // A pending wait is cancelled at once; one the engine has claimed is cancelled when the
+        // engine lets go of it, unless it took messages first (then the messages win).
+        public void TryCancel(CancellationToken token)
+        {
+            CancellationToken = token;
+            if (Interlocked.CompareExchange(ref State, Done, Pending) == Pending)
+            {
+                _core.SetException(new OperationCanceledException(token));
+                queue.WakeEngine();
+                return;
+            }
+            Interlocked.CompareExchange(ref State, CancelRequested, Claimed);
+        }
+
+        public int GetResult(short token)
+        {
+            try
+            {
+                return _core.GetResult(token);
+            }
+            finally
+            {
+                _core.Reset();
+                Buffer = default;
+                Registration = default;
+                CancellationToken = default;
+                queue.ReturnWaiter(this);
+            }
+        }
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
     }
 
     // Rounded up: a kernel wait never ends before the deadline.
