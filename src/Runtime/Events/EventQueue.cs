@@ -233,8 +233,9 @@ public sealed class EventQueue : IDisposable
         : Stopwatch.GetTimestamp() + (long)Math.Min(timeout.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 2);
 
     // Blocks until the mailbox may hold messages or the deadline passes, waiting in the kernel if no
-    // one else does. False once the deadline has passed with nothing waiting.
-    private bool WaitForWork(long deadline)
+    // one else does. False once the deadline has passed with nothing waiting. The engine parks on its
+    // own semaphore rather than among the synchronous sleepers, so its wake-ups reach it.
+    private bool WaitForWork(long deadline, bool forEngine = false)
     {
         if (!_mailbox.IsEmpty)
         {
@@ -247,6 +248,8 @@ public sealed class EventQueue : IDisposable
             Drive(remaining, deadline == long.MaxValue);
         else if (remaining <= 0)
             return false;
+        else if (forEngine)
+            _engineWake.Wait(deadline == long.MaxValue ? Timeout.Infinite : Milliseconds(remaining));
         else
             Sleep(remaining, deadline == long.MaxValue);
         return remaining > 0 || !_mailbox.IsEmpty;
@@ -411,16 +414,7 @@ public sealed class EventQueue : IDisposable
             return;
         }
 
-        if (!_mailbox.IsEmpty)
-        {
-            Thread.Yield();
-            return;
-        }
-        long remaining = deadline - Stopwatch.GetTimestamp();
-        if (Interlocked.CompareExchange(ref _driver, 1, 0) == 0)
-            Drive(remaining, deadline == long.MaxValue);
-        else if (remaining > 0)
-            _engineWake.Wait(deadline == long.MaxValue ? Timeout.Infinite : Milliseconds(remaining));
+        WaitForWork(deadline, forEngine: true);
     }
 
     // Removes the head waiter; the caller holds _asyncLock.
