@@ -44,6 +44,17 @@ internal static unsafe partial class TestLibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int shutdown(int fd, int how);
 
+    public const int CLOCK_MONOTONIC = 1;
+    public const int TFD_CLOEXEC = 0x80000;
+    public const int TFD_NONBLOCK = 0x800;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int timerfd_create(int clock, int flags);
+
+    // struct itimerspec is four longs on LP64: interval (sec, nsec), value (sec, nsec).
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int timerfd_settime(int fd, int flags, long* newValue, long* oldValue);
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags);
 
