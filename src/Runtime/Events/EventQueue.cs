@@ -437,10 +437,18 @@ public sealed class EventQueue : IDisposable
         }
     }
 
+    /// <summary>Wait objects this queue has created; the pool keeps it at the most ever pending at once.</summary>
+    internal int AsyncWaitersCreated { get; private set; }
+
     private AsyncWaiter RentWaiter()
     {
         lock (_asyncLock)
-            return _waiterPool.TryPop(out AsyncWaiter? waiter) ? waiter : new AsyncWaiter(this);
+        {
+            if (_waiterPool.TryPop(out AsyncWaiter? waiter))
+                return waiter;
+            AsyncWaitersCreated++;
+            return new AsyncWaiter(this);
+        }
     }
 
     private void ReturnWaiter(AsyncWaiter waiter)
