@@ -269,18 +269,11 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
     public int TryTake(Span<CeqMessage> messages)
     {
         int taken = 0;
-        ref long consumer = ref _header->cons_pvt_idx;
-        while (taken < messages.Length)
+        long claimed;
+        // Claim every waiting position the buffer can hold with one CAS, then read them in order.
+        while (taken < messages.Length && (claimed = ClaimPositions(messages.Length - taken, out long first)) > 0)
         {
-            // Claim every waiting position the buffer can hold with one CAS, then read them in order.
-            long position = Volatile.Read(ref consumer);
-            long available = Volatile.Read(ref _header->prod_idx) - position;
-            if (available <= 0)
-                break;
-            long claim = Math.Min(available, messages.Length - taken);
-            if (Interlocked.CompareExchange(ref consumer, position + claim, position) != position)
-                continue;
-            for (long p = position; p < position + claim; p++)
+            for (long p = first; p < first + claimed; p++)
             {
                 if (TryReadClaimed(p, out int slot) && TakeBits(slot, out CeqMessage message))
                     messages[taken++] = message;
@@ -362,19 +355,29 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
 
     private bool TryDequeueSlot(out int slot)
     {
+        while (ClaimPositions(1, out long position) == 1)
+        {
+            if (TryReadClaimed(position, out slot))
+                return true;
+        }
+        slot = Empty;
+        return false;
+    }
+
+    // Claims up to `most` ring positions that producers have claimed, with one CAS; returns how
+    // many (0 when none wait), the first at `first`.
+    private long ClaimPositions(long most, out long first)
+    {
         ref long consumer = ref _header->cons_pvt_idx;
         while (true)
         {
-            long position = Volatile.Read(ref consumer);
-            if (position >= Volatile.Read(ref _header->prod_idx))
-            {
-                slot = Empty;
-                return false;
-            }
-            if (Interlocked.CompareExchange(ref consumer, position + 1, position) != position)
-                continue;
-            if (TryReadClaimed(position, out slot))
-                return true;
+            first = Volatile.Read(ref consumer);
+            long available = Volatile.Read(ref _header->prod_idx) - first;
+            if (available <= 0)
+                return 0;
+            long claim = Math.Min(available, most);
+            if (Interlocked.CompareExchange(ref consumer, first + claim, first) == first)
+                return claim;
         }
     }
 
