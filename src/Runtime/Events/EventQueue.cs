@@ -217,10 +217,7 @@ public sealed class EventQueue : IDisposable
             return Native.LibC.EBADF;
         try
         {
-            int error = _backend.Apply(request);
-            if (error == 0 && !_mailbox.IsEmpty)
-                Notify();
-            return error;
+            return _backend.Apply(request);
         }
         finally
         {

@@ -19,9 +19,6 @@ internal static unsafe partial class LibC
     public const int ENOENT = 2;
     public const int EINTR = 4;
     public const int EBADF = 9;
-    public const int EAGAIN = 11;
-    public const int ENOMEM = 12;
-    public const int EBUSY = 16;
     public const int EEXIST = 17;
     public const int EINVAL = 22;
     public const int ENOSYS = 38;
