@@ -51,7 +51,11 @@ internal sealed unsafe class EpollTapBackend : IDisposable
             throw new Win32Exception(error, "eventfd failed");
         }
         if (Control(LibC.EPOLL_CTL_ADD, _wakeFd, EpollEvents.EPOLLIN | EpollEvents.EPOLLET, WakeToken) is int e and not 0)
+        {
+            LibC.close(_wakeFd);
+            LibC.close(_epfd);
             throw new Win32Exception(e, "epoll_ctl of the wake eventfd failed");
+        }
         _events = (byte*)NativeMemory.Alloc((nuint)(BatchSize * EpollEvent.NativeSize));
     }
 
