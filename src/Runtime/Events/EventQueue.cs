@@ -33,6 +33,10 @@ public sealed class EventQueue : IDisposable
 {
     private const int DisposedBit = 1 << 30;
 
+    // Set when a signal interrupted this thread's kernel wait; read by interruptible waits.
+    [ThreadStatic]
+    private static bool t_interrupted;
+
     private readonly CoalescingEventQueue _mailbox;
     private readonly EpollTapBackend _backend;
     private readonly SemaphoreSlim _sleep = new(0);
@@ -118,11 +122,21 @@ public sealed class EventQueue : IDisposable
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be infinite, zero or positive.");
         if (messages.IsEmpty)
             throw new ArgumentException("The buffer must hold at least one message.", nameof(messages));
-        long deadline = Deadline(timeout);
+        return Wait(messages, Deadline(timeout), interruptible: false);
+    }
+
+    /// <summary>
+    /// <see cref="Wait(Span{CeqMessage}, TimeSpan)"/> with a deadline in <see cref="Stopwatch"/>
+    /// ticks (<see cref="long.MaxValue"/>: none). When <paramref name="interruptible"/>, a signal that
+    /// interrupts this thread's kernel wait ends the wait: it returns -1 if it took nothing.
+    /// </summary>
+    internal int Wait(Span<CeqMessage> messages, long deadline, bool interruptible)
+    {
         if (!TryEnter())
             throw new ObjectDisposedException(nameof(EventQueue));
         try
         {
+            t_interrupted = false;
             while (true)
             {
                 ThrowIfDisposed();
@@ -132,6 +146,8 @@ public sealed class EventQueue : IDisposable
                     PassOn();
                     return taken;
                 }
+                if (interruptible && t_interrupted)
+                    return -1;
                 if (!WaitForWork(deadline))
                     return 0;
             }
@@ -141,6 +157,9 @@ public sealed class EventQueue : IDisposable
             Exit();
         }
     }
+
+    /// <summary>An fd that poll(2) reports readable while the tap backend holds undispatched readiness.</summary>
+    internal int PollFd => _backend.PollFd;
 
     /// <summary>
     /// Waits asynchronously until messages are waiting, <paramref name="timeout"/> passes or
@@ -264,7 +283,8 @@ public sealed class EventQueue : IDisposable
             // waiter, a cancellation): WakeEngine releases the semaphore and then reads _inKernel.
             bool engineCalled = Thread.CurrentThread == _engine && _engineWake.CurrentCount > 0;
             int timeoutMs = !_mailbox.IsEmpty || IsDisposed || engineCalled ? 0 : infinite ? -1 : Milliseconds(remaining);
-            _backend.WaitAndDispatch(timeoutMs);
+            if (!_backend.WaitAndDispatch(timeoutMs))
+                t_interrupted = true;
         }
         finally
         {

@@ -34,6 +34,9 @@ internal sealed unsafe class EpollTapBackend : IDisposable
     private int _closed;
     private long _interruptedWaits;
 
+    /// <summary>The kernel epoll fd: readable while taps hold readiness not yet dispatched.</summary>
+    public int PollFd => _epfd;
+
     /// <summary>Kernel waits a signal interrupted (EINTR); the caller resumed them.</summary>
     public long InterruptedWaits => Interlocked.Read(ref _interruptedWaits);
 

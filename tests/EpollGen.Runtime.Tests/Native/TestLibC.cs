@@ -27,6 +27,9 @@ internal static unsafe partial class TestLibC
     public static partial int eventfd(uint initialValue, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(void* fds, nuint count, int timeout);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial int pipe2(int* fds, int flags);
 
     [LibraryImport("libc", SetLastError = true)]

@@ -1,0 +1,41 @@
+using System.Runtime.InteropServices;
+
+namespace EpollGen.Native;
+
+// The calls the epoll layer adds: readiness re-checks, fd validation and the dup family.
+internal static unsafe partial class LibC
+{
+    public const int ENOMEM = 12;
+    public const int EFAULT = 14;
+    public const int EMFILE = 24;
+    public const int ELOOP = 40;
+
+    public const int F_DUPFD = 0;
+    public const int F_GETFD = 1;
+    public const int F_SETFD = 2;
+    public const int F_GETFL = 3;
+    public const int F_DUPFD_CLOEXEC = 1030;
+    public const int FD_CLOEXEC = 1;
+    public const int O_PATH = 0x200000;
+    public const int O_CLOEXEC = 0x80000;
+
+    public const short POLLNVAL = 0x20;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(void* fds, nuint count, int timeout);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(int fd, int command, nint argument);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int dup(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int dup3(int fd, int target, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint readlink(string path, byte* buffer, nuint size);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_pwait(int epfd, void* events, int maxevents, int timeout, void* sigmask);
+}

@@ -1,0 +1,325 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using EpollGen.Interop;
+using EpollGen.Runtime.Tests.Native;
+using Microsoft.Win32.SafeHandles;
+using Xunit;
+using static EpollGen.Interop.EpollEvents;
+
+namespace EpollGen.Runtime.Tests.EpollSets;
+
+/// <summary>EpollSet against Linux's epoll semantics (linux-epoll-semantics.md §1), on real fds.</summary>
+public sealed class EpollSetTests : IDisposable
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
+    private readonly List<int> _fds = [];
+    private readonly EpollSet _set = new();
+
+    public void Dispose()
+    {
+        _set.Dispose();
+        foreach (int fd in _fds)
+            TestLibC.close(fd);
+    }
+
+    [Fact]
+    public void ReportedMask_IsRegisteredIntersectReady()
+    {
+        int fd = Track(TestLibC.EventFd());
+        TestLibC.Signal(fd);
+        _set.Add(fd, EPOLLIN, 5);
+
+        EpollEvent[] events = Poll(4);
+
+        Assert.Single(events);
+        Assert.Equal((uint)EPOLLIN, events[0].events);
+        Assert.Equal(5UL, events[0].data);
+    }
+
+    [Fact]
+    public void ErrAndHup_AreReportedUnasked()
+    {
+        (int read, int write) = TrackPipe();
+        _set.Add(read, None, 9);
+        Assert.Empty(Poll(4));
+
+        TestLibC.close(write);
+        _fds.Remove(write);
+
+        EpollEvent[] events = WaitSome(4);
+        Assert.Equal((uint)EPOLLHUP, Assert.Single(events).events);
+    }
+
+    [Fact]
+    public void LevelTriggered_ReportsOnEveryCallUntilDrained()
+    {
+        int fd = Track(TestLibC.EventFd());
+        _set.Add(fd, EPOLLIN, 1);
+        TestLibC.Signal(fd);
+
+        Assert.Single(WaitSome(4));
+        Assert.Single(Poll(4));
+        Assert.Single(Poll(4));
+
+        TestLibC.Drain(fd);
+        Assert.Empty(Poll(4));
+    }
+
+    [Fact]
+    public void EdgeTriggered_ReportsEachNewChunkOnce()
+    {
+        (int read, int write) = TrackPipe();
+        _set.Add(read, EPOLLIN | EPOLLET, 1);
+        TestLibC.WriteByte(write);
+
+        Assert.Single(WaitSome(4));
+        Assert.Empty(Poll(4));
+
+        TestLibC.WriteByte(write);
+        Assert.Single(WaitSome(4));
+        Assert.Empty(Poll(4));
+    }
+
+    [Fact]
+    public void EdgeTriggered_ReadinessConsumedBeforeTheWait_IsNotReported()
+    {
+        int fd = Track(TestLibC.EventFd());
+        _set.Add(fd, EPOLLIN | EPOLLET, 1);
+        TestLibC.Signal(fd);
+        TestLibC.Drain(fd);
+
+        Assert.Empty(Poll(4));
+    }
+
+    [Fact]
+    public void Modify_RereadsReadiness()
+    {
+        int fd = Track(TestLibC.EventFd());
+        _set.Add(fd, EPOLLIN | EPOLLET, 1);
+        TestLibC.Signal(fd);
+        Assert.Single(WaitSome(4));
+        Assert.Empty(Poll(4));
+
+        _set.Modify(fd, EPOLLIN | EPOLLET, 2);
+
+        EpollEvent again = Assert.Single(WaitSome(4));
+        Assert.Equal(2UL, again.data);
+    }
+
+    [Fact]
+    public void OneShot_SilentWhileDisarmed_EvenOnHangUp_UntilModify()
+    {
+        (int read, int write) = TrackPipe();
+        _set.Add(read, EPOLLIN | EPOLLONESHOT, 1);
+        TestLibC.WriteByte(write);
+        Assert.Single(WaitSome(4));
+
+        TestLibC.WriteByte(write);
+        TestLibC.close(write);
+        _fds.Remove(write);
+        Assert.Empty(Poll(4));
+        Assert.False(_set.TryAdd(read, EPOLLIN, 1, out int errno));
+        Assert.Equal(17, errno);
+
+        _set.Modify(read, EPOLLIN | EPOLLONESHOT, 3);
+        EpollEvent rearmed = Assert.Single(WaitSome(4));
+        Assert.Equal((uint)(EPOLLIN | EPOLLHUP), rearmed.events);
+        Assert.Equal(3UL, rearmed.data);
+    }
+
+    [Fact]
+    public void LevelTriggered_MoreReadyThanMaxEvents_RoundRobins()
+    {
+        const int Fds = 13;
+        for (int i = 0; i < Fds; i++)
+        {
+            int fd = Track(TestLibC.EventFd());
+            TestLibC.Signal(fd);
+            _set.Add(fd, EPOLLIN, (ulong)i);
+        }
+        var seen = new int[Fds];
+        for (int call = 0; call < Fds; call++)
+        {
+            EpollEvent[] events = Poll(3);
+            Assert.Equal(3, events.Length);
+            foreach (EpollEvent ev in events)
+                seen[ev.data]++;
+        }
+        Assert.All(seen, count => Assert.Equal(3, count));
+    }
+
+    [Fact]
+    public void OneEntryPerRegistrationPerCall()
+    {
+        int fd = Track(TestLibC.EventFd());
+        _set.Add(fd, EPOLLIN | EPOLLOUT, 1);
+        for (int i = 0; i < 10; i++)
+            TestLibC.Signal(fd);
+
+        EpollEvent only = Assert.Single(WaitSome(8));
+        Assert.Equal((uint)(EPOLLIN | EPOLLOUT), only.events);
+    }
+
+    [Fact]
+    public void Errors_AreLinuxs_AndChangeNothing()
+    {
+        int fd = Track(TestLibC.EventFd());
+        _set.Add(fd, EPOLLIN, 1);
+        int file = Track(TestLibC.Check(TestLibC.open("/proc/self/exe", TestLibC.O_CLOEXEC), "open"));
+        int fresh = Track(TestLibC.EventFd());
+        int exclusive = Track(TestLibC.EventFd());
+        (int closedRead, int closedWrite) = TestLibC.Pipe();
+        TestLibC.close(closedRead);
+        TestLibC.close(closedWrite);
+
+        Assert.Equal(17, Errno(() => _set.Add(fd, EPOLLOUT, 2)));                    // EEXIST
+        Assert.Equal(9, Errno(() => _set.Add(-1, EPOLLIN, 2)));                      // EBADF
+        Assert.Equal(9, Errno(() => _set.Add(closedRead, EPOLLIN, 2)));              // EBADF
+        Assert.Equal(1, Errno(() => _set.Add(file, EPOLLIN, 2)));                    // EPERM
+        Assert.Equal(22, Errno(() => _set.Add(_set.Fd, EPOLLIN, 2)));                // EINVAL: itself
+        Assert.Equal(22, Errno(() => _set.Add(exclusive, EPOLLIN | EPOLLEXCLUSIVE | EPOLLONESHOT, 2)));
+        Assert.Equal(22, Errno(() => _set.Modify(fd, EPOLLIN | EPOLLEXCLUSIVE, 2)));
+        Assert.Equal(2, Errno(() => _set.Modify(fresh, EPOLLIN, 2))); // ENOENT
+        Assert.Equal(2, Errno(() => _set.Remove(fresh)));         // ENOENT
+        Assert.Equal(9, Errno(() => _set.Remove(closedRead)));                       // EBADF
+
+        Assert.Equal(1, _set.Count);
+        TestLibC.Signal(fd);
+        EpollEvent unchanged = Assert.Single(WaitSome(4));
+        Assert.Equal(1UL, unchanged.data);
+        Assert.Equal((uint)EPOLLIN, unchanged.events);
+    }
+
+    [Fact]
+    public void Timeout_NeverReturnsEarly()
+    {
+        var events = new EpollEvent[4];
+        foreach (int ms in new[] { 1, 10, 50 })
+        {
+            long start = Stopwatch.GetTimestamp();
+            Assert.Equal(0, _set.Wait(events, TimeSpan.FromMilliseconds(ms)));
+            Assert.True(Stopwatch.GetElapsedTime(start) >= TimeSpan.FromMilliseconds(ms));
+        }
+    }
+
+    [Fact]
+    public async Task ControlFromAnotherThread_WakesABlockedWaiter()
+    {
+        int fd = Track(TestLibC.EventFd());
+        TestLibC.Signal(fd);
+        var events = new EpollEvent[4];
+        Task<int> waiter = Task.Factory.StartNew(() => _set.Wait(events, Timeout.InfiniteTimeSpan), TaskCreationOptions.LongRunning);
+        await Task.Delay(50);
+        Assert.False(waiter.IsCompleted);
+
+        _set.Add(fd, EPOLLIN, 8);
+
+        Assert.Equal(1, await waiter.WaitAsync(Bound));
+        Assert.Equal(8UL, events[0].data);
+    }
+
+    [Fact]
+    public async Task WaitAsync_CompletesOnReadiness_AndHonoursCancellation()
+    {
+        int fd = Track(TestLibC.EventFd());
+        _set.Add(fd, EPOLLIN | EPOLLET, 4);
+        var events = new EpollEvent[4];
+
+        ValueTask<int> pending = _set.WaitAsync(events, Timeout.InfiniteTimeSpan);
+        TestLibC.Signal(fd);
+        Assert.Equal(1, await pending.AsTask().WaitAsync(Bound));
+        Assert.Equal(4UL, events[0].data);
+
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(20));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _set.WaitAsync(events, Timeout.InfiniteTimeSpan, cancel.Token).AsTask());
+    }
+
+    [Fact]
+    public void SafeHandle_StaysOpenWhileRegistered()
+    {
+        int raw = TestLibC.EventFd();
+        var handle = new SafeFileHandle(raw, ownsHandle: true);
+        _set.Add(handle, EPOLLIN, 6);
+        handle.Dispose();
+
+        Assert.True(TestLibC.fcntl(raw, TestLibC.F_GETFD, 0) >= 0, "the fd must stay open while registered");
+        TestLibC.Signal(raw);
+        Assert.Equal(6UL, Assert.Single(WaitSome(4)).data);
+
+        _set.Remove(raw);
+        Assert.True(TestLibC.fcntl(raw, TestLibC.F_GETFD, 0) < 0, "removing the registration releases the handle");
+    }
+
+    [Fact]
+    public void SetFd_IsReadableWhileEventsWait_AndCloseOnExecFollowsTheFlag()
+    {
+        int fd = Track(TestLibC.EventFd());
+        _set.Add(fd, EPOLLIN, 1);
+        Assert.False(Readable(_set.Fd));
+
+        TestLibC.Signal(fd);
+        Assert.True(Readable(_set.Fd), "unharvested readiness");
+        Assert.Single(Poll(4));
+        Assert.True(Readable(_set.Fd), "a level-triggered entry still waits");
+        TestLibC.Drain(fd);
+        Assert.Empty(Poll(4));
+        Assert.False(Readable(_set.Fd));
+
+        Assert.Equal(TestLibC.FD_CLOEXEC, TestLibC.fcntl(_set.Fd, TestLibC.F_GETFD, 0));
+        using var inherited = new EpollSet(closeOnExec: false);
+        Assert.Equal(0, TestLibC.fcntl(inherited.Fd, TestLibC.F_GETFD, 0));
+    }
+
+    [Fact]
+    public void NestedSet_PropagatesReadiness()
+    {
+        using var outer = new EpollSet();
+        int fd = Track(TestLibC.EventFd());
+        _set.Add(fd, EPOLLIN | EPOLLET, 1);
+        outer.Add(_set.Fd, EPOLLIN, 2);
+
+        TestLibC.Signal(fd);
+        var events = new EpollEvent[4];
+        Assert.Equal(1, outer.Wait(events, Bound));
+        Assert.Equal(2UL, events[0].data);
+        Assert.Equal((uint)EPOLLIN, events[0].events);
+        Assert.Equal(1UL, Assert.Single(Poll(4)).data);
+    }
+
+    private static unsafe bool Readable(int fd)
+    {
+        var poll = new PollFd { fd = fd, events = 1 };
+        return TestLibC.poll(&poll, 1, 0) == 1 && (poll.revents & 1) != 0;
+    }
+
+    private EpollEvent[] Poll(int max) => Take(max, TimeSpan.Zero);
+
+    private EpollEvent[] WaitSome(int max) => Take(max, Bound);
+
+    private EpollEvent[] Take(int max, TimeSpan timeout)
+    {
+        var events = new EpollEvent[max];
+        int count = _set.Wait(events, timeout);
+        return events[..count];
+    }
+
+    private static int Errno(Action action) => Assert.Throws<EpollException>(action).Errno;
+
+    private int Track(int fd)
+    {
+        _fds.Add(fd);
+        return fd;
+    }
+
+    private (int Read, int Write) TrackPipe()
+    {
+        (int read, int write) = TestLibC.Pipe();
+        Track(read);
+        Track(write);
+        return (read, write);
+    }
+}
