@@ -16,14 +16,16 @@ namespace EpollGen;
 /// <summary>
 /// An epoll instance built on the substrate: every registration is a tap that posts to the set's
 /// own event queue, and a wait turns the coalesced posts into epoll events with exactly Linux's
-/// semantics. Reported masks are re-read with one poll(2) per wait (registered ∩ ready, plus
-/// EPOLLERR|EPOLLHUP); level-triggered entries go back to the tail of the ready list, so calls
-/// round-robin when more are ready than fit; EPOLLONESHOT disarms on delivery until MOD.
+/// semantics: reported masks are what the kernel read when the wait harvested the taps (registered
+/// ∩ ready, plus EPOLLERR|EPOLLHUP); level-triggered registrations and those that did not fit go
+/// back to the kernel to be re-read, so calls round-robin when more are ready than fit;
+/// EPOLLONESHOT disarms on delivery, in the kernel too, until MOD.
 /// </summary>
 /// <remarks>
 /// The set is named by a real kernel fd (<see cref="Fd"/>): poll, select and the kernel's own
-/// epoll see it readable while it has events, and it nests in other sets. Waits make no system
-/// call beyond the re-check while events are pending. Calls from several threads are safe.
+/// epoll see it readable while it has events, and it nests in other sets. Level-triggered use costs
+/// one re-arm (epoll_ctl) per reported event; edge-triggered use costs nothing beyond the kernel
+/// wait. Calls from several threads are safe.
 /// </remarks>
 public sealed class EpollSet : IDisposable
 {
@@ -38,19 +40,22 @@ public sealed class EpollSet : IDisposable
     private const EpollEvents ExclusiveAllowed = EpollEvents.EPOLLIN | EpollEvents.EPOLLOUT | EpollEvents.EPOLLERR
         | EpollEvents.EPOLLHUP | EpollEvents.EPOLLWAKEUP | EpollEvents.EPOLLET | EpollEvents.EPOLLEXCLUSIVE;
 
-    private const ulong IndicatorToken = ulong.MaxValue - 1;
-    private const int BatchSize = 64;
     private const int MessageBatch = 64;
 
     private readonly EventQueue _queue;
     private readonly object _lock = new();
-    private readonly Queue<Registration> _ready = new();
-    private readonly Registration[] _batch = new Registration[BatchSize];
-    private readonly int _indicator;
+
+    // Per wait, under the lock: registrations whose taps fired, in firing order; then those the
+    // kernel must re-read because they did not fit, and the level-triggered ones reported.
+    private readonly List<Registration> _candidates = [];
+    private readonly List<Registration> _unreported = [];
+    private readonly List<Registration> _levelTriggered = [];
     private Registration?[] _byFd = new Registration?[64];
     private int _count;
-    private bool _indicatorRaised;
     private int _disposed;
+
+    /// <summary>How many libc-shaped names (fds) the set has; guarded by <see cref="EpollNames"/>' lock.</summary>
+    internal int Names;
 
     /// <summary>Creates an empty set.</summary>
     /// <param name="closeOnExec">Whether <see cref="Fd"/> has FD_CLOEXEC, as <c>EPOLL_CLOEXEC</c> asks.</param>
@@ -58,21 +63,11 @@ public sealed class EpollSet : IDisposable
     public EpollSet(bool closeOnExec = true)
     {
         _queue = new EventQueue();
-        _indicator = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
-        if (_indicator < 0)
+        if (!closeOnExec && LibC.fcntl(Fd, LibC.F_SETFD, 0) < 0)
         {
             int error = Marshal.GetLastPInvokeError();
             _queue.Dispose();
-            throw new EpollException("eventfd", error);
-        }
-        int failure = Register(_indicator);
-        if (failure == 0 && !closeOnExec && LibC.fcntl(Fd, LibC.F_SETFD, 0) < 0)
-            failure = Marshal.GetLastPInvokeError();
-        if (failure != 0)
-        {
-            LibC.close(_indicator);
-            _queue.Dispose();
-            throw new EpollException("epoll_create1", failure);
+            throw new EpollException("epoll_create1", error);
         }
     }
 
@@ -180,7 +175,6 @@ public sealed class EpollSet : IDisposable
                 {
                     Ingest(messages, taken);
                     reported = Deliver(ref sink, events.Length);
-                    UpdateIndicator();
                 }
             }
             return reported;
@@ -205,7 +199,20 @@ public sealed class EpollSet : IDisposable
             }
         }
         _queue.Dispose();
-        LibC.close(_indicator);
+    }
+
+    /// <summary>
+    /// Drops the registration of <paramref name="fd"/>, which is about to be closed, as Linux drops
+    /// it when the file's last fd closes. Registrations that hold a SafeHandle cannot be closed
+    /// underneath and are kept.
+    /// </summary>
+    internal void ForgetClosed(int fd)
+    {
+        lock (_lock)
+        {
+            if (_disposed == 0 && Find(fd) is { Handle: null } registration)
+                Unregister(registration);
+        }
     }
 
     /// <summary>
@@ -248,7 +255,6 @@ public sealed class EpollSet : IDisposable
             {
                 Ingest(messages, taken);
                 reported = Deliver(ref sink, maxEvents);
-                UpdateIndicator();
             }
             if (reported > 0 || Stopwatch.GetTimestamp() >= deadline)
                 return reported;
@@ -264,7 +270,7 @@ public sealed class EpollSet : IDisposable
         if (error != 0)
             return FirstError(CheckFd(fd), error);
         CeqId id = _queue.Allocate((ulong)(uint)fd);
-        var request = new TapRequest(fd, TapCommand.Add, Filter(events), _queue, id);
+        var request = new TapRequest(fd, TapCommand.Add, Filter(events), _queue, id, Modes(events));
         if (FdTaps.Submit([request], out error) != 1)
         {
             _queue.Free(id);
@@ -300,7 +306,7 @@ public sealed class EpollSet : IDisposable
             return LibC.EINVAL;
         // The tap's MOD re-arms the kernel side, which re-reads readiness: a ready fd is reported
         // again (and a disarmed one-shot registration comes back).
-        var request = new TapRequest(fd, TapCommand.Modify, Filter(events), _queue, registration.Id);
+        var request = new TapRequest(fd, TapCommand.Modify, Filter(events), _queue, registration.Id, Modes(events));
         if (FdTaps.Submit([request], out error) != 1)
         {
             if (error == LibC.ENOENT)
@@ -339,19 +345,26 @@ public sealed class EpollSet : IDisposable
 
     private Registration? Find(int fd) => fd < _byFd.Length ? _byFd[fd] : null;
 
-    // Posts become ready-list entries; stale ids (a removed or replaced registration) are dropped.
-    // A full buffer means more may wait in the mailbox: it is refilled until the mailbox is empty.
+    // Posts become candidates, with the bits the kernel read when it harvested them (registered ∩
+    // ready, plus ERR|HUP). Stale ids (a removed or replaced registration) and disarmed one-shot
+    // registrations are dropped. A full buffer means more may wait: it is refilled until empty.
     private void Ingest(Span<CeqMessage> buffer, int taken)
     {
         while (true)
         {
             foreach (CeqMessage message in buffer[..taken])
             {
-                if (Find((int)message.UserData) is not { } registration || registration.Id != message.Id
-                    || registration.Disarmed || registration.Queued)
+                if (Find((int)message.UserData) is not { } registration || registration.Id != message.Id || registration.Disarmed)
                     continue;
-                registration.Queued = true;
-                _ready.Enqueue(registration);
+                EpollEvents ready = EpollTapMap.ToSource((TapFilters)message.Bits) & registration.Events & Pollable;
+                if (ready == 0)
+                    continue;
+                registration.Pending |= ready;
+                if (!registration.Queued)
+                {
+                    registration.Queued = true;
+                    _candidates.Add(registration);
+                }
             }
             if (taken < buffer.Length)
                 return;
@@ -359,95 +372,53 @@ public sealed class EpollSet : IDisposable
         }
     }
 
-    // Reports ready-list entries from the head, each at most once per call, re-reading their
-    // readiness with one poll(2) per batch. Entries that did not fit stay at the head.
-    private unsafe int Deliver<TSink>(ref TSink sink, int maxEvents)
+    // Reports candidates in firing order, each once. What did not fit and what is level-triggered
+    // goes back to the kernel (a tap Modify re-reads readiness), so the next wait sees it only if it
+    // is still ready, the unreported ones ahead of the reported ones: Linux's round-robin. Nothing
+    // is left in user space between waits, so the set's kernel fd is readable exactly when a wait
+    // would report something.
+    private int Deliver<TSink>(ref TSink sink, int maxEvents)
         where TSink : IEventSink, allows ref struct
     {
-        int budget = _ready.Count;
         int reported = 0;
-        PollFd* polls = stackalloc PollFd[BatchSize];
-        while (budget > 0 && reported < maxEvents)
+        foreach (Registration registration in _candidates)
         {
-            int take = Math.Min(Math.Min(budget, maxEvents - reported), BatchSize);
-            budget -= take;
-            int count = 0;
-            for (int i = 0; i < take; i++)
-            {
-                Registration registration = _ready.Dequeue();
-                if (registration.Removed || registration.Disarmed)
-                {
-                    registration.Queued = false;
-                    continue;
-                }
-                _batch[count] = registration;
-                polls[count] = new PollFd { fd = registration.Fd, events = (short)(registration.Events & Pollable) };
-                count++;
-            }
-            if (count == 0)
+            EpollEvents ready = registration.Pending;
+            registration.Pending = 0;
+            registration.Queued = false;
+            if (registration.Removed || registration.Disarmed)
                 continue;
-            while (LibC.poll(polls, (nuint)count, 0) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
+            if (reported == maxEvents)
             {
+                _unreported.Add(registration);
+                continue;
             }
-            for (int i = 0; i < count; i++)
-            {
-                Registration registration = _batch[i];
-                _batch[i] = null!;
-                EpollEvents ready = (EpollEvents)(ushort)polls[i].revents & registration.Events & Pollable;
-                if (ready == 0)
-                {
-                    registration.Queued = false;
-                    continue;
-                }
-                sink.Write(reported++, (uint)ready, registration.Data);
-                if ((registration.Events & EpollEvents.EPOLLONESHOT) != 0)
-                {
-                    registration.Disarmed = true;
-                    registration.Queued = false;
-                }
-                else if ((registration.Events & EpollEvents.EPOLLET) != 0)
-                {
-                    registration.Queued = false;
-                }
-                else
-                {
-                    _ready.Enqueue(registration);
-                }
-            }
+            sink.Write(reported++, (uint)ready, registration.Data);
+            if ((registration.Events & EpollEvents.EPOLLONESHOT) != 0)
+                registration.Disarmed = true;
+            else if ((registration.Events & EpollEvents.EPOLLET) == 0)
+                _levelTriggered.Add(registration);
         }
+        _candidates.Clear();
+        Rearm(_unreported);
+        Rearm(_levelTriggered);
         return reported;
     }
 
-    // The set's fd must read as ready while entries wait in the ready list (level-triggered ones,
-    // or ones that did not fit): the indicator eventfd sits in the kernel epoll that names the set.
-    // Each write is a fresh wake-up, so the edge-triggered indicator is queued again after the
-    // set's own kernel waits harvested it.
-    private unsafe void UpdateIndicator()
+    private void Rearm(List<Registration> registrations)
     {
-        ulong value = 1;
-        if (_ready.Count > 0)
+        foreach (Registration registration in registrations)
         {
-            LibC.write(_indicator, &value, sizeof(ulong));
-            _indicatorRaised = true;
+            // A failure means the fd was closed or now names another file: nothing to re-read.
+            var request = new TapRequest(registration.Fd, TapCommand.Modify, Filter(registration.Events), _queue, registration.Id, Modes(registration.Events));
+            FdTaps.Submit([request], out _);
         }
-        else if (_indicatorRaised)
-        {
-            LibC.read(_indicator, &value, sizeof(ulong));
-            _indicatorRaised = false;
-        }
-    }
-
-    private unsafe int Register(int indicator)
-    {
-        EpollEvent ev = default;
-        ev.events = (uint)(EpollEvents.EPOLLIN | EpollEvents.EPOLLET);
-        ev.data = IndicatorToken;
-        byte* native = stackalloc byte[EpollEvent.Size];
-        EpollEvent.WriteNative(native, 0, ev);
-        return LibC.epoll_ctl(Fd, LibC.EPOLL_CTL_ADD, indicator, native) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        registrations.Clear();
     }
 
     private static TapFilters Filter(EpollEvents events) => EpollTapMap.ToTarget(events & Pollable);
+
+    private static TapModes Modes(EpollEvents events) => (events & EpollEvents.EPOLLONESHOT) != 0 ? TapModes.OneShot : TapModes.None;
 
     // EBADF for a closed fd and for an O_PATH fd, which epoll_ctl does not accept either.
     private static int CheckFd(int fd)

@@ -22,8 +22,11 @@ internal sealed class Registration(int fd, CeqId id, SafeHandle? handle)
 
     public ulong Data { get; set; }
 
-    /// <summary>In the ready list: a tap fired for it, or it was reported level-triggered.</summary>
+    /// <summary>Among this wait's candidates: its tap fired.</summary>
     public bool Queued { get; set; }
+
+    /// <summary>The bits its tap reported in this wait.</summary>
+    public EpollEvents Pending { get; set; }
 
     /// <summary>A one-shot registration that has reported; silent until MOD re-arms it.</summary>
     public bool Disarmed { get; set; }

@@ -143,7 +143,7 @@ internal sealed unsafe class EpollTapBackend : IDisposable
     // of the fd may see that edge again; taps are hints, and re-reporting never loses an edge.
     private int Add(FdEntry entry, in TapRequest request)
     {
-        var tap = new Tap(request.Id, request.Filter);
+        var tap = new Tap(request.Id, request.Filter, request.Modes);
         if (entry.Taps.Length > 0)
         {
             Tap[] before = entry.Taps;
@@ -191,7 +191,7 @@ internal sealed unsafe class EpollTapBackend : IDisposable
     {
         Tap[] before = entry.Taps;
         EpollEvents previous = entry.KernelMask;
-        Tap[] taps = entry.Replace(index, new Tap(request.Id, request.Filter));
+        Tap[] taps = entry.Replace(index, new Tap(request.Id, request.Filter, request.Modes));
         entry.Publish(taps, KernelMask(taps));
         int error = Control(LibC.EPOLL_CTL_MOD, entry.Fd, entry.KernelMask, entry.Data);
         if (error != 0)
@@ -209,12 +209,19 @@ internal sealed unsafe class EpollTapBackend : IDisposable
         }
     }
 
+    // One-shot in the kernel only when every tap is: the kernel then stays silent after one event
+    // (even on hang-up) until a Modify re-arms the registration.
     private static EpollEvents KernelMask(Tap[] taps)
     {
         TapFilters union = 0;
+        TapModes common = TapModes.OneShot;
         foreach (Tap tap in taps)
+        {
             union |= tap.Filter;
-        return EpollTapMap.ToSource(union) | EpollEvents.EPOLLET;
+            common &= tap.Modes;
+        }
+        EpollEvents mask = EpollTapMap.ToSource(union) | EpollEvents.EPOLLET;
+        return (common & TapModes.OneShot) != 0 ? mask | EpollEvents.EPOLLONESHOT : mask;
     }
 
     private int Control(int op, int fd, EpollEvents mask, ulong data)
@@ -241,7 +248,7 @@ internal sealed unsafe class EpollTapBackend : IDisposable
         return entries[fd] ??= new FdEntry(fd);
     }
 
-    private readonly record struct Tap(CeqId Id, TapFilters Filter);
+    private readonly record struct Tap(CeqId Id, TapFilters Filter, TapModes Modes);
 
     // One fd's taps. Mutated only under the backend's lock; dispatch reads Taps and Generation.
     private sealed class FdEntry(int fd)

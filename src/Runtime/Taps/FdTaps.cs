@@ -10,7 +10,7 @@ public static class FdTaps
     /// Carries out <paramref name="requests"/> in order and stops at the first that fails. Returns
     /// how many succeeded; when that is fewer than requested, <paramref name="errno"/> says why
     /// <c>requests[returned]</c> failed (and that request changed nothing). Errors: EBADF for a
-    /// closed or negative fd or a disposed queue; EINVAL for an unknown command or a missing queue;
+    /// closed or negative fd or a disposed queue; EINVAL for an unknown command or mode, or a missing queue;
     /// EEXIST when adding a tap that exists; ENOENT when removing or modifying one that does not;
     /// ENOSYS for file-change filters, which poll(2)-based taps cannot report; EPERM for files the
     /// kernel cannot poll (regular files, directories); and whatever else the kernel says.
@@ -31,7 +31,8 @@ public static class FdTaps
     {
         if (request.Queue is null)
             return LibC.EINVAL;
-        if (request.Command is not (TapCommand.Add or TapCommand.Remove or TapCommand.Modify))
+        if (request.Command is not (TapCommand.Add or TapCommand.Remove or TapCommand.Modify)
+            || (request.Modes & ~TapModes.OneShot) != 0)
             return LibC.EINVAL;
         if (request.Fd < 0)
             return LibC.EBADF;

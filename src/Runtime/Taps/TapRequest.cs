@@ -13,4 +13,5 @@ namespace EpollGen.Taps;
 /// <param name="Filter">The conditions to report; error and hang-up are always reported.</param>
 /// <param name="Queue">The queue that receives the posts.</param>
 /// <param name="Id">The id posted, allocated from <paramref name="Queue"/>.</param>
-public readonly record struct TapRequest(int Fd, TapCommand Command, TapFilters Filter, EventQueue Queue, CeqId Id);
+/// <param name="Modes">How the tap fires (Add and Modify).</param>
+public readonly record struct TapRequest(int Fd, TapCommand Command, TapFilters Filter, EventQueue Queue, CeqId Id, TapModes Modes = TapModes.None);

@@ -122,6 +122,7 @@ public sealed class EpollSetTests : IDisposable
         TestLibC.close(write);
         _fds.Remove(write);
         Assert.Empty(Poll(4));
+        Assert.False(Readable(_set.Fd), "a disarmed registration must not make the set readable");
         Assert.False(_set.TryAdd(read, EPOLLIN, 1, out int errno));
         Assert.Equal(17, errno);
 
@@ -288,6 +289,22 @@ public sealed class EpollSetTests : IDisposable
         Assert.Equal(2UL, events[0].data);
         Assert.Equal((uint)EPOLLIN, events[0].events);
         Assert.Equal(1UL, Assert.Single(Poll(4)).data);
+    }
+
+    [Fact]
+    public void NestedSet_DrainedLevelTriggeredEntry_NoLongerMakesItReady()
+    {
+        using var outer = new EpollSet();
+        int fd = Track(TestLibC.EventFd());
+        _set.Add(fd, EPOLLIN, 1);
+        outer.Add(_set.Fd, EPOLLIN, 2);
+        TestLibC.Signal(fd);
+        Assert.Single(WaitSome(4));
+
+        TestLibC.Drain(fd);
+
+        Assert.Equal(0, outer.Wait(new EpollEvent[4], TimeSpan.Zero));
+        Assert.False(Readable(_set.Fd));
     }
 
     private static unsafe bool Readable(int fd)

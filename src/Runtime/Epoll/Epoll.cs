@@ -1,0 +1,266 @@
+using System;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using EpollGen.Interop;
+using EpollGen.Native;
+
+namespace EpollGen;
+
+/// <summary>
+/// epoll with libc's signatures, for code ported from C: each call returns what libc returns and,
+/// on failure, -1 with the errno in <see cref="Marshal.GetLastPInvokeError"/>, checked in Linux's
+/// order. No exception escapes. Sets created here are EpollGen sets named by real kernel fds;
+/// calls on a kernel epoll fd that EpollGen did not create go to the kernel unchanged.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Event buffers are native <c>struct epoll_event</c> arrays: 12 bytes per entry on x86_64 and 16
+/// elsewhere (<see cref="EpollEvent.NativeSize"/>); <see cref="EpollEvent.ReadNative"/> and
+/// <see cref="EpollEvent.WriteNative"/> read and write them.
+/// </para>
+/// <para>
+/// Close and dup EpollGen sets, and fds registered in them, with this class's <see cref="close"/>,
+/// <see cref="dup"/>, <see cref="dup2"/> and <see cref="dup3"/>: they keep the sets consistent, as
+/// the kernel does for its own epoll. A registered fd closed with <see cref="close"/> leaves every
+/// set, as in Linux when no dup or child keeps the file open.
+/// </para>
+/// </remarks>
+#pragma warning disable IDE1006, CA1707 // the names are libc's
+public static unsafe class Epoll
+{
+    /// <summary><c>EPOLL_CTL_ADD</c>.</summary>
+    public const int EPOLL_CTL_ADD = 1;
+
+    /// <summary><c>EPOLL_CTL_DEL</c>.</summary>
+    public const int EPOLL_CTL_DEL = 2;
+
+    /// <summary><c>EPOLL_CTL_MOD</c>.</summary>
+    public const int EPOLL_CTL_MOD = 3;
+
+    /// <summary><c>EPOLL_CLOEXEC</c>, the only flag <see cref="epoll_create1"/> accepts.</summary>
+    public const int EPOLL_CLOEXEC = 0x80000;
+
+    /// <summary>The largest maxevents Linux accepts: INT_MAX / sizeof(struct epoll_event).</summary>
+    public static int MaxEvents => int.MaxValue / EpollEvent.NativeSize;
+
+    /// <summary>Creates a set; <paramref name="size"/> must be positive and is otherwise ignored.</summary>
+    public static int epoll_create(int size) => size <= 0 ? Fail(LibC.EINVAL) : Create(closeOnExec: false);
+
+    /// <summary>Creates a set; <paramref name="flags"/> is 0 or <see cref="EPOLL_CLOEXEC"/>.</summary>
+    public static int epoll_create1(int flags) => (flags & ~EPOLL_CLOEXEC) != 0 ? Fail(LibC.EINVAL) : Create(flags != 0);
+
+    /// <summary>Adds, modifies or removes <paramref name="fd"/>'s registration in the set <paramref name="epfd"/>.</summary>
+    /// <param name="epfd">The set.</param>
+    /// <param name="op"><see cref="EPOLL_CTL_ADD"/>, <see cref="EPOLL_CTL_MOD"/> or <see cref="EPOLL_CTL_DEL"/>.</param>
+    /// <param name="fd">The target fd.</param>
+    /// <param name="event">A native <c>struct epoll_event</c>; may be null for DEL only.</param>
+    public static int epoll_ctl(int epfd, int op, int fd, void* @event)
+    {
+        try
+        {
+            if (op != EPOLL_CTL_DEL && @event is null)
+                return Fail(LibC.EFAULT);
+            if (EpollNames.Find(epfd) is not { } set)
+                return LibC.epoll_ctl(epfd, op, fd, @event);
+            EpollEvent ev = @event is null ? default : EpollEvent.ReadNative((byte*)@event, 0);
+            int error = set.Control(op, fd, (EpollEvents)ev.events, ev.data, null);
+            return error == 0 ? 0 : Fail(error);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> ms (negative: no limit; 0: poll) on the monotonic
+    /// clock, never returning early, and fills <paramref name="events"/> with up to
+    /// <paramref name="maxevents"/> entries. EINTR when a signal interrupts the wait first.
+    /// </summary>
+    public static int epoll_wait(int epfd, void* events, int maxevents, int timeout) =>
+        Wait(epfd, events, maxevents, timeout < 0 ? long.MaxValue : Deadline(timeout * (long)TimeSpan.TicksPerMillisecond), timeout);
+
+    /// <summary>
+    /// <see cref="epoll_wait"/> with <paramref name="sigmask"/> (a <c>sigset_t*</c>, or null)
+    /// installed for the duration of the wait.
+    /// </summary>
+    public static int epoll_pwait(int epfd, void* events, int maxevents, int timeout, void* sigmask) =>
+        WithMask(sigmask, () => epoll_wait(epfd, events, maxevents, timeout));
+
+    /// <summary>
+    /// <see cref="epoll_pwait"/> with a nanosecond <c>struct timespec</c> timeout: null waits
+    /// without limit, {0, 0} polls; a negative second or a nanosecond outside [0, 1e9) is EINVAL.
+    /// </summary>
+    public static int epoll_pwait2(int epfd, void* events, int maxevents, Timespec* timeout, void* sigmask)
+    {
+        long deadline = long.MaxValue;
+        int legacy = -1;
+        if (timeout is not null)
+        {
+            if (timeout->tv_sec < 0 || timeout->tv_nsec is < 0 or >= 1_000_000_000)
+                return Fail(LibC.EINVAL);
+            long ticks = timeout->tv_sec >= long.MaxValue / TimeSpan.TicksPerSecond / 2
+                ? long.MaxValue / 4
+                : timeout->tv_sec * TimeSpan.TicksPerSecond + (timeout->tv_nsec + 99) / 100;
+            deadline = Deadline(ticks);
+            legacy = ticks == 0 ? 0 : 1;
+        }
+        return WithMask(sigmask, () => Wait(epfd, events, maxevents, deadline, legacy));
+    }
+
+    /// <summary>Closes <paramref name="fd"/>: a set's name, a registered fd, or any other fd.</summary>
+    public static int close(int fd)
+    {
+        try
+        {
+            if (EpollNames.Find(fd) is not null)
+            {
+                int result = LibC.close(fd);
+                EpollNames.Remove(fd)?.Dispose();
+                return result;
+            }
+            foreach (EpollSet set in EpollNames.Sets)
+                set.ForgetClosed(fd);
+            return LibC.close(fd);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    /// <summary>dup(2); a dup of a set's name names the same set.</summary>
+    public static int dup(int fd) => Named(fd, LibC.dup(fd));
+
+    /// <summary>dup2(2); a set named by <paramref name="newfd"/> loses that name first.</summary>
+    public static int dup2(int oldfd, int newfd)
+    {
+        if (oldfd == newfd)
+            return LibC.fcntl(oldfd, LibC.F_GETFD, 0) < 0 ? -1 : newfd;
+        return Replace(oldfd, newfd, 0);
+    }
+
+    /// <summary>dup3(2): <paramref name="flags"/> is 0 or O_CLOEXEC; the fds must differ.</summary>
+    public static int dup3(int oldfd, int newfd, int flags) =>
+        oldfd == newfd || (flags & ~LibC.O_CLOEXEC) != 0 ? Fail(LibC.EINVAL) : Replace(oldfd, newfd, flags);
+
+    private static int Create(bool closeOnExec)
+    {
+        try
+        {
+            var set = new EpollSet();
+            int name = LibC.fcntl(set.Fd, closeOnExec ? LibC.F_DUPFD_CLOEXEC : LibC.F_DUPFD, 0);
+            if (name < 0)
+            {
+                int error = Marshal.GetLastPInvokeError();
+                set.Dispose();
+                return Fail(error);
+            }
+            EpollNames.Add(name, set);
+            return name;
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    // legacyTimeout: what to pass the kernel when epfd is not ours (ms, -1 = none).
+    private static int Wait(int epfd, void* events, int maxevents, long deadline, int legacyTimeout)
+    {
+        try
+        {
+            if (EpollNames.Find(epfd) is not { } set)
+                return LibC.epoll_wait(epfd, events, maxevents, legacyTimeout);
+            if (maxevents <= 0 || maxevents > MaxEvents)
+                return Fail(LibC.EINVAL);
+            if (events is null)
+                return Fail(LibC.EFAULT);
+            var sink = new NativeSink((byte*)events);
+            int count = set.WaitCore(ref sink, maxevents, deadline, interruptible: true);
+            return count >= 0 ? count : Fail(LibC.EINTR);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    private static int WithMask(void* sigmask, Func<int> wait)
+    {
+        if (sigmask is null)
+            return wait();
+        byte* old = stackalloc byte[SigsetSize];
+        if (pthread_sigmask(SIG_SETMASK, sigmask, old) != 0)
+            return Fail(LibC.EINVAL);
+        try
+        {
+            return wait();
+        }
+        finally
+        {
+            int error = Marshal.GetLastPInvokeError();
+            pthread_sigmask(SIG_SETMASK, old, null);
+            Marshal.SetLastPInvokeError(error);
+        }
+    }
+
+    private static int Named(int oldfd, int newfd)
+    {
+        if (newfd < 0)
+            return Fail(Marshal.GetLastPInvokeError());
+        if (EpollNames.Find(oldfd) is { } set)
+            EpollNames.Add(newfd, set);
+        return newfd;
+    }
+
+    private static int Replace(int oldfd, int newfd, int flags)
+    {
+        try
+        {
+            EpollSet? replaced = EpollNames.Find(newfd) is not null && LibC.fcntl(oldfd, LibC.F_GETFD, 0) >= 0 ? EpollNames.Remove(newfd) : null;
+            int result = Named(oldfd, LibC.dup3(oldfd, newfd, flags));
+            replaced?.Dispose();
+            return result;
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    private static long Deadline(long ticks) =>
+        Stopwatch.GetTimestamp() + (long)Math.Min((double)ticks / TimeSpan.TicksPerSecond * Stopwatch.Frequency, long.MaxValue / 4);
+
+    private static int Fail(int errno)
+    {
+        Marshal.SetLastPInvokeError(errno);
+        return -1;
+    }
+
+    private static int Fail(Exception e) => Fail(e switch
+    {
+        EpollException epoll => epoll.Errno,
+        ObjectDisposedException => LibC.EBADF,
+        OutOfMemoryException => LibC.ENOMEM,
+        _ => LibC.EINVAL,
+    });
+
+    private const int SIG_SETMASK = 2;
+    private const int SigsetSize = 128;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int pthread_sigmask(int how, void* set, void* oldset);
+}
+#pragma warning restore IDE1006, CA1707
+
+internal readonly unsafe ref struct NativeSink(byte* buffer) : IEventSink
+{
+    public void Write(int index, uint events, ulong data)
+    {
+        EpollEvent ev = default;
+        ev.events = events;
+        ev.data = data;
+        EpollEvent.WriteNative(buffer, index, ev);
+    }
+}

@@ -1,0 +1,18 @@
+using System;
+
+namespace EpollGen.Taps;
+
+/// <summary>How a tap fires, beyond its filter.</summary>
+[Flags]
+public enum TapModes
+{
+    /// <summary>On every edge into the filter.</summary>
+    None = 0,
+
+    /// <summary>
+    /// Once, then silent (not even on error or hang-up) until a Modify re-arms it. The kernel
+    /// disarms it when every tap on the fd in the queue is one-shot; otherwise the tap's owner must
+    /// ignore what comes after the first post.
+    /// </summary>
+    OneShot = 1,
+}
