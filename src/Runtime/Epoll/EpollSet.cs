@@ -223,18 +223,22 @@ public sealed class EpollSet : IDisposable
     {
         if (fd < 0)
             return LibC.EBADF;
+        int error;
         lock (_lock)
         {
             if (_disposed != 0)
                 return LibC.EBADF;
-            return op switch
+            error = op switch
             {
                 LibC.EPOLL_CTL_ADD => AddLocked(fd, events, data, handle),
                 LibC.EPOLL_CTL_MOD => ModifyLocked(fd, events, data),
                 LibC.EPOLL_CTL_DEL => RemoveLocked(fd),
-                _ => FirstError(CheckFd(fd), LibC.EINVAL),
+                _ => LibC.EINVAL,
             };
         }
+        // Linux checks the target (EBADF, then EPERM for files it cannot poll) before anything
+        // else; on the success path the tap's own kernel call has done so.
+        return error is 0 or LibC.EBADF ? error : FirstError(TargetError(fd), error);
     }
 
     /// <summary>
@@ -268,7 +272,7 @@ public sealed class EpollSet : IDisposable
     {
         int error = CheckAdd(fd, events);
         if (error != 0)
-            return FirstError(CheckFd(fd), error);
+            return error;
         CeqId id = _queue.Allocate((ulong)(uint)fd);
         var request = new TapRequest(fd, TapCommand.Add, Filter(events), _queue, id, Modes(events));
         if (FdTaps.Submit([request], out error) != 1)
@@ -428,6 +432,25 @@ public sealed class EpollSet : IDisposable
     }
 
     private static int FirstError(int first, int second) => first != 0 ? first : second;
+
+    // The kernel's own verdict on a target fd, from a registration in a private epoll instance that
+    // is undone at once: EBADF (closed, O_PATH), EPERM (cannot be polled) or 0. Error paths only.
+    private static unsafe int TargetError(int fd)
+    {
+        EpollEvent ev = default;
+        byte* native = stackalloc byte[EpollEvent.Size];
+        EpollEvent.WriteNative(native, 0, ev);
+        int probe = s_probe.Value;
+        if (LibC.epoll_ctl(probe, LibC.EPOLL_CTL_ADD, fd, native) == 0)
+        {
+            LibC.epoll_ctl(probe, LibC.EPOLL_CTL_DEL, fd, null);
+            return 0;
+        }
+        int error = Marshal.GetLastPInvokeError();
+        return error is LibC.EBADF or LibC.EPERM ? error : 0;
+    }
+
+    private static readonly Lazy<int> s_probe = new(() => LibC.epoll_create1(LibC.EPOLL_CLOEXEC));
 
     private static unsafe bool IsEpoll(int fd)
     {

@@ -27,6 +27,15 @@ internal static unsafe partial class TestLibC
     public static partial int eventfd(uint initialValue, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_create1(int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_ctl(int epfd, int op, int fd, void* ev);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_wait(int epfd, void* events, int maxEvents, int timeout);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial int poll(void* fds, nuint count, int timeout);
 
     [LibraryImport("libc", SetLastError = true)]

@@ -1,0 +1,256 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Threading;
+using EpollGen.Interop;
+using EpollGen.Runtime.Tests.Native;
+using Xunit;
+using static EpollGen.Interop.EpollEvents;
+
+namespace EpollGen.Runtime.Tests.EpollSets;
+
+/// <summary>The libc-shaped API: return values, errnos in Linux's order, and the set as a real fd.</summary>
+[Collection(SignalCollection.Name)]
+public sealed unsafe class EpollLibcTests : IDisposable
+{
+    private const int EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EEXIST = 17, EFAULT = 14, EINVAL = 22, ELOOP = 40;
+    private readonly List<int> _fds = [];
+    private readonly List<int> _sets = [];
+    private readonly List<nint> _events = [];
+
+    public void Dispose()
+    {
+        foreach (nint ev in _events)
+            NativeMemory.Free((void*)ev);
+        foreach (int set in _sets)
+            Epoll.close(set);
+        foreach (int fd in _fds)
+            TestLibC.close(fd);
+    }
+
+    [Fact]
+    public void Create_ValidatesSizeAndFlags_AndHonoursCloexec()
+    {
+        AssertFails(EINVAL, Epoll.epoll_create(0));
+        AssertFails(EINVAL, Epoll.epoll_create(-1));
+        AssertFails(EINVAL, Epoll.epoll_create1(-1));
+        AssertFails(EINVAL, Epoll.epoll_create1(0x800));
+        AssertFails(EINVAL, Epoll.epoll_create1(Epoll.EPOLL_CLOEXEC + 1));
+
+        int plain = Set(Epoll.epoll_create(int.MaxValue));
+        int cloexec = Set(Epoll.epoll_create1(Epoll.EPOLL_CLOEXEC));
+        int flagsZero = Set(Epoll.epoll_create1(0));
+        Assert.Equal(0, TestLibC.fcntl(plain, TestLibC.F_GETFD, 0));
+        Assert.Equal(TestLibC.FD_CLOEXEC, TestLibC.fcntl(cloexec, TestLibC.F_GETFD, 0));
+        Assert.Equal(0, TestLibC.fcntl(flagsZero, TestLibC.F_GETFD, 0));
+    }
+
+    [Fact]
+    public void Ctl_ErrorsComeInLinuxsOrder()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        int fd = Fd(TestLibC.EventFd());
+        int file = Fd(TestLibC.Check(TestLibC.open("/proc/self/exe", TestLibC.O_CLOEXEC), "open"));
+        (int pipeRead, _) = Pipe();
+        byte* ev = Event(EPOLLIN, 1);
+
+        AssertFails(EFAULT, Epoll.epoll_ctl(-1, Epoll.EPOLL_CTL_ADD, fd, null));     // EFAULT before EBADF
+        AssertFails(EBADF, Epoll.epoll_ctl(-1, Epoll.EPOLL_CTL_ADD, fd, ev));
+        AssertFails(EBADF, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, -1, ev));
+        AssertFails(EPERM, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, file, ev));
+        AssertFails(EPERM, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_DEL, file, null));
+        AssertFails(EPERM, Epoll.epoll_ctl(pipeRead, Epoll.EPOLL_CTL_ADD, file, ev));   // EPERM before "not epoll"
+        AssertFails(EINVAL, Epoll.epoll_ctl(pipeRead, Epoll.EPOLL_CTL_ADD, fd, ev));
+        AssertFails(EINVAL, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, set, ev));
+        AssertFails(EINVAL, Epoll.epoll_ctl(set, -1, fd, ev));
+        AssertFails(ENOENT, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_MOD, fd, ev));
+        AssertFails(ENOENT, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_DEL, fd, null));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, ev));
+        AssertFails(EEXIST, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, ev));
+        AssertFails(EINVAL, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_MOD, fd, Event(EPOLLIN | EPOLLEXCLUSIVE, 1)));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_DEL, fd, null));
+    }
+
+    [Fact]
+    public void Wait_ValidatesMaxEvents_AndWritesNativeEvents()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        AssertFails(EINVAL, Epoll.epoll_wait(set, events, 0, 0));
+        AssertFails(EINVAL, Epoll.epoll_wait(set, events, -1, 0));
+        AssertFails(EINVAL, Epoll.epoll_wait(set, events, Epoll.MaxEvents + 1, 0));
+        AssertFails(EBADF, Epoll.epoll_wait(-1, events, 4, 0));
+        (int notEpoll, _) = Pipe();
+        AssertFails(EINVAL, Epoll.epoll_wait(notEpoll, events, 4, 0));
+
+        int fd = Fd(TestLibC.EventFd());
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN | EPOLLOUT, 0xABCDEF0123)));
+        Assert.Equal(1, Epoll.epoll_wait(set, events, 4, -1));
+        EpollEvent ev = EpollEvent.ReadNative(events, 0);
+        Assert.Equal((uint)EPOLLOUT, ev.events);
+        Assert.Equal(0xABCDEF0123UL, ev.data);
+    }
+
+    [Fact]
+    public void Pwait2_ValidatesTheTimespec_AndWaitsNoLessThanIt()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        var negative = new Timespec { tv_sec = -1 };
+        var badNanos = new Timespec { tv_nsec = 1_000_000_000 };
+        AssertFails(EINVAL, Epoll.epoll_pwait2(set, events, 4, &negative, null));
+        AssertFails(EINVAL, Epoll.epoll_pwait2(set, events, 4, &badNanos, null));
+        AssertFails(EINVAL, Epoll.epoll_pwait2(-1, events, 4, &badNanos, null));   // the timespec first
+
+        var zero = new Timespec();
+        Assert.Equal(0, Epoll.epoll_pwait2(set, events, 4, &zero, null));
+        var shortWait = new Timespec { tv_nsec = 20_000_000 };
+        long start = Stopwatch.GetTimestamp();
+        Assert.Equal(0, Epoll.epoll_pwait2(set, events, 4, &shortWait, null));
+        Assert.True(Stopwatch.GetElapsedTime(start) >= TimeSpan.FromMilliseconds(20));
+    }
+
+    [Fact]
+    public void Dup_NamesTheSameSet_AndTheSetLivesUntilItsLastName()
+    {
+        int set = Epoll.epoll_create1(0);
+        int copy = Set(Epoll.dup(set));
+        int fd = Fd(TestLibC.EventFd());
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN, 3)));
+        AssertFails(EEXIST, Epoll.epoll_ctl(copy, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN, 3)));
+        Assert.Equal(0, Epoll.close(set));
+
+        TestLibC.Signal(fd);
+        byte* events = stackalloc byte[EpollEvent.NativeSize];
+        Assert.Equal(1, Epoll.epoll_wait(copy, events, 1, 5000));
+        Assert.Equal(3UL, EpollEvent.ReadNative(events, 0).data);
+
+        int third = Set(Epoll.epoll_create1(0));
+        Assert.Equal(third, Epoll.dup2(copy, third));
+        Assert.Equal(0, Epoll.epoll_ctl(third, Epoll.EPOLL_CTL_DEL, fd, null));
+    }
+
+    [Fact]
+    public void Close_OfARegisteredFd_LeavesEverySet_SoItsNumberCanBeRegisteredAgain()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        (int read, int write) = TestLibC.Pipe();
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, read, Event(EPOLLIN, 1)));
+        Assert.Equal(0, Epoll.close(read));
+        TestLibC.close(write);
+
+        int reused = Fd(TestLibC.EventFd());
+        Assert.Equal(read, reused);
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, reused, Event(EPOLLIN, 2)));
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        Assert.Equal(0, Epoll.epoll_wait(set, events, 4, 0));
+    }
+
+    [Fact]
+    public void Set_NestsInTheKernelsEpoll_AndTheKernelSeesItsReadiness()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        int fd = Fd(TestLibC.EventFd());
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN | EPOLLET, 1)));
+        int kernel = Fd(TestLibC.Check(TestLibC.epoll_create1(0), "epoll_create1"));
+        Assert.Equal(0, TestLibC.epoll_ctl(kernel, Epoll.EPOLL_CTL_ADD, set, Event(EPOLLIN, 9)));
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        Assert.Equal(0, TestLibC.epoll_wait(kernel, events, 4, 0));
+
+        TestLibC.Signal(fd);
+
+        Assert.Equal(1, TestLibC.epoll_wait(kernel, events, 4, 5000));
+        Assert.Equal(9UL, EpollEvent.ReadNative(events, 0).data);
+        Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
+        Assert.Equal(1UL, EpollEvent.ReadNative(events, 0).data);
+    }
+
+    [Fact]
+    public void Nesting_FiveLevelsWork_ASixthAndCyclesAreELOOP()
+    {
+        int fd = Fd(TestLibC.EventFd());
+        var chain = new int[6];
+        for (int i = 0; i < chain.Length; i++)
+            chain[i] = Set(Epoll.epoll_create1(0));
+        Assert.Equal(0, Epoll.epoll_ctl(chain[0], Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN, 100)));
+        for (int i = 1; i < 5; i++)
+            Assert.Equal(0, Epoll.epoll_ctl(chain[i], Epoll.EPOLL_CTL_ADD, chain[i - 1], Event(EPOLLIN, (ulong)i)));
+        AssertFails(ELOOP, Epoll.epoll_ctl(chain[5], Epoll.EPOLL_CTL_ADD, chain[4], Event(EPOLLIN, 5)));
+        AssertFails(ELOOP, Epoll.epoll_ctl(chain[0], Epoll.EPOLL_CTL_ADD, chain[2], Event(EPOLLIN, 6)));
+
+        TestLibC.Signal(fd);
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        for (int i = 4; i >= 0; i--)
+        {
+            Assert.Equal(1, Epoll.epoll_wait(chain[i], events, 4, 5000));
+            Assert.Equal(i == 0 ? 100UL : (ulong)i, EpollEvent.ReadNative(events, 0).data);
+        }
+    }
+
+    [Fact]
+    public void Wait_InterruptedByASignal_FailsWithEINTR()
+    {
+        const int SIGURG = 23;
+        using PosixSignalRegistration registration = PosixSignalRegistration.Create((PosixSignal)SIGURG, context => context.Cancel = true);
+        int set = Set(Epoll.epoll_create1(0));
+        int tid = 0, result = 0, errno = 0;
+        var waiter = new Thread(() =>
+        {
+            byte* events = stackalloc byte[EpollEvent.NativeSize];
+            Volatile.Write(ref tid, TestLibC.gettid());
+            result = Epoll.epoll_wait(set, events, 1, 10_000);
+            errno = Marshal.GetLastPInvokeError();
+        });
+        waiter.Start();
+        long start = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(5))
+        {
+            int id = Volatile.Read(ref tid);
+            if (id != 0 && File.ReadAllText($"/proc/self/task/{id}/syscall").Split(' ')[0] is "232" or "281" or "22")
+                break;
+            Thread.Sleep(1);
+        }
+        Assert.Equal(0, TestLibC.tgkill(TestLibC.getpid(), Volatile.Read(ref tid), SIGURG));
+        Assert.True(waiter.Join(TimeSpan.FromSeconds(5)), "the wait was not interrupted");
+        Assert.Equal(-1, result);
+        Assert.Equal(EINTR, errno);
+    }
+
+    private static void AssertFails(int errno, int result)
+    {
+        int actual = Marshal.GetLastPInvokeError();
+        Assert.Equal(-1, result);
+        Assert.Equal(errno, actual);
+    }
+
+    private byte* Event(EpollEvents events, ulong data)
+    {
+        byte* native = (byte*)NativeMemory.Alloc(16);
+        _events.Add((nint)native);
+        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)events, data = data });
+        return native;
+    }
+
+    private int Set(int fd)
+    {
+        Assert.True(fd >= 0, $"errno {Marshal.GetLastPInvokeError()}");
+        _sets.Add(fd);
+        return fd;
+    }
+
+    private int Fd(int fd)
+    {
+        _fds.Add(fd);
+        return fd;
+    }
+
+    private (int Read, int Write) Pipe()
+    {
+        (int read, int write) = TestLibC.Pipe();
+        Fd(read);
+        Fd(write);
+        return (read, write);
+    }
+}
