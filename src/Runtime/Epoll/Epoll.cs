@@ -113,15 +113,15 @@ public static unsafe class Epoll
     {
         try
         {
-            if (EpollNames.Find(fd) is not null)
-            {
-                int result = LibC.close(fd);
-                EpollNames.Remove(fd)?.Dispose();
-                return result;
-            }
             foreach (EpollSet set in EpollNames.Sets)
                 set.ForgetClosed(fd);
-            return LibC.close(fd);
+            if (EpollNames.Find(fd) is null)
+                return LibC.close(fd);
+            int result = LibC.close(fd);
+            int error = Marshal.GetLastPInvokeError();
+            EpollNames.Remove(fd)?.Dispose();
+            Marshal.SetLastPInvokeError(error);
+            return result;
         }
         catch (Exception e)
         {
@@ -218,7 +218,12 @@ public static unsafe class Epoll
     {
         try
         {
-            EpollSet? replaced = EpollNames.Find(newfd) is not null && LibC.fcntl(oldfd, LibC.F_GETFD, 0) >= 0 ? EpollNames.Remove(newfd) : null;
+            if (LibC.fcntl(oldfd, LibC.F_GETFD, 0) < 0)
+                return -1;
+            // newfd is closed on the way, as by close().
+            foreach (EpollSet set in EpollNames.Sets)
+                set.ForgetClosed(newfd);
+            EpollSet? replaced = EpollNames.Find(newfd) is not null ? EpollNames.Remove(newfd) : null;
             int result = Named(oldfd, LibC.dup3(oldfd, newfd, flags));
             replaced?.Dispose();
             return result;

@@ -24,8 +24,8 @@ namespace EpollGen;
 /// <remarks>
 /// The set is named by a real kernel fd (<see cref="Fd"/>): poll, select and the kernel's own
 /// epoll see it readable while it has events, and it nests in other sets. Level-triggered use costs
-/// one re-arm (epoll_ctl) per reported event; edge-triggered use costs nothing beyond the kernel
-/// wait. Calls from several threads are safe.
+/// the kernel's re-check of the fd at every wait, as in Linux; edge-triggered use costs nothing
+/// beyond the kernel wait. Calls from several threads are safe.
 /// </remarks>
 public sealed class EpollSet : IDisposable
 {
@@ -45,11 +45,10 @@ public sealed class EpollSet : IDisposable
     private readonly EventQueue _queue;
     private readonly object _lock = new();
 
-    // Per wait, under the lock: registrations whose taps fired, in firing order; then those the
-    // kernel must re-read because they did not fit, and the level-triggered ones reported.
+    // Per wait, under the lock: registrations whose taps fired, in firing order, and those that
+    // did not fit and that the kernel will not re-queue by itself.
     private readonly List<Registration> _candidates = [];
     private readonly List<Registration> _unreported = [];
-    private readonly List<Registration> _levelTriggered = [];
     private Registration?[] _byFd = new Registration?[64];
     private int _count;
     private int _disposed;
@@ -251,7 +250,7 @@ public sealed class EpollSet : IDisposable
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         Span<CeqMessage> messages = stackalloc CeqMessage[MessageBatch];
         // A poll of the kernel first, so readiness that arrived before the call is reported now.
-        int taken = _queue.Wait(messages, 0, interruptible: false);
+        int taken = _queue.Wait(messages, 0, interruptible: false, maxEvents);
         while (true)
         {
             int reported;
@@ -262,7 +261,7 @@ public sealed class EpollSet : IDisposable
             }
             if (reported > 0 || Stopwatch.GetTimestamp() >= deadline)
                 return reported;
-            taken = _queue.Wait(messages, deadline, interruptible);
+            taken = _queue.Wait(messages, deadline, interruptible, maxEvents);
             if (taken < 0)
                 return -1;
         }
@@ -290,7 +289,7 @@ public sealed class EpollSet : IDisposable
 
     private int CheckAdd(int fd, EpollEvents events)
     {
-        if (fd == Fd)
+        if (IsSelf(fd))
             return LibC.EINVAL;
         if ((events & EpollEvents.EPOLLEXCLUSIVE) != 0 && ((events & ~ExclusiveAllowed) != 0 || IsEpoll(fd)))
             return LibC.EINVAL;
@@ -302,7 +301,7 @@ public sealed class EpollSet : IDisposable
         int error = CheckFd(fd);
         if (error != 0)
             return error;
-        if (fd == Fd || (events & EpollEvents.EPOLLEXCLUSIVE) != 0)
+        if (IsSelf(fd) || (events & EpollEvents.EPOLLEXCLUSIVE) != 0)
             return LibC.EINVAL;
         if (Find(fd) is not { } registration)
             return LibC.ENOENT;
@@ -328,7 +327,7 @@ public sealed class EpollSet : IDisposable
         int error = CheckFd(fd);
         if (error != 0)
             return error;
-        if (fd == Fd)
+        if (IsSelf(fd))
             return LibC.EINVAL;
         if (Find(fd) is not { } registration)
             return LibC.ENOENT;
@@ -346,6 +345,9 @@ public sealed class EpollSet : IDisposable
         Volatile.Write(ref _count, _count - 1);
         registration.Handle?.DangerousRelease();
     }
+
+    // The set's own file, by any of its names: Linux refuses it as a target with EINVAL.
+    private bool IsSelf(int fd) => fd == Fd || EpollNames.Find(fd) == this;
 
     private Registration? Find(int fd) => fd < _byFd.Length ? _byFd[fd] : null;
 
@@ -376,11 +378,11 @@ public sealed class EpollSet : IDisposable
         }
     }
 
-    // Reports candidates in firing order, each once. What did not fit and what is level-triggered
-    // goes back to the kernel (a tap Modify re-reads readiness), so the next wait sees it only if it
-    // is still ready, the unreported ones ahead of the reported ones: Linux's round-robin. Nothing
-    // is left in user space between waits, so the set's kernel fd is readable exactly when a wait
-    // would report something.
+    // Reports candidates in firing order, each once. Level-triggered taps are level-triggered in
+    // the kernel, which re-queues them at the tail of its ready list: Linux's round-robin, done by
+    // Linux. Edge-triggered and one-shot candidates that did not fit go back to the kernel with a
+    // tap Modify, which re-reads their readiness. Nothing is left in user space between waits, so
+    // the set's kernel fd is readable exactly when a wait would report something.
     private int Deliver<TSink>(ref TSink sink, int maxEvents)
         where TSink : IEventSink, allows ref struct
     {
@@ -394,35 +396,30 @@ public sealed class EpollSet : IDisposable
                 continue;
             if (reported == maxEvents)
             {
-                _unreported.Add(registration);
+                if ((registration.Events & (EpollEvents.EPOLLET | EpollEvents.EPOLLONESHOT)) != 0)
+                    _unreported.Add(registration);
                 continue;
             }
             sink.Write(reported++, (uint)ready, registration.Data);
             if ((registration.Events & EpollEvents.EPOLLONESHOT) != 0)
                 registration.Disarmed = true;
-            else if ((registration.Events & EpollEvents.EPOLLET) == 0)
-                _levelTriggered.Add(registration);
         }
         _candidates.Clear();
-        Rearm(_unreported);
-        Rearm(_levelTriggered);
-        return reported;
-    }
-
-    private void Rearm(List<Registration> registrations)
-    {
-        foreach (Registration registration in registrations)
+        foreach (Registration registration in _unreported)
         {
             // A failure means the fd was closed or now names another file: nothing to re-read.
             var request = new TapRequest(registration.Fd, TapCommand.Modify, Filter(registration.Events), _queue, registration.Id, Modes(registration.Events));
             FdTaps.Submit([request], out _);
         }
-        registrations.Clear();
+        _unreported.Clear();
+        return reported;
     }
 
     private static TapFilters Filter(EpollEvents events) => EpollTapMap.ToTarget(events & Pollable);
 
-    private static TapModes Modes(EpollEvents events) => (events & EpollEvents.EPOLLONESHOT) != 0 ? TapModes.OneShot : TapModes.None;
+    private static TapModes Modes(EpollEvents events) =>
+        ((events & EpollEvents.EPOLLONESHOT) != 0 ? TapModes.OneShot : TapModes.None)
+        | ((events & EpollEvents.EPOLLET) == 0 ? TapModes.Level : TapModes.None);
 
     // EBADF for a closed fd and for an O_PATH fd, which epoll_ctl does not accept either.
     private static int CheckFd(int fd)
@@ -440,7 +437,7 @@ public sealed class EpollSet : IDisposable
         EpollEvent ev = default;
         byte* native = stackalloc byte[EpollEvent.Size];
         EpollEvent.WriteNative(native, 0, ev);
-        int probe = s_probe.Value;
+        int probe = s_probe;
         if (LibC.epoll_ctl(probe, LibC.EPOLL_CTL_ADD, fd, native) == 0)
         {
             LibC.epoll_ctl(probe, LibC.EPOLL_CTL_DEL, fd, null);
@@ -450,7 +447,9 @@ public sealed class EpollSet : IDisposable
         return error is LibC.EBADF or LibC.EPERM ? error : 0;
     }
 
-    private static readonly Lazy<int> s_probe = new(() => LibC.epoll_create1(LibC.EPOLL_CLOEXEC));
+    // Created with the first set, not on the first error path, where it could take the number of
+    // an fd the caller just closed and is asking about.
+    private static readonly int s_probe = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
 
     private static unsafe bool IsEpoll(int fd)
     {

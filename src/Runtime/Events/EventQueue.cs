@@ -37,6 +37,10 @@ public sealed class EventQueue : IDisposable
     [ThreadStatic]
     private static bool t_interrupted;
 
+    // At most how many kernel events this thread's kernel waits harvest (0: the backend's batch).
+    [ThreadStatic]
+    private static int t_harvestLimit;
+
     private readonly CoalescingEventQueue _mailbox;
     private readonly EpollTapBackend _backend;
     private readonly SemaphoreSlim _sleep = new(0);
@@ -130,13 +134,18 @@ public sealed class EventQueue : IDisposable
     /// ticks (<see cref="long.MaxValue"/>: none). When <paramref name="interruptible"/>, a signal that
     /// interrupts this thread's kernel wait ends the wait: it returns -1 if it took nothing.
     /// </summary>
-    internal int Wait(Span<CeqMessage> messages, long deadline, bool interruptible)
+    /// <remarks>
+    /// A positive <paramref name="harvestLimit"/> bounds how many kernel events each kernel wait
+    /// takes; the rest stay queued in the kernel, as epoll_wait's maxevents leaves them.
+    /// </remarks>
+    internal int Wait(Span<CeqMessage> messages, long deadline, bool interruptible, int harvestLimit = 0)
     {
         if (!TryEnter())
             throw new ObjectDisposedException(nameof(EventQueue));
         try
         {
             t_interrupted = false;
+            t_harvestLimit = harvestLimit;
             while (true)
             {
                 ThrowIfDisposed();
@@ -154,6 +163,7 @@ public sealed class EventQueue : IDisposable
         }
         finally
         {
+            t_harvestLimit = 0;
             Exit();
         }
     }
@@ -283,7 +293,7 @@ public sealed class EventQueue : IDisposable
             // waiter, a cancellation): WakeEngine releases the semaphore and then reads _inKernel.
             bool engineCalled = Thread.CurrentThread == _engine && _engineWake.CurrentCount > 0;
             int timeoutMs = !_mailbox.IsEmpty || IsDisposed || engineCalled ? 0 : infinite ? -1 : Milliseconds(remaining);
-            if (!_backend.WaitAndDispatch(timeoutMs))
+            if (!_backend.WaitAndDispatch(timeoutMs, t_harvestLimit))
                 t_interrupted = true;
         }
         finally

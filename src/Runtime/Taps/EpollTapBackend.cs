@@ -85,12 +85,12 @@ internal sealed unsafe class EpollTapBackend : IDisposable
 
     /// <summary>
     /// Waits in the kernel for up to <paramref name="timeoutMs"/> (-1: no limit) and posts what the
-    /// taps report. Returns false when the wait was interrupted (EINTR); the caller recomputes its
+    /// taps report, taking at most <paramref name="limit"/> kernel events when it is positive. Returns false when the wait was interrupted (EINTR); the caller recomputes its
     /// remaining time and calls again.
     /// </summary>
-    public bool WaitAndDispatch(int timeoutMs)
+    public bool WaitAndDispatch(int timeoutMs, int limit = 0)
     {
-        int ready = LibC.epoll_wait(_epfd, _events, BatchSize, timeoutMs);
+        int ready = LibC.epoll_wait(_epfd, _events, limit is > 0 and < BatchSize ? limit : BatchSize, timeoutMs);
         if (ready < 0)
         {
             int error = Marshal.GetLastPInvokeError();
@@ -209,19 +209,24 @@ internal sealed unsafe class EpollTapBackend : IDisposable
         }
     }
 
-    // One-shot in the kernel only when every tap is: the kernel then stays silent after one event
-    // (even on hang-up) until a Modify re-arms the registration.
+    // A mode reaches the kernel only when every tap on the fd has it. One-shot: the kernel stays
+    // silent after one event (even on hang-up) until a Modify re-arms it. Level: the kernel
+    // re-queues the fd after each wait that reported it, for as long as it stays ready.
     private static EpollEvents KernelMask(Tap[] taps)
     {
         TapFilters union = 0;
-        TapModes common = TapModes.OneShot;
+        TapModes common = TapModes.OneShot | TapModes.Level;
         foreach (Tap tap in taps)
         {
             union |= tap.Filter;
             common &= tap.Modes;
         }
-        EpollEvents mask = EpollTapMap.ToSource(union) | EpollEvents.EPOLLET;
-        return (common & TapModes.OneShot) != 0 ? mask | EpollEvents.EPOLLONESHOT : mask;
+        EpollEvents mask = EpollTapMap.ToSource(union);
+        if ((common & TapModes.Level) == 0)
+            mask |= EpollEvents.EPOLLET;
+        if ((common & TapModes.OneShot) != 0)
+            mask |= EpollEvents.EPOLLONESHOT;
+        return mask;
     }
 
     private int Control(int op, int fd, EpollEvents mask, ulong data)

@@ -15,4 +15,11 @@ public enum TapModes
     /// ignore what comes after the first post.
     /// </summary>
     OneShot = 1,
+
+    /// <summary>
+    /// On every kernel wait while the fd is in the filter, not only on edges: level-triggered. The
+    /// kernel-epoll backend registers the fd level-triggered when every tap on it in the queue is;
+    /// otherwise the taps fire on edges.
+    /// </summary>
+    Level = 2,
 }

@@ -1,0 +1,333 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Text;
+using EpollGen.Interop;
+using EpollGen.Runtime.Tests.Native;
+using Xunit;
+using Xunit.Abstractions;
+using static EpollGen.Interop.EpollEvents;
+
+namespace EpollGen.Runtime.Tests.EpollSets;
+
+/// <summary>
+/// Random sequences of create / ctl / write / read / shutdown / close / dup / wait, run on the
+/// kernel's epoll and on EpollGen's libc-shaped API side by side; every return value, errno, event
+/// mask and data value must match. Fixed seeds, plus one random seed printed on failure.
+/// <c>EPOLLGEN_DIFFERENTIAL_OPS</c> sets the operations per seed (default 2,500; four seeds).
+/// </summary>
+/// <remarks>
+/// Two deliberate limits, both because the two worlds share one process: waits return events as a
+/// set (sorted), with maxevents above the number of registrations, since fd numbers (and so
+/// kernel ready-list order) differ between the worlds; and a close closes every dup of the file,
+/// because EpollGen cannot see that a dup keeps a closed fd's file open (a documented divergence).
+/// </remarks>
+public sealed unsafe class EpollDifferentialTests(ITestOutputHelper output)
+{
+    private const int MaxEvents = 256;
+    private static readonly int OpsPerSeed = int.TryParse(Environment.GetEnvironmentVariable("EPOLLGEN_DIFFERENTIAL_OPS"), out int ops) && ops > 0 ? ops : 2_500;
+
+    public static TheoryData<int> Seeds()
+    {
+        var seeds = new TheoryData<int> { 1, 2, 3 };
+        seeds.Add(Random.Shared.Next());
+        return seeds;
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void RandomSequences_MatchTheKernel(int seed)
+    {
+        using var run = new Run(seed);
+        try
+        {
+            for (int i = 0; i < OpsPerSeed; i++)
+                run.Step();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            output.WriteLine($"seed {seed.ToString(CultureInfo.InvariantCulture)} diverged; last operations:");
+            output.WriteLine(run.History);
+            throw new InvalidOperationException($"seed {seed} diverged after {run.Steps} operations: {e.Message}\n{run.History}", e);
+        }
+    }
+
+    private enum Kind { Set, PipeRead, PipeWrite, Socket, EventFd }
+
+    // One open file seen from both worlds: its fd in the kernel's world and in EpollGen's.
+    private sealed class Obj(Kind kind, int kernel, int epollGen, int file)
+    {
+        public Kind Kind { get; } = kind;
+        public int Kernel { get; } = kernel;
+        public int EpollGen { get; } = epollGen;
+        public int File { get; } = file;
+        public bool Closed { get; set; }
+        public bool NumberReusable { get; set; }
+    }
+
+    private sealed class Run(int seed) : IDisposable
+    {
+        private readonly Random _random = new(seed);
+        private readonly List<Obj> _objects = [];
+        private readonly Queue<string> _history = new();
+        private readonly byte* _kernelEvents = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * EpollEvent.NativeSize));
+        private readonly byte* _genEvents = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * EpollEvent.NativeSize));
+        private int _files;
+
+        public int Steps { get; private set; }
+
+        public string History => string.Join('\n', _history);
+
+        public void Step()
+        {
+            Steps++;
+            int open = _objects.Count(o => !o.Closed);
+            int roll = _random.Next(100);
+            if (open < 4 || (roll < 8 && open < 40))
+                Create();
+            else if (roll < 40)
+                Ctl();
+            else if (roll < 55)
+                Write();
+            else if (roll < 65)
+                Read();
+            else if (roll < 68)
+                Shutdown();
+            else if (roll < 72)
+                Close();
+            else if (roll < 75)
+                Dup();
+            else
+                Wait();
+        }
+
+        private void Create()
+        {
+            switch (_random.Next(5))
+            {
+                case 0:
+                {
+                    int flags = _random.Next(10) == 0 ? 1 : _random.Next(2) == 0 ? 0 : Epoll.EPOLL_CLOEXEC;
+                    int k = TestLibC.epoll_create1(flags);
+                    int ke = Errno(k);
+                    int g = Epoll.epoll_create1(flags);
+                    Compare($"epoll_create1({flags:x})", k, ke, g, Errno(g));
+                    if (k >= 0)
+                        Add(Kind.Set, k, g);
+                    break;
+                }
+                case 1:
+                {
+                    (int kr, int kw) = TestLibC.Pipe();
+                    (int gr, int gw) = TestLibC.Pipe();
+                    Add(Kind.PipeRead, kr, gr);
+                    Add(Kind.PipeWrite, kw, gw);
+                    Log("pipe");
+                    break;
+                }
+                case 2:
+                {
+                    (int ka, int kb) = TestLibC.SocketPair();
+                    (int ga, int gb) = TestLibC.SocketPair();
+                    Add(Kind.Socket, ka, ga);
+                    Add(Kind.Socket, kb, gb);
+                    Log("socketpair");
+                    break;
+                }
+                default:
+                    Add(Kind.EventFd, TestLibC.EventFd(), TestLibC.EventFd());
+                    Log("eventfd");
+                    break;
+            }
+            // fd numbers are handed out lowest-first in both worlds at once, so a closed number
+            // means the same thing in both only until the next creation.
+            foreach (Obj o in _objects.Where(o => o.Closed))
+                o.NumberReusable = true;
+        }
+
+        private void Ctl()
+        {
+            Obj? set = PickSet();
+            if (set is null)
+                return;
+            int op = _random.Next(40) switch { 0 => 0, < 20 => Epoll.EPOLL_CTL_ADD, < 30 => Epoll.EPOLL_CTL_MOD, _ => Epoll.EPOLL_CTL_DEL };
+            Obj? target = PickAny();
+            int kfd = target?.Kernel ?? -1, gfd = target?.EpollGen ?? -1;
+            EpollEvents mask = RandomMask();
+            ulong data = (ulong)_random.NextInt64();
+            bool nullEvent = _random.Next(25) == 0;
+            byte* ev = stackalloc byte[16];
+            EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)mask, data = data });
+            int k = TestLibC.epoll_ctl(set.Kernel, op, kfd, nullEvent ? null : ev);
+            int ke = Errno(k);
+            int g = Epoll.epoll_ctl(set.EpollGen, op, gfd, nullEvent ? null : ev);
+            Compare($"epoll_ctl(set {set.File}, op {op}, {Describe(target)}, {EpollTapMap.Format(mask)}{(nullEvent ? ", NULL" : "")})", k, ke, g, Errno(g));
+        }
+
+        private void Write()
+        {
+            Obj? o = Pick(x => x.Kind is Kind.PipeWrite or Kind.Socket or Kind.EventFd);
+            if (o is null)
+                return;
+            ulong value = 1;
+            nuint size = o.Kind == Kind.EventFd ? 8u : (nuint)_random.Next(1, 4);
+            int k = (int)TestLibC.write(o.Kernel, &value, size);
+            int ke = Errno(k);
+            int g = (int)TestLibC.write(o.EpollGen, &value, size);
+            Compare($"write({Describe(o)}, {size})", k, ke, g, Errno(g));
+        }
+
+        private void Read()
+        {
+            Obj? o = Pick(x => x.Kind is Kind.PipeRead or Kind.Socket or Kind.EventFd);
+            if (o is null)
+                return;
+            byte* buffer = stackalloc byte[16];
+            nuint size = o.Kind == Kind.EventFd ? 8u : (nuint)_random.Next(1, 4);
+            int k = (int)TestLibC.read(o.Kernel, buffer, size);
+            int ke = Errno(k);
+            int g = (int)TestLibC.read(o.EpollGen, buffer, size);
+            Compare($"read({Describe(o)}, {size})", k, ke, g, Errno(g));
+        }
+
+        private void Shutdown()
+        {
+            Obj? o = Pick(x => x.Kind == Kind.Socket);
+            if (o is null)
+                return;
+            int how = _random.Next(3);
+            int k = TestLibC.shutdown(o.Kernel, how);
+            int ke = Errno(k);
+            int g = TestLibC.shutdown(o.EpollGen, how);
+            Compare($"shutdown({Describe(o)}, {how})", k, ke, g, Errno(g));
+        }
+
+        // Closes the file: every open dup of it, in both worlds.
+        private void Close()
+        {
+            Obj? o = Pick(_ => true);
+            if (o is null)
+                return;
+            foreach (Obj dup in _objects.Where(x => x.File == o.File && !x.Closed))
+            {
+                int k = TestLibC.close(dup.Kernel);
+                int ke = Errno(k);
+                int g = Epoll.close(dup.EpollGen);
+                Compare($"close({Describe(dup)})", k, ke, g, Errno(g));
+                dup.Closed = true;
+            }
+        }
+
+        private void Dup()
+        {
+            Obj? o = Pick(_ => true);
+            if (o is null || _objects.Count(x => !x.Closed) >= 48)
+                return;
+            int k = TestLibC.fcntl(o.Kernel, 0, 0);
+            int ke = Errno(k);
+            int g = Epoll.dup(o.EpollGen);
+            Compare($"dup({Describe(o)})", k < 0 ? -1 : 0, ke, g < 0 ? -1 : 0, Errno(g));
+            if (k >= 0)
+                _objects.Add(new Obj(o.Kind, k, g, o.File));
+            foreach (Obj closed in _objects.Where(x => x.Closed))
+                closed.NumberReusable = true;
+        }
+
+        private void Wait()
+        {
+            Obj? set = PickSet();
+            if (set is null)
+                return;
+            int k = TestLibC.epoll_wait(set.Kernel, _kernelEvents, MaxEvents, 0);
+            int ke = Errno(k);
+            int g = Epoll.epoll_wait(set.EpollGen, _genEvents, MaxEvents, 0);
+            int ge = Errno(g);
+            string what = $"epoll_wait(set {set.File})";
+            string kernel = Events(_kernelEvents, k), epollGen = Events(_genEvents, g);
+            Compare(what, k, ke, g, ge);
+            Log($"  -> {kernel}");
+            if (kernel != epollGen)
+                throw new InvalidOperationException($"{what}: kernel reported {kernel}, EpollGen {epollGen}");
+        }
+
+        private static string Events(byte* events, int count)
+        {
+            var entries = new List<string>();
+            for (int i = 0; i < count; i++)
+            {
+                EpollEvent ev = EpollEvent.ReadNative(events, i);
+                entries.Add($"{ev.data:x16}:{EpollTapMap.Format((EpollEvents)ev.events)}");
+            }
+            entries.Sort(StringComparer.Ordinal);
+            return "[" + string.Join(", ", entries) + "]";
+        }
+
+        private EpollEvents RandomMask()
+        {
+            EpollEvents mask = 0;
+            foreach (EpollEvents bit in new[] { EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLRDHUP, EPOLLET, EPOLLONESHOT })
+            {
+                if (_random.Next(3) == 0)
+                    mask |= bit;
+            }
+            if (_random.Next(3) == 0)
+                mask |= EPOLLIN;
+            if (_random.Next(30) == 0)
+                mask |= EPOLLEXCLUSIVE;
+            if (_random.Next(30) == 0)
+                mask |= EPOLLRDNORM | EPOLLWRNORM;
+            return mask;
+        }
+
+        private Obj? PickSet() => Pick(o => o.Kind == Kind.Set);
+
+        private Obj? Pick(Func<Obj, bool> predicate)
+        {
+            Obj[] choices = _objects.Where(o => !o.Closed && predicate(o)).ToArray();
+            return choices.Length == 0 ? null : choices[_random.Next(choices.Length)];
+        }
+
+        // Any object, closed ones included while their numbers still mean the same in both worlds;
+        // null stands for fd -1.
+        private Obj? PickAny()
+        {
+            if (_random.Next(30) == 0)
+                return null;
+            Obj[] choices = _objects.Where(o => !o.Closed || !o.NumberReusable).ToArray();
+            return choices.Length == 0 ? null : choices[_random.Next(choices.Length)];
+        }
+
+        private void Add(Kind kind, int kernel, int epollGen) => _objects.Add(new Obj(kind, kernel, epollGen, _files++));
+
+        private void Compare(string what, int kernel, int kernelErrno, int epollGen, int epollGenErrno)
+        {
+            Log($"{what} = {kernel}{(kernel < 0 ? $" errno {kernelErrno}" : "")}");
+            if ((kernel < 0) != (epollGen < 0) || (kernel < 0 && kernelErrno != epollGenErrno))
+                throw new InvalidOperationException($"{what}: kernel returned {kernel} (errno {kernelErrno}), EpollGen {epollGen} (errno {epollGenErrno})");
+        }
+
+        private static int Errno(int result) => result < 0 ? Marshal.GetLastPInvokeError() : 0;
+
+        private static string Describe(Obj? o) => o is null ? "fd -1" : $"{o.Kind} {o.File}{(o.Closed ? " (closed)" : "")}";
+
+        private void Log(string line)
+        {
+            _history.Enqueue(line);
+            if (_history.Count > 60)
+                _history.Dequeue();
+        }
+
+        public void Dispose()
+        {
+            foreach (Obj o in _objects.Where(o => !o.Closed))
+            {
+                TestLibC.close(o.Kernel);
+                Epoll.close(o.EpollGen);
+            }
+            NativeMemory.Free(_kernelEvents);
+            NativeMemory.Free(_genEvents);
+        }
+    }
+}
