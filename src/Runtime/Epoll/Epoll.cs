@@ -78,14 +78,16 @@ public static unsafe class Epoll
     /// <paramref name="maxevents"/> entries. EINTR when a signal interrupts the wait first.
     /// </summary>
     public static int epoll_wait(int epfd, void* events, int maxevents, int timeout) =>
-        Wait(epfd, events, maxevents, timeout < 0 ? long.MaxValue : Deadline(timeout * (long)TimeSpan.TicksPerMillisecond), timeout);
+        epoll_pwait(epfd, events, maxevents, timeout, null);
 
     /// <summary>
     /// <see cref="epoll_wait"/> with <paramref name="sigmask"/> (a <c>sigset_t*</c>, or null)
-    /// installed for the duration of the wait.
+    /// installed for the wait and swapped atomically with it, as the kernel's epoll_pwait does.
+    /// (Atomic for the thread that waits in the kernel for the set; with several threads waiting
+    /// on one set, the others sleep under their own masks.)
     /// </summary>
     public static int epoll_pwait(int epfd, void* events, int maxevents, int timeout, void* sigmask) =>
-        WithMask(sigmask, () => epoll_wait(epfd, events, maxevents, timeout));
+        Wait(epfd, events, maxevents, timeout < 0 ? long.MaxValue : Deadline(timeout * (long)TimeSpan.TicksPerMillisecond), timeout, sigmask);
 
     /// <summary>
     /// <see cref="epoll_pwait"/> with a nanosecond <c>struct timespec</c> timeout: null waits
@@ -105,7 +107,7 @@ public static unsafe class Epoll
             deadline = Deadline(ticks);
             legacy = ticks == 0 ? 0 : 1;
         }
-        return WithMask(sigmask, () => Wait(epfd, events, maxevents, deadline, legacy));
+        return Wait(epfd, events, maxevents, deadline, legacy, sigmask);
     }
 
     /// <summary>Closes <paramref name="fd"/>: a set's name, a registered fd, or any other fd.</summary>
@@ -166,42 +168,23 @@ public static unsafe class Epoll
     }
 
     // legacyTimeout: what to pass the kernel when epfd is not ours (ms, -1 = none).
-    private static int Wait(int epfd, void* events, int maxevents, long deadline, int legacyTimeout)
+    private static int Wait(int epfd, void* events, int maxevents, long deadline, int legacyTimeout, void* sigmask)
     {
         try
         {
             if (EpollNames.Find(epfd) is not { } set)
-                return LibC.epoll_wait(epfd, events, maxevents, legacyTimeout);
+                return LibC.epoll_pwait(epfd, events, maxevents, legacyTimeout, sigmask);
             if (maxevents <= 0 || maxevents > MaxEvents)
                 return Fail(LibC.EINVAL);
             if (events is null)
                 return Fail(LibC.EFAULT);
             var sink = new NativeSink((byte*)events);
-            int count = set.WaitCore(ref sink, maxevents, deadline, interruptible: true);
+            int count = set.WaitCore(ref sink, maxevents, deadline, interruptible: true, sigmask);
             return count >= 0 ? count : Fail(LibC.EINTR);
         }
         catch (Exception e)
         {
             return Fail(e);
-        }
-    }
-
-    private static int WithMask(void* sigmask, Func<int> wait)
-    {
-        if (sigmask is null)
-            return wait();
-        byte* old = stackalloc byte[SigsetSize];
-        if (pthread_sigmask(SIG_SETMASK, sigmask, old) != 0)
-            return Fail(LibC.EINVAL);
-        try
-        {
-            return wait();
-        }
-        finally
-        {
-            int error = Marshal.GetLastPInvokeError();
-            pthread_sigmask(SIG_SETMASK, old, null);
-            Marshal.SetLastPInvokeError(error);
         }
     }
 
@@ -250,12 +233,6 @@ public static unsafe class Epoll
         OutOfMemoryException => LibC.ENOMEM,
         _ => LibC.EINVAL,
     });
-
-    private const int SIG_SETMASK = 2;
-    private const int SigsetSize = 128;
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int pthread_sigmask(int how, void* set, void* oldset);
 }
 #pragma warning restore IDE1006, CA1707
 

@@ -138,7 +138,7 @@ public sealed class EpollSet : IDisposable
     /// </summary>
     /// <param name="events">Where to put the events; its length is maxevents.</param>
     /// <param name="timeout"><see cref="Timeout.InfiniteTimeSpan"/>, zero (poll) or a positive duration.</param>
-    public int Wait(Span<EpollEvent> events, TimeSpan timeout)
+    public unsafe int Wait(Span<EpollEvent> events, TimeSpan timeout)
     {
         if (events.IsEmpty)
             throw new ArgumentException("The buffer must hold at least one event.", nameof(events));
@@ -243,14 +243,15 @@ public sealed class EpollSet : IDisposable
     /// <summary>
     /// The wait of <see cref="Wait"/> and of the libc-shaped epoll_wait: returns the count, 0 on
     /// timeout, or -1 when <paramref name="interruptible"/> and a signal interrupted it first.
+    /// <paramref name="signalMask"/> is installed atomically with the kernel wait (epoll_pwait).
     /// </summary>
-    internal int WaitCore<TSink>(ref TSink sink, int maxEvents, long deadline, bool interruptible)
+    internal unsafe int WaitCore<TSink>(ref TSink sink, int maxEvents, long deadline, bool interruptible, void* signalMask = null)
         where TSink : IEventSink, allows ref struct
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         Span<CeqMessage> messages = stackalloc CeqMessage[MessageBatch];
         // A poll of the kernel first, so readiness that arrived before the call is reported now.
-        int taken = _queue.Wait(messages, 0, interruptible: false, maxEvents);
+        int taken = _queue.Wait(messages, 0, interruptible: false, maxEvents, signalMask);
         while (true)
         {
             int reported;
@@ -261,7 +262,7 @@ public sealed class EpollSet : IDisposable
             }
             if (reported > 0 || Stopwatch.GetTimestamp() >= deadline)
                 return reported;
-            taken = _queue.Wait(messages, deadline, interruptible, maxEvents);
+            taken = _queue.Wait(messages, deadline, interruptible, maxEvents, signalMask);
             if (taken < 0)
                 return -1;
         }
@@ -419,7 +420,8 @@ public sealed class EpollSet : IDisposable
 
     private static TapModes Modes(EpollEvents events) =>
         ((events & EpollEvents.EPOLLONESHOT) != 0 ? TapModes.OneShot : TapModes.None)
-        | ((events & EpollEvents.EPOLLET) == 0 ? TapModes.Level : TapModes.None);
+        | ((events & EpollEvents.EPOLLET) == 0 ? TapModes.Level : TapModes.None)
+        | ((events & EpollEvents.EPOLLEXCLUSIVE) != 0 ? TapModes.Exclusive : TapModes.None);
 
     // EBADF for a closed fd and for an O_PATH fd, which epoll_ctl does not accept either.
     private static int CheckFd(int fd)

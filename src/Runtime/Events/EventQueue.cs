@@ -41,6 +41,10 @@ public sealed class EventQueue : IDisposable
     [ThreadStatic]
     private static int t_harvestLimit;
 
+    // The signal mask (a sigset_t*) this thread's kernel waits install atomically, or null.
+    [ThreadStatic]
+    private static unsafe void* t_signalMask;
+
     private readonly CoalescingEventQueue _mailbox;
     private readonly EpollTapBackend _backend;
     private readonly SemaphoreSlim _sleep = new(0);
@@ -120,7 +124,7 @@ public sealed class EventQueue : IDisposable
     /// <param name="messages">Where to put the messages.</param>
     /// <param name="timeout"><see cref="Timeout.InfiniteTimeSpan"/>, zero (poll) or a positive duration.</param>
     /// <exception cref="ObjectDisposedException">The queue is or becomes disposed.</exception>
-    public int Wait(Span<CeqMessage> messages, TimeSpan timeout)
+    public unsafe int Wait(Span<CeqMessage> messages, TimeSpan timeout)
     {
         if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be infinite, zero or positive.");
@@ -136,9 +140,11 @@ public sealed class EventQueue : IDisposable
     /// </summary>
     /// <remarks>
     /// A positive <paramref name="harvestLimit"/> bounds how many kernel events each kernel wait
-    /// takes; the rest stay queued in the kernel, as epoll_wait's maxevents leaves them.
+    /// takes; the rest stay queued in the kernel, as epoll_wait's maxevents leaves them. A
+    /// <paramref name="signalMask"/> is installed atomically with this thread's kernel waits, as
+    /// epoll_pwait does; a thread that sleeps while another waits in the kernel keeps its own mask.
     /// </remarks>
-    internal int Wait(Span<CeqMessage> messages, long deadline, bool interruptible, int harvestLimit = 0)
+    internal unsafe int Wait(Span<CeqMessage> messages, long deadline, bool interruptible, int harvestLimit = 0, void* signalMask = null)
     {
         if (!TryEnter())
             throw new ObjectDisposedException(nameof(EventQueue));
@@ -146,6 +152,7 @@ public sealed class EventQueue : IDisposable
         {
             t_interrupted = false;
             t_harvestLimit = harvestLimit;
+            t_signalMask = signalMask;
             while (true)
             {
                 ThrowIfDisposed();
@@ -164,6 +171,7 @@ public sealed class EventQueue : IDisposable
         finally
         {
             t_harvestLimit = 0;
+            t_signalMask = null;
             Exit();
         }
     }
@@ -293,7 +301,12 @@ public sealed class EventQueue : IDisposable
             // waiter, a cancellation): WakeEngine releases the semaphore and then reads _inKernel.
             bool engineCalled = Thread.CurrentThread == _engine && _engineWake.CurrentCount > 0;
             int timeoutMs = !_mailbox.IsEmpty || IsDisposed || engineCalled ? 0 : infinite ? -1 : Milliseconds(remaining);
-            if (!_backend.WaitAndDispatch(timeoutMs, t_harvestLimit))
+            bool completed;
+            unsafe
+            {
+                completed = _backend.WaitAndDispatch(timeoutMs, t_harvestLimit, t_signalMask);
+            }
+            if (!completed)
                 t_interrupted = true;
         }
         finally

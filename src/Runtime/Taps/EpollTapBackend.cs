@@ -85,12 +85,13 @@ internal sealed unsafe class EpollTapBackend : IDisposable
 
     /// <summary>
     /// Waits in the kernel for up to <paramref name="timeoutMs"/> (-1: no limit) and posts what the
-    /// taps report, taking at most <paramref name="limit"/> kernel events when it is positive. Returns false when the wait was interrupted (EINTR); the caller recomputes its
+    /// taps report, taking at most <paramref name="limit"/> kernel events when it is positive, with
+    /// <paramref name="signalMask"/> (a sigset_t, or null) installed atomically for the wait. Returns false when the wait was interrupted (EINTR); the caller recomputes its
     /// remaining time and calls again.
     /// </summary>
-    public bool WaitAndDispatch(int timeoutMs, int limit = 0)
+    public bool WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null)
     {
-        int ready = LibC.epoll_wait(_epfd, _events, limit is > 0 and < BatchSize ? limit : BatchSize, timeoutMs);
+        int ready = LibC.epoll_pwait(_epfd, _events, limit is > 0 and < BatchSize ? limit : BatchSize, timeoutMs, signalMask);
         if (ready < 0)
         {
             int error = Marshal.GetLastPInvokeError();
@@ -193,10 +194,19 @@ internal sealed unsafe class EpollTapBackend : IDisposable
         EpollEvents previous = entry.KernelMask;
         Tap[] taps = entry.Replace(index, new Tap(request.Id, request.Filter, request.Modes));
         entry.Publish(taps, KernelMask(taps));
-        int error = Control(LibC.EPOLL_CTL_MOD, entry.Fd, entry.KernelMask, entry.Data);
+        int error = ((previous | entry.KernelMask) & EpollEvents.EPOLLEXCLUSIVE) != 0
+            ? Reregister(entry)
+            : Control(LibC.EPOLL_CTL_MOD, entry.Fd, entry.KernelMask, entry.Data);
         if (error != 0)
             entry.Publish(before, previous);
         return error;
+    }
+
+    // The kernel refuses MOD of an exclusive registration; DEL and ADD re-read readiness the same way.
+    private int Reregister(FdEntry entry)
+    {
+        int error = Control(LibC.EPOLL_CTL_DEL, entry.Fd, 0, 0);
+        return error != 0 ? error : Control(LibC.EPOLL_CTL_ADD, entry.Fd, entry.KernelMask, entry.Data);
     }
 
     private void Post(Tap[] taps, TapFilters ready)
@@ -209,13 +219,14 @@ internal sealed unsafe class EpollTapBackend : IDisposable
         }
     }
 
-    // A mode reaches the kernel only when every tap on the fd has it. One-shot: the kernel stays
+    // A mode reaches the kernel only when every tap on the fd has it. Exclusive: one wake-up reaches
+    // one of the exclusive registrations of the file, across queues. One-shot: the kernel stays
     // silent after one event (even on hang-up) until a Modify re-arms it. Level: the kernel
     // re-queues the fd after each wait that reported it, for as long as it stays ready.
     private static EpollEvents KernelMask(Tap[] taps)
     {
         TapFilters union = 0;
-        TapModes common = TapModes.OneShot | TapModes.Level;
+        TapModes common = TapModes.OneShot | TapModes.Level | TapModes.Exclusive;
         foreach (Tap tap in taps)
         {
             union |= tap.Filter;
@@ -226,6 +237,8 @@ internal sealed unsafe class EpollTapBackend : IDisposable
             mask |= EpollEvents.EPOLLET;
         if ((common & TapModes.OneShot) != 0)
             mask |= EpollEvents.EPOLLONESHOT;
+        if ((common & TapModes.Exclusive) != 0)
+            mask |= EpollEvents.EPOLLEXCLUSIVE;
         return mask;
     }
 

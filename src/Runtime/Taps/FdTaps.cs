@@ -32,7 +32,7 @@ public static class FdTaps
         if (request.Queue is null)
             return LibC.EINVAL;
         if (request.Command is not (TapCommand.Add or TapCommand.Remove or TapCommand.Modify)
-            || (request.Modes & ~(TapModes.OneShot | TapModes.Level)) != 0)
+            || (request.Modes & ~(TapModes.OneShot | TapModes.Level | TapModes.Exclusive)) != 0)
             return LibC.EINVAL;
         if (request.Fd < 0)
             return LibC.EBADF;

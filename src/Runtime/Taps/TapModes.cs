@@ -22,4 +22,11 @@ public enum TapModes
     /// otherwise the taps fire on edges.
     /// </summary>
     Level = 2,
+
+    /// <summary>
+    /// When several queues tap the same file exclusively, a wake-up reaches one of those whose
+    /// waiters are asleep, not all (EPOLLEXCLUSIVE). Only for a tap that is alone on its fd in its
+    /// queue; adding a second tap to that fd fails with EINVAL, as MOD does in Linux.
+    /// </summary>
+    Exclusive = 4,
 }

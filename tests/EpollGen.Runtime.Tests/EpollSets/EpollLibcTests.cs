@@ -218,6 +218,41 @@ public sealed unsafe class EpollLibcTests : IDisposable
         Assert.Equal(EINTR, errno);
     }
 
+    [Fact]
+    public void Pwait_MaskUnblockingAPendingSignal_FailsWithEINTRAtOnce_AndRestoresTheOldMask()
+    {
+        const int SIGURG = 23, SIG_BLOCK = 0, SIG_SETMASK = 2;
+        using PosixSignalRegistration registration = PosixSignalRegistration.Create((PosixSignal)SIGURG, context => context.Cancel = true);
+        int set = Set(Epoll.epoll_create1(0));
+        int result = 0, errno = 0;
+        bool stillBlocked = false;
+        TimeSpan elapsed = default;
+        var waiter = new Thread(() =>
+        {
+            ulong* urg = stackalloc ulong[16];
+            ulong* empty = stackalloc ulong[16];
+            ulong* old = stackalloc ulong[16];
+            ulong* after = stackalloc ulong[16];
+            urg[0] = 1UL << (SIGURG - 1);
+            TestLibC.pthread_sigmask(SIG_BLOCK, urg, old);
+            TestLibC.tgkill(TestLibC.getpid(), TestLibC.gettid(), SIGURG);   // pending, blocked
+            byte* events = stackalloc byte[EpollEvent.NativeSize];
+            long start = Stopwatch.GetTimestamp();
+            result = Epoll.epoll_pwait(set, events, 1, 5000, empty);
+            errno = Marshal.GetLastPInvokeError();
+            elapsed = Stopwatch.GetElapsedTime(start);
+            TestLibC.pthread_sigmask(SIG_BLOCK, null, after);
+            stillBlocked = (after[0] & urg[0]) != 0;
+            TestLibC.pthread_sigmask(SIG_SETMASK, old, null);
+        });
+        waiter.Start();
+        Assert.True(waiter.Join(TimeSpan.FromSeconds(10)), "epoll_pwait did not return");
+        Assert.Equal(-1, result);
+        Assert.Equal(EINTR, errno);
+        Assert.True(elapsed < TimeSpan.FromSeconds(2), $"took {elapsed}");
+        Assert.True(stillBlocked, "the old mask must be back after the call");
+    }
+
     private static void AssertFails(int errno, int result)
     {
         int actual = Marshal.GetLastPInvokeError();

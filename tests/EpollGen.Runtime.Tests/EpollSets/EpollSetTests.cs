@@ -307,6 +307,57 @@ public sealed class EpollSetTests : IDisposable
         Assert.False(Readable(_set.Fd));
     }
 
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(false, 4)]
+    public void Exclusive_OneWriteWakesOneOfSeveralSets(bool exclusive, int expectedWoken)
+    {
+        int fd = Track(TestLibC.EventFd());
+        var sets = new EpollSet[4];
+        var threads = new Thread[4];
+        var tids = new int[4];
+        var woken = new int[4];
+        for (int i = 0; i < sets.Length; i++)
+        {
+            sets[i] = new EpollSet();
+            sets[i].Add(fd, EPOLLIN | EPOLLET | (exclusive ? EPOLLEXCLUSIVE : None), (ulong)i);
+            int index = i;
+            threads[i] = new Thread(() =>
+            {
+                Volatile.Write(ref tids[index], TestLibC.gettid());
+                woken[index] = sets[index].Wait(new EpollEvent[1], TimeSpan.FromMilliseconds(1500));
+            });
+            threads[i].Start();
+        }
+        try
+        {
+            for (int i = 0; i < threads.Length; i++)
+                WaitUntilInEpollWait(ref tids[i]);
+            TestLibC.Signal(fd);
+            foreach (Thread thread in threads)
+                Assert.True(thread.Join(Bound));
+            Assert.Equal(expectedWoken, woken.Sum());
+        }
+        finally
+        {
+            foreach (EpollSet set in sets)
+                set.Dispose();
+        }
+    }
+
+    private static void WaitUntilInEpollWait(ref int tid)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(start) < Bound)
+        {
+            int id = Volatile.Read(ref tid);
+            if (id != 0 && System.IO.File.ReadAllText($"/proc/self/task/{id}/syscall").Split(' ')[0] is "232" or "281" or "22")
+                return;
+            Thread.Sleep(1);
+        }
+        Assert.Fail("a waiter never blocked in epoll_wait");
+    }
+
     private static unsafe bool Readable(int fd)
     {
         var poll = new PollFd { fd = fd, events = 1 };

@@ -29,6 +29,9 @@ internal static unsafe partial class TestLibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_create1(int flags);
 
+    [LibraryImport("libc")]
+    public static partial int pthread_sigmask(int how, void* set, void* oldSet);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_ctl(int epfd, int op, int fd, void* ev);
 
