@@ -33,7 +33,7 @@ public sealed class RoslynHarnessTests
         Verify<NativeStructGenerator>(
             "EpollGen.Interop.Ceq.NativeStruct.g.cs", "EpollGen.Interop.CeqEvent.NativeStruct.g.cs", "EpollGen.Interop.EpollEvent.NativeStruct.g.cs",
             "EpollGen.Interop.EventMsg.NativeStruct.g.cs", "EpollGen.Interop.FdTapReq.NativeStruct.g.cs", "EpollGen.Interop.PollFd.NativeStruct.g.cs",
-            "EpollGen.Native.IoUring.IoCqringOffsets.NativeStruct.g.cs", "EpollGen.Native.IoUring.IoSqringOffsets.NativeStruct.g.cs",
+            "EpollGen.Interop.Timespec.NativeStruct.g.cs", "EpollGen.Native.IoUring.IoCqringOffsets.NativeStruct.g.cs", "EpollGen.Native.IoUring.IoSqringOffsets.NativeStruct.g.cs",
             "EpollGen.Native.IoUring.IoUringCqe.NativeStruct.g.cs", "EpollGen.Native.IoUring.IoUringGeteventsArg.NativeStruct.g.cs",
             "EpollGen.Native.IoUring.IoUringParams.NativeStruct.g.cs", "EpollGen.Native.IoUring.IoUringSqe.NativeStruct.g.cs",
             "EpollGen.Native.IoUring.KernelTimespec.NativeStruct.g.cs");

@@ -37,6 +37,7 @@ public sealed class RuntimeSpecsTests
                 "EpollGen.Interop.FdTapReq.NativeStruct.g.cs",
                 "EpollGen.Interop.PollFd.NativeStruct.g.cs",
                 "EpollGen.Interop.TapPollMap.FlagMap.g.cs",
+                "EpollGen.Interop.Timespec.NativeStruct.g.cs",
                 "EpollGen.Native.IoUring.IoCqringOffsets.NativeStruct.g.cs",
                 "EpollGen.Native.IoUring.IoSqringOffsets.NativeStruct.g.cs",
                 "EpollGen.Native.IoUring.IoUringCqe.NativeStruct.g.cs",

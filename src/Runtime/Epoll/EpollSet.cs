@@ -449,9 +449,11 @@ public sealed class EpollSet : IDisposable
         return error is LibC.EBADF or LibC.EPERM ? error : 0;
     }
 
-    // Created with the first set, not on the first error path, where it could take the number of
-    // an fd the caller just closed and is asking about.
-    private static readonly int s_probe = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+    private static readonly int s_probe;
+
+    // The probe is created with the first set (an explicit static constructor runs before it), not
+    // on the first error path, where it could take the number of an fd the caller just closed.
+    static EpollSet() => s_probe = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
 
     private static unsafe bool IsEpoll(int fd)
     {

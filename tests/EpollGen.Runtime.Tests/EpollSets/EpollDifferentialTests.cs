@@ -24,6 +24,7 @@ namespace EpollGen.Runtime.Tests.EpollSets;
 /// kernel ready-list order) differ between the worlds; and a close closes every dup of the file,
 /// because EpollGen cannot see that a dup keeps a closed fd's file open (a documented divergence).
 /// </remarks>
+[Collection(SignalCollection.Name)]
 public sealed unsafe class EpollDifferentialTests(ITestOutputHelper output)
 {
     private const int MaxEvents = 256;

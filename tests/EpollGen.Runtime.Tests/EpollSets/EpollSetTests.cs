@@ -13,6 +13,7 @@ using static EpollGen.Interop.EpollEvents;
 namespace EpollGen.Runtime.Tests.EpollSets;
 
 /// <summary>EpollSet against Linux's epoll semantics (linux-epoll-semantics.md §1), on real fds.</summary>
+[Collection(SignalCollection.Name)]
 public sealed class EpollSetTests : IDisposable
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
