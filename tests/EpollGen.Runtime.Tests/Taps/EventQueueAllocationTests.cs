@@ -2,19 +2,20 @@ using System;
 using System.Threading;
 using System.Threading.Tasks;
 using EpollGen.Events;
+using EpollGen.Taps;
 using Xunit;
 
 namespace EpollGen.Runtime.Tests.Taps;
 
 /// <summary>Waits allocate nothing per wait once warm: pooled wait objects, native buffers.</summary>
-public sealed class EventQueueAllocationTests
+public abstract class EventQueueAllocationTests(TapBackendKind backend) : BackendTests(backend)
 {
     private const int Waits = 5000;
 
     [Fact]
     public async Task AsyncWaitsThroughTheEngine_ReuseOneWaitObject()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         CeqId id = queue.Allocate();
         var buffer = new CeqMessage[4];
         await Loop(queue, id, buffer, 100);
@@ -32,7 +33,7 @@ public sealed class EventQueueAllocationTests
     [Fact]
     public void SyncPostAndWait_AllocateNothing()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         CeqId id = queue.Allocate();
         var buffer = new CeqMessage[4];
         queue.Post(id, 1);
@@ -66,3 +67,9 @@ public sealed class EventQueueAllocationTests
         return viaEngine;
     }
 }
+
+/// <summary><see cref="EventQueueAllocationTests"/> on the kernel-epoll backend.</summary>
+public sealed class EventQueueAllocationTests_Epoll() : EventQueueAllocationTests(TapBackendKind.Epoll);
+
+/// <summary><see cref="EventQueueAllocationTests"/> on the io_uring backend.</summary>
+public sealed class EventQueueAllocationTests_IoUring() : EventQueueAllocationTests(TapBackendKind.IoUring);

@@ -11,8 +11,8 @@ using Xunit;
 
 namespace EpollGen.Runtime.Tests.Taps;
 
-/// <summary>Taps on real fds, through the kernel-epoll backend, observed by waiting on the queue.</summary>
-public sealed class TapTests
+/// <summary>Taps on real fds, observed by waiting on the queue; on each backend.</summary>
+public abstract class TapTests(TapBackendKind backend) : BackendTests(backend)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(100);
@@ -20,7 +20,7 @@ public sealed class TapTests
     [Fact]
     public void EventFd_Written_PostsReadable()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         int fd = Fds.EventFd();
         try
         {
@@ -44,7 +44,7 @@ public sealed class TapTests
     [Fact]
     public void Pipe_EachChunkIsAnEdge_AndClosingTheWriterIsAHangUp()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         (int r, int w) = Fds.Pipe();
         try
         {
@@ -72,7 +72,7 @@ public sealed class TapTests
     [Fact]
     public void SocketPair_AddReportsWritableNow_AndPeerShutdownIsRdHup()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         (int a, int b) = Fds.SocketPair();
         try
         {
@@ -94,8 +94,8 @@ public sealed class TapTests
     [Fact]
     public void ManyTapsOnOneFd_AllFire_AcrossQueuesAndFilters()
     {
-        using var first = new EventQueue();
-        using var second = new EventQueue();
+        using var first = NewQueue();
+        using var second = NewQueue();
         (int a, int b) = Fds.SocketPair();
         try
         {
@@ -121,7 +121,7 @@ public sealed class TapTests
     [Fact]
     public void Modify_ChangesTheFilter_AndRereadsReadiness()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         (int a, int b) = Fds.SocketPair();
         try
         {
@@ -143,7 +143,7 @@ public sealed class TapTests
     [Fact]
     public void Remove_StopsPosts()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         int fd = Fds.EventFd();
         try
         {
@@ -164,7 +164,7 @@ public sealed class TapTests
     [Fact]
     public void Batch_StopsAtTheFirstFailure_WithItsErrno()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         int fd = Fds.EventFd();
         string file = Path.GetTempFileName();
         int regular = Fds.OpenRegularFile(file);
@@ -198,7 +198,7 @@ public sealed class TapTests
     [Fact]
     public void ClosedFd_ItsTapsGoQuiet_AndANewFileOnTheNumberGetsNothing()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         int fd = Fds.EventFd();
         CeqId id = queue.Allocate();
         Submit(new TapRequest(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id));
@@ -226,7 +226,7 @@ public sealed class TapTests
     [Fact]
     public void TenThousandFds_AllReported_ThroughOverflowAndRecovery()
     {
-        using var queue = new EventQueue(ringSize: 64);
+        using var queue = NewQueue(ringSize: 64);
         var pipes = Enumerable.Range(0, 5000).Select(_ => Fds.Pipe()).ToArray();
         try
         {
@@ -290,3 +290,11 @@ public sealed class TapTests
         Assert.Equal(0, queue.Wait(one, Quiet));
     }
 }
+
+/// <summary><see cref="TapTests"/> on the kernel-epoll backend.</summary>
+[Collection(ManyFdsCollection.Name)]
+public sealed class TapTests_Epoll() : TapTests(TapBackendKind.Epoll);
+
+/// <summary><see cref="TapTests"/> on the io_uring backend.</summary>
+[Collection(ManyFdsCollection.Name)]
+public sealed class TapTests_IoUring() : TapTests(TapBackendKind.IoUring);
