@@ -141,6 +141,64 @@ public abstract class TapTests(TapBackendKind backend) : BackendTests(backend)
     }
 
     [Fact]
+    public void Modify_WithTheSameFilter_ReportsReadinessAgain()
+    {
+        using var queue = NewQueue();
+        int fd = Fds.EventFd();
+        try
+        {
+            CeqId id = queue.Allocate();
+            Fds.Signal(fd);
+            Submit(new TapRequest(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id));
+            Assert.Equal(id, WaitOne(queue).Id);
+            AssertNothing(queue); // an edge, reported once: the fd stays readable, silently
+
+            // No kernel-visible change in the mask: MOD must still re-read readiness (an ET re-fire).
+            Submit(new TapRequest(fd, TapCommand.Modify, TapFilters.FDTAP_FILT_READABLE, queue, id));
+
+            Assert.Equal(id, WaitOne(queue).Id);
+        }
+        finally
+        {
+            TestLibC.close(fd);
+        }
+    }
+
+    [Fact]
+    public void PollFd_IsReadableWhileReadinessAwaitsAWaiter()
+    {
+        using var queue = NewQueue();
+        int fd = Fds.EventFd(), ready = Fds.EventFd();
+        try
+        {
+            CeqId id = queue.Allocate();
+            Submit(new TapRequest(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id));
+            AssertNothing(queue);
+            Assert.False(TestLibC.PollsReadable(queue.TapPollFd, 0), "nothing is pending yet");
+
+            Fds.Signal(fd);
+
+            Assert.True(TestLibC.PollsReadable(queue.TapPollFd, (int)Bound.TotalMilliseconds), "readiness waits, but PollFd is not readable");
+            Assert.Equal(id, WaitOne(queue).Id);
+            Assert.False(TestLibC.PollsReadable(queue.TapPollFd, 0), "everything was dispatched");
+
+            // A tap added while no one waits, on an fd that is ready already: a poller of PollFd
+            // must learn of it without anyone waiting on the queue first.
+            Fds.Signal(ready);
+            CeqId second = queue.Allocate();
+            Submit(new TapRequest(ready, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, second));
+
+            Assert.True(TestLibC.PollsReadable(queue.TapPollFd, (int)Bound.TotalMilliseconds), "a new tap's readiness does not show on PollFd");
+            Assert.Equal(second, WaitOne(queue).Id);
+        }
+        finally
+        {
+            TestLibC.close(fd);
+            TestLibC.close(ready);
+        }
+    }
+
+    [Fact]
     public void Remove_StopsPosts()
     {
         using var queue = NewQueue();
