@@ -132,9 +132,6 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     /// <summary>Polls re-armed because the kernel ended them (a completion without F_MORE).</summary>
     public long Rearms => Interlocked.Read(ref _rearms);
 
-    /// <summary>The granted CQ size.</summary>
-    public uint CqEntries => _ring.CqEntries;
-
     /// <inheritdoc/>
     public int Apply(in TapRequest request)
     {
