@@ -15,8 +15,10 @@ namespace EpollGen.Benchmarks.PingPong;
 /// Wake-up round trips between two threads through eventfds: each thread writes its peer's
 /// eventfd, waits for its own, and reads it. The baseline waits with raw epoll_wait called from
 /// C# (level-triggered, one epoll instance per thread); EpollGen waits on an event queue whose tap
-/// watches the eventfd. Both threads pinned to one core, then to two. Rounds interleave the modes
-/// so a slow period of this shared VM hits both alike; medians are reported.
+/// watches the eventfd, on the kernel-epoll tap backend, the io_uring one, or both
+/// (<c>--backend epoll|io_uring|both</c>, default both). Both threads pinned to one core, then to
+/// two. Rounds interleave the modes so a slow period of this shared VM hits all alike; medians
+/// are reported.
 /// </summary>
 internal static unsafe class PingPongBenchmark
 {
@@ -27,7 +29,7 @@ internal static unsafe class PingPongBenchmark
         int roundTrips = Option(args, "--round-trips", 20_000);
         int repeats = Option(args, "--repeats", 7);
         (string Name, int[] Cpus)[] placements = [("same core", [1, 1]), ("two cores", [0, 1])];
-        string[] modes = ["raw epoll", "EpollGen"];
+        string[] modes = ["raw epoll", .. QueueModes(args)];
         var results = new Dictionary<(string, string), List<double>>();
         Console.WriteLine($"ping-pong: {roundTrips} round trips per run, {repeats} interleaved rounds");
         for (int r = 0; r < repeats; r++)
@@ -62,11 +64,34 @@ internal static unsafe class PingPongBenchmark
         return 0;
     }
 
+    private static string[] QueueModes(string[] args)
+    {
+        int at = Array.IndexOf(args, "--backend");
+        string backend = at >= 0 && at + 1 < args.Length ? args[at + 1] : "both";
+        return backend switch
+        {
+            "epoll" => [EpollMode],
+            "io_uring" => [IoUringMode],
+            "both" => [EpollMode, IoUringMode],
+            _ => throw new ArgumentException($"--backend {backend}: use epoll, io_uring or both"),
+        };
+    }
+
+    private const string EpollMode = "EpollGen, epoll taps";
+    private const string IoUringMode = "EpollGen, io_uring taps";
+
+    private static EventQueue? QueueFor(string mode) => mode switch
+    {
+        EpollMode => new EventQueue(tapBackend: TapBackendKind.Epoll),
+        IoUringMode => new EventQueue(tapBackend: TapBackendKind.IoUring),
+        _ => null,
+    };
+
     private static double Measure(string mode, int[] cpus, int roundTrips)
     {
         int pingFd = EventFd(), pongFd = EventFd();
-        var pingQueue = mode == "EpollGen" ? new EventQueue() : null;
-        var pongQueue = mode == "EpollGen" ? new EventQueue() : null;
+        var pingQueue = QueueFor(mode);
+        var pongQueue = QueueFor(mode);
         try
         {
             Waiter pingWait = pingQueue is null ? RawEpollWaiter(pingFd) : QueueWaiter(pingQueue, pingFd);

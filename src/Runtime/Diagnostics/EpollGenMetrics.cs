@@ -26,4 +26,10 @@ public static class EpollGenMetrics
 
     /// <summary>Recovery scans started (<c>epollgen.ceq.recovery_scans</c>).</summary>
     public static Counter<long> CeqRecoveryScans { get; } = Meter.CreateCounter<long>("epollgen.ceq.recovery_scans", "{scan}", "CEQ recovery scans started");
+
+    /// <summary>
+    /// io_uring tap polls armed again because the kernel ended them, most often because a
+    /// completion found the CQ ring full (<c>epollgen.tap.rearms</c>).
+    /// </summary>
+    public static Counter<long> TapRearms { get; } = Meter.CreateCounter<long>("epollgen.tap.rearms", "{rearm}", "io_uring tap polls re-armed after the kernel ended them");
 }

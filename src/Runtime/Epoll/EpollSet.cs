@@ -61,7 +61,9 @@ public sealed class EpollSet : IDisposable
     /// <exception cref="EpollException">The kernel refused an fd (EMFILE, ENFILE, ENOMEM).</exception>
     public EpollSet(bool closeOnExec = true)
     {
-        _queue = new EventQueue();
+        // Exact semantics rest on the kernel-epoll backend: its harvest re-reads readiness, and its
+        // registrations carry level-triggered, one-shot and exclusive modes to the kernel.
+        _queue = new EventQueue(tapBackend: TapBackendKind.Epoll);
         if (!closeOnExec && LibC.fcntl(Fd, LibC.F_SETFD, 0) < 0)
         {
             int error = Marshal.GetLastPInvokeError();
@@ -74,7 +76,7 @@ public sealed class EpollSet : IDisposable
     /// The kernel fd that names the set: readable (poll, select, a kernel epoll) while the set has
     /// events to report. Do not close it; <see cref="Dispose"/> does.
     /// </summary>
-    public int Fd => _queue.PollFd;
+    public int Fd => _queue.TapPollFd;
 
     /// <summary>How many registrations the set holds.</summary>
     public int Count => Volatile.Read(ref _count);

@@ -46,7 +46,7 @@ public sealed class EventQueue : IDisposable
     private static unsafe void* t_signalMask;
 
     private readonly CoalescingEventQueue _mailbox;
-    private readonly EpollTapBackend _backend;
+    private readonly ITapBackend _backend;
     private readonly SemaphoreSlim _sleep = new(0);
     private readonly EventQueueWakeMode _wakeMode;
     private int _driver;
@@ -65,13 +65,21 @@ public sealed class EventQueue : IDisposable
     /// <summary>Creates a queue with its own mailbox and tap backend.</summary>
     /// <param name="wakeMode">Whether a post wakes one sleeping waiter or all of them.</param>
     /// <param name="ringSize">The mailbox's ring size; see <see cref="CoalescingEventQueue"/>.</param>
-    public EventQueue(EventQueueWakeMode wakeMode = EventQueueWakeMode.Exclusive, int ringSize = 1024)
+    /// <param name="tapBackend">
+    /// The kernel mechanism behind the queue's taps. Null picks the default: the value of the
+    /// <c>EPOLLGEN_TAP_BACKEND</c> environment variable (<c>epoll</c> or <c>io_uring</c>) when set,
+    /// otherwise <see cref="TapBackendKind.IoUring"/> where the kernel allows io_uring and
+    /// <see cref="TapBackendKind.Epoll"/> where it does not. <see cref="TapBackend"/> reports the choice.
+    /// </param>
+    /// <exception cref="NotSupportedException">io_uring was requested (here or by the environment) and is not usable; the message says why.</exception>
+    /// <exception cref="ArgumentException"><c>EPOLLGEN_TAP_BACKEND</c> names no backend.</exception>
+    public EventQueue(EventQueueWakeMode wakeMode = EventQueueWakeMode.Exclusive, int ringSize = 1024, TapBackendKind? tapBackend = null)
     {
         _wakeMode = wakeMode;
         _mailbox = new CoalescingEventQueue(CeqOperation.Or, ringSize);
         try
         {
-            _backend = new EpollTapBackend(_mailbox);
+            _backend = TapBackendSelection.Create(tapBackend, _mailbox);
         }
         catch
         {
@@ -86,8 +94,17 @@ public sealed class EventQueue : IDisposable
     /// <summary>The queue's mailbox, for its counters and ids.</summary>
     public CoalescingEventQueue Mailbox => _mailbox;
 
+    /// <summary>The kernel mechanism behind this queue's taps.</summary>
+    public TapBackendKind TapBackend => _backend.Kind;
+
     /// <summary>Kernel waits of this queue that a signal interrupted and that were resumed.</summary>
     internal long InterruptedWaits => _backend.InterruptedWaits;
+
+    /// <summary>
+    /// An fd that poll(2) reports readable while the queue's taps hold readiness no waiter has
+    /// collected yet (see <see cref="ITapBackend.PollFd"/>); owned by the queue.
+    /// </summary>
+    internal int TapPollFd => _backend.PollFd;
 
     /// <summary>Allocates an id to tap or post with.</summary>
     public CeqId Allocate(ulong userData = 0) => _mailbox.Allocate(userData);
@@ -176,8 +193,6 @@ public sealed class EventQueue : IDisposable
         }
     }
 
-    /// <summary>An fd that poll(2) reports readable while the tap backend holds undispatched readiness.</summary>
-    internal int PollFd => _backend.PollFd;
 
     /// <summary>
     /// Waits asynchronously until messages are waiting, <paramref name="timeout"/> passes or

@@ -19,10 +19,12 @@ internal static unsafe partial class LibC
     public const int ENOENT = 2;
     public const int EINTR = 4;
     public const int EBADF = 9;
+    public const int EBUSY = 16;
     public const int EEXIST = 17;
     public const int EINVAL = 22;
     public const int ENOSYS = 38;
     public const int ETIME = 62;
+    public const int EALREADY = 114;
     public const int ECANCELED = 125;
 
     public const int EPOLL_CTL_ADD = 1;

@@ -19,11 +19,10 @@ namespace EpollGen.Taps;
 /// whole (copy on write), so it takes no lock. A kernel event carries the fd and the generation
 /// of its entry, so events still queued for a removed or replaced registration are dropped.
 /// </remarks>
-internal sealed unsafe class EpollTapBackend : IDisposable
+internal sealed unsafe class EpollTapBackend : ITapBackend
 {
     private const ulong WakeToken = ulong.MaxValue;
     private const int BatchSize = 256;
-    private const TapFilters AlwaysReported = TapFilters.FDTAP_FILT_ERROR | TapFilters.FDTAP_FILT_HANGUP;
 
     private readonly CoalescingEventQueue _mailbox;
     private readonly object _lock = new();
@@ -34,7 +33,10 @@ internal sealed unsafe class EpollTapBackend : IDisposable
     private int _closed;
     private long _interruptedWaits;
 
-    /// <summary>The kernel epoll fd: readable while taps hold readiness not yet dispatched.</summary>
+    /// <inheritdoc/>
+    public TapBackendKind Kind => TapBackendKind.Epoll;
+
+    /// <summary>The kernel epoll instance itself: readable while it holds undelivered events.</summary>
     public int PollFd => _epfd;
 
     /// <summary>Kernel waits a signal interrupted (EINTR); the caller resumed them.</summary>
@@ -115,7 +117,7 @@ internal sealed unsafe class EpollTapBackend : IDisposable
             int fd = (int)(uint)ev.data;
             if ((uint)fd >= (uint)entries.Length || entries[fd] is not { } entry || entry.Generation != (uint)(ev.data >> 32))
                 continue;
-            Post(entry.Taps, EpollTapMap.ToTarget((EpollEvents)ev.events));
+            Tap.Post(_mailbox, entry.Taps, EpollTapMap.ToTarget((EpollEvents)ev.events));
         }
         return true;
     }
@@ -197,8 +199,16 @@ internal sealed unsafe class EpollTapBackend : IDisposable
         int error = ((previous | entry.KernelMask) & EpollEvents.EPOLLEXCLUSIVE) != 0
             ? Reregister(entry)
             : Control(LibC.EPOLL_CTL_MOD, entry.Fd, entry.KernelMask, entry.Data);
-        if (error != 0)
+        if (error is LibC.ENOENT or LibC.EBADF)
+        {
+            // The registration vanished with its file, as Linux's own MOD would find: the taps go
+            // with it (the io_uring backend must drop them to release the file; both agree).
+            entry.Reset();
+        }
+        else if (error != 0)
+        {
             entry.Publish(before, previous);
+        }
         return error;
     }
 
@@ -209,30 +219,16 @@ internal sealed unsafe class EpollTapBackend : IDisposable
         return error != 0 ? error : Control(LibC.EPOLL_CTL_ADD, entry.Fd, entry.KernelMask, entry.Data);
     }
 
-    private void Post(Tap[] taps, TapFilters ready)
-    {
-        foreach (Tap tap in taps)
-        {
-            TapFilters bits = ready & (tap.Filter | AlwaysReported);
-            if (bits != 0)
-                _mailbox.Post(tap.Id, (uint)bits);
-        }
-    }
-
     // A mode reaches the kernel only when every tap on the fd has it. Exclusive: one wake-up reaches
     // one of the exclusive registrations of the file, across queues. One-shot: the kernel stays
     // silent after one event (even on hang-up) until a Modify re-arms it. Level: the kernel
     // re-queues the fd after each wait that reported it, for as long as it stays ready.
     private static EpollEvents KernelMask(Tap[] taps)
     {
-        TapFilters union = 0;
         TapModes common = TapModes.OneShot | TapModes.Level | TapModes.Exclusive;
         foreach (Tap tap in taps)
-        {
-            union |= tap.Filter;
             common &= tap.Modes;
-        }
-        EpollEvents mask = EpollTapMap.ToSource(union);
+        EpollEvents mask = EpollTapMap.ToSource(Tap.Union(taps));
         if ((common & TapModes.Level) == 0)
             mask |= EpollEvents.EPOLLET;
         if ((common & TapModes.OneShot) != 0)
@@ -266,8 +262,6 @@ internal sealed unsafe class EpollTapBackend : IDisposable
         return entries[fd] ??= new FdEntry(fd);
     }
 
-    private readonly record struct Tap(CeqId Id, TapFilters Filter, TapModes Modes);
-
     // One fd's taps. Mutated only under the backend's lock; dispatch reads Taps and Generation.
     private sealed class FdEntry(int fd)
     {
@@ -284,18 +278,13 @@ internal sealed unsafe class EpollTapBackend : IDisposable
 
         public ulong Data => (ulong)_generation << 32 | (uint)Fd;
 
-        public int IndexOf(CeqId id) => Array.FindIndex(_taps, t => t.Id == id);
+        public int IndexOf(CeqId id) => Tap.IndexOf(_taps, id);
 
-        public Tap[] With(Tap tap) => [.. _taps, tap];
+        public Tap[] With(Tap tap) => Tap.With(_taps, tap);
 
-        public Tap[] Without(int index) => [.. _taps.AsSpan(0, index), .. _taps.AsSpan(index + 1)];
+        public Tap[] Without(int index) => Tap.Without(_taps, index);
 
-        public Tap[] Replace(int index, Tap tap)
-        {
-            Tap[] copy = [.. _taps];
-            copy[index] = tap;
-            return copy;
-        }
+        public Tap[] Replace(int index, Tap tap) => Tap.Replace(_taps, index, tap);
 
         public void Publish(Tap[] taps, EpollEvents mask)
         {

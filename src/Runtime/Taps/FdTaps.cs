@@ -12,7 +12,7 @@ public static class FdTaps
     /// <c>requests[returned]</c> failed (and that request changed nothing). Errors: EBADF for a
     /// closed or negative fd or a disposed queue; EINVAL for an unknown command or mode, or a missing queue;
     /// EEXIST when adding a tap that exists; ENOENT when removing or modifying one that does not;
-    /// ENOSYS for file-change filters, which poll(2)-based taps cannot report; EPERM for files the
+    /// ENOSYS for file-change filters, which poll(2)-based taps cannot report, and for modes the backend lacks (io_uring has none yet); EPERM for files the
     /// kernel cannot poll (regular files, directories); and whatever else the kernel says.
     /// </summary>
     public static int Submit(ReadOnlySpan<TapRequest> requests, out int errno)

@@ -59,6 +59,27 @@ internal static unsafe partial class TestLibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int shutdown(int fd, int how);
 
+    public const int EPIPE = 32;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(EpollGen.Interop.PollFd* fds, nuint count, int timeoutMs);
+
+    /// <summary>True when poll(2) reports <paramref name="fd"/> readable within <paramref name="timeoutMs"/>.</summary>
+    public static bool PollsReadable(int fd, int timeoutMs)
+    {
+        EpollGen.Interop.PollFd pfd = default;
+        pfd.fd = fd;
+        pfd.events = (short)POLLIN;
+        int ready;
+        while ((ready = poll(&pfd, 1, timeoutMs)) < 0)
+        {
+            // EINTR: a signal (the runtime's own, say) interrupted the wait; the bound only grows.
+            if (Marshal.GetLastPInvokeError() != 4)
+                Assert.Fail($"poll failed with errno {Marshal.GetLastPInvokeError()}");
+        }
+        return ready == 1 && (pfd.revents & (short)POLLIN) != 0;
+    }
+
     public const int CLOCK_MONOTONIC = 1;
     public const int TFD_CLOEXEC = 0x80000;
     public const int TFD_NONBLOCK = 0x800;

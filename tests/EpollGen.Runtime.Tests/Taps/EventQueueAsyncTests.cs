@@ -12,14 +12,14 @@ using Xunit;
 namespace EpollGen.Runtime.Tests.Taps;
 
 /// <summary>Asynchronous waits: served by the queue's engine thread, with timeouts and cancellation.</summary>
-public sealed class EventQueueAsyncTests
+public abstract class EventQueueAsyncTests(TapBackendKind backend) : BackendTests(backend)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
 
     [Fact]
     public async Task WaitAsync_CompletesWhenATapFires()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         int fd = Fds.EventFd();
         try
         {
@@ -46,7 +46,7 @@ public sealed class EventQueueAsyncTests
     [InlineData(150)]
     public async Task WaitAsync_WithNothingPosted_ReturnsZeroNeverEarly(int milliseconds)
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         var clock = Stopwatch.StartNew();
 
         int taken = await queue.WaitAsync(new CeqMessage[1], TimeSpan.FromMilliseconds(milliseconds)).AsTask().WaitAsync(Bound);
@@ -58,7 +58,7 @@ public sealed class EventQueueAsyncTests
     [Fact]
     public async Task WaitAsync_ShorterTimeoutBehindALongerOne_IsHonoured()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         ValueTask<int> infinite = queue.WaitAsync(new CeqMessage[1], Timeout.InfiniteTimeSpan);
         var clock = Stopwatch.StartNew();
 
@@ -74,7 +74,7 @@ public sealed class EventQueueAsyncTests
     [Fact]
     public async Task WaitAsync_Cancelled_ThrowsAndLeavesMessagesForOthers()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         using var cancel = new CancellationTokenSource();
         ValueTask<int> pending = queue.WaitAsync(new CeqMessage[1], Timeout.InfiniteTimeSpan, cancel.Token);
 
@@ -91,7 +91,7 @@ public sealed class EventQueueAsyncTests
     [Fact]
     public async Task ManyAsyncWaiters_EveryPostIsTakenOnce()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         CeqId[] ids = Enumerable.Range(0, 32).Select(i => queue.Allocate(userData: (ulong)i)).ToArray();
         const int rounds = 200;
         long taken = 0;
@@ -122,7 +122,7 @@ public sealed class EventQueueAsyncTests
     [Fact]
     public async Task Dispose_FailsPendingAsyncWaits_WithObjectDisposedException()
     {
-        var queue = new EventQueue();
+        var queue = NewQueue();
         ValueTask<int> pending = queue.WaitAsync(new CeqMessage[1], Timeout.InfiniteTimeSpan);
 
         queue.Dispose();
@@ -130,3 +130,9 @@ public sealed class EventQueueAsyncTests
         await Assert.ThrowsAsync<ObjectDisposedException>(() => pending.AsTask().WaitAsync(Bound));
     }
 }
+
+/// <summary><see cref="EventQueueAsyncTests"/> on the kernel-epoll backend.</summary>
+public sealed class EventQueueAsyncTests_Epoll() : EventQueueAsyncTests(TapBackendKind.Epoll);
+
+/// <summary><see cref="EventQueueAsyncTests"/> on the io_uring backend.</summary>
+public sealed class EventQueueAsyncTests_IoUring() : EventQueueAsyncTests(TapBackendKind.IoUring);

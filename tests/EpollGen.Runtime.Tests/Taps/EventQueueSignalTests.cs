@@ -4,6 +4,7 @@ using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading;
 using EpollGen.Events;
+using EpollGen.Taps;
 using Xunit;
 using static EpollGen.Runtime.Tests.Native.TestLibC;
 
@@ -11,15 +12,15 @@ namespace EpollGen.Runtime.Tests.Taps;
 
 /// <summary>A signal that interrupts a blocked wait neither ends it early nor restarts its timeout.</summary>
 [Collection(SignalCollection.Name)]
-public sealed class EventQueueSignalTests
+public abstract class EventQueueSignalTests(TapBackendKind backend) : BackendTests(backend)
 {
     [Fact]
     public void Wait_InterruptedBySignal_ResumesWithTheTimeLeft()
     {
         // SIGURG is ignored by default, so a stray one is harmless; a registered handler makes the
-        // kernel deliver it and interrupt epoll_wait, which is never restarted (signal(7)).
+        // kernel deliver it and interrupt epoll_wait or io_uring_enter, neither of which is restarted (signal(7)).
         using PosixSignalRegistration registration = PosixSignalRegistration.Create((PosixSignal)SIGURG, context => context.Cancel = true);
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         TimeSpan timeout = TimeSpan.FromMilliseconds(1000);
         int waiterTid = 0, taken = -1;
         long started = 0;
@@ -47,7 +48,7 @@ public sealed class EventQueueSignalTests
         }
 
         Assert.Equal(0, taken);
-        Assert.True(queue.InterruptedWaits >= 1, "epoll_wait was never interrupted");
+        Assert.True(queue.InterruptedWaits >= 1, "the kernel wait was never interrupted");
         Assert.InRange(elapsed, timeout, timeout + TimeSpan.FromMilliseconds(400));
     }
 
@@ -62,12 +63,22 @@ public sealed class EventQueueSignalTests
             if (id != 0)
             {
                 last = File.ReadAllText($"/proc/self/task/{id}/syscall");
-                // epoll_wait (x86_64: 232) or epoll_pwait (281; arm64 has only epoll_pwait, 22).
-                if (last.StartsWith("232 ", StringComparison.Ordinal) || last.StartsWith("281 ", StringComparison.Ordinal) || last.StartsWith("22 ", StringComparison.Ordinal))
+                // epoll_wait (x86_64: 232) or epoll_pwait (281; arm64 has only epoll_pwait, 22), or
+                // io_uring_enter (426 on both).
+                if (last.StartsWith("232 ", StringComparison.Ordinal) || last.StartsWith("281 ", StringComparison.Ordinal)
+                    || last.StartsWith("22 ", StringComparison.Ordinal) || last.StartsWith("426 ", StringComparison.Ordinal))
                     return;
             }
             Thread.Sleep(1);
         }
-        Assert.Fail($"the waiter was not blocked in epoll_wait within {within}: {last}");
+        Assert.Fail($"the waiter was not blocked in the kernel wait within {within}: {last}");
     }
 }
+
+/// <summary><see cref="EventQueueSignalTests"/> on the kernel-epoll backend.</summary>
+[Collection(SignalCollection.Name)]
+public sealed class EventQueueSignalTests_Epoll() : EventQueueSignalTests(TapBackendKind.Epoll);
+
+/// <summary><see cref="EventQueueSignalTests"/> on the io_uring backend.</summary>
+[Collection(SignalCollection.Name)]
+public sealed class EventQueueSignalTests_IoUring() : EventQueueSignalTests(TapBackendKind.IoUring);

@@ -3,12 +3,13 @@ using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using EpollGen.Events;
+using EpollGen.Taps;
 using Xunit;
 
 namespace EpollGen.Runtime.Tests.Taps;
 
 /// <summary>Waiting on an event queue: deadlines, wake-ups, many waiters, dispose.</summary>
-public sealed class EventQueueTests
+public abstract class EventQueueTests(TapBackendKind backend) : BackendTests(backend)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
 
@@ -18,7 +19,7 @@ public sealed class EventQueueTests
     [InlineData(120)]
     public void Wait_WithNothingPosted_ReturnsZeroNeverEarly(int milliseconds)
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         var clock = Stopwatch.StartNew();
 
         int taken = queue.Wait(new CeqMessage[4], TimeSpan.FromMilliseconds(milliseconds));
@@ -31,7 +32,7 @@ public sealed class EventQueueTests
     [Fact]
     public async Task Post_FromAnotherThread_WakesAnInfiniteWait()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         CeqId id = queue.Allocate();
         var waiter = Task.Run(() =>
         {
@@ -52,7 +53,7 @@ public sealed class EventQueueTests
     [Fact]
     public async Task ManyWaiters_EveryPostIsTakenOnce()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         const int posts = 20_000;
         CeqId[] ids = new CeqId[64];
         for (int i = 0; i < ids.Length; i++)
@@ -91,7 +92,7 @@ public sealed class EventQueueTests
     [Fact]
     public async Task Dispose_WakesABlockedWaiter_WithObjectDisposedException()
     {
-        var queue = new EventQueue();
+        var queue = NewQueue();
         var waiter = Task.Run(() => queue.Wait(new CeqMessage[1], Timeout.InfiniteTimeSpan));
         SpinWait.SpinUntil(() => waiter.IsCompleted, 50);
 
@@ -104,8 +105,14 @@ public sealed class EventQueueTests
     [Fact]
     public void Wait_RejectsNegativeTimeoutsAndEmptyBuffers()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         Assert.Throws<ArgumentOutOfRangeException>(() => queue.Wait(new CeqMessage[1], TimeSpan.FromMilliseconds(-2)));
         Assert.Throws<ArgumentException>(() => queue.Wait(Span<CeqMessage>.Empty, TimeSpan.Zero));
     }
 }
+
+/// <summary><see cref="EventQueueTests"/> on the kernel-epoll backend.</summary>
+public sealed class EventQueueTests_Epoll() : EventQueueTests(TapBackendKind.Epoll);
+
+/// <summary><see cref="EventQueueTests"/> on the io_uring backend.</summary>
+public sealed class EventQueueTests_IoUring() : EventQueueTests(TapBackendKind.IoUring);

@@ -12,12 +12,12 @@ using static EpollGen.Runtime.Tests.Native.TestLibC;
 namespace EpollGen.Runtime.Tests.Taps;
 
 /// <summary>Taps on more kinds of file: a timerfd, and TCP sockets over loopback.</summary>
-public sealed unsafe class TapKindsTests
+public abstract unsafe class TapKindsTests(TapBackendKind backend) : BackendTests(backend)
 {
     [Fact]
     public void TimerFd_Expiry_PostsReadable_NotBefore()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         int fd = Check(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), "timerfd_create");
         try
         {
@@ -42,7 +42,7 @@ public sealed unsafe class TapKindsTests
     [Fact]
     public void TcpLoopback_ListenerSeesAConnection_AndTheConnectionSeesData()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen();
@@ -67,3 +67,9 @@ public sealed unsafe class TapKindsTests
         Assert.True(((TapFilters)TapTests.WaitOne(queue).Bits).HasFlag(TapFilters.FDTAP_FILT_RDHUP));
     }
 }
+
+/// <summary><see cref="TapKindsTests"/> on the kernel-epoll backend.</summary>
+public sealed class TapKindsTests_Epoll() : TapKindsTests(TapBackendKind.Epoll);
+
+/// <summary><see cref="TapKindsTests"/> on the io_uring backend.</summary>
+public sealed class TapKindsTests_IoUring() : TapKindsTests(TapBackendKind.IoUring);

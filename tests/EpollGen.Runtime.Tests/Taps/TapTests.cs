@@ -11,8 +11,8 @@ using Xunit;
 
 namespace EpollGen.Runtime.Tests.Taps;
 
-/// <summary>Taps on real fds, through the kernel-epoll backend, observed by waiting on the queue.</summary>
-public sealed class TapTests
+/// <summary>Taps on real fds, observed by waiting on the queue; on each backend.</summary>
+public abstract class TapTests(TapBackendKind backend) : BackendTests(backend)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(100);
@@ -20,7 +20,7 @@ public sealed class TapTests
     [Fact]
     public void EventFd_Written_PostsReadable()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         int fd = Fds.EventFd();
         try
         {
@@ -44,7 +44,7 @@ public sealed class TapTests
     [Fact]
     public void Pipe_EachChunkIsAnEdge_AndClosingTheWriterIsAHangUp()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         (int r, int w) = Fds.Pipe();
         try
         {
@@ -72,7 +72,7 @@ public sealed class TapTests
     [Fact]
     public void SocketPair_AddReportsWritableNow_AndPeerShutdownIsRdHup()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         (int a, int b) = Fds.SocketPair();
         try
         {
@@ -94,8 +94,8 @@ public sealed class TapTests
     [Fact]
     public void ManyTapsOnOneFd_AllFire_AcrossQueuesAndFilters()
     {
-        using var first = new EventQueue();
-        using var second = new EventQueue();
+        using var first = NewQueue();
+        using var second = NewQueue();
         (int a, int b) = Fds.SocketPair();
         try
         {
@@ -121,7 +121,7 @@ public sealed class TapTests
     [Fact]
     public void Modify_ChangesTheFilter_AndRereadsReadiness()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         (int a, int b) = Fds.SocketPair();
         try
         {
@@ -141,9 +141,67 @@ public sealed class TapTests
     }
 
     [Fact]
+    public void Modify_WithTheSameFilter_ReportsReadinessAgain()
+    {
+        using var queue = NewQueue();
+        int fd = Fds.EventFd();
+        try
+        {
+            CeqId id = queue.Allocate();
+            Fds.Signal(fd);
+            Submit(new TapRequest(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id));
+            Assert.Equal(id, WaitOne(queue).Id);
+            AssertNothing(queue); // an edge, reported once: the fd stays readable, silently
+
+            // No kernel-visible change in the mask: MOD must still re-read readiness (an ET re-fire).
+            Submit(new TapRequest(fd, TapCommand.Modify, TapFilters.FDTAP_FILT_READABLE, queue, id));
+
+            Assert.Equal(id, WaitOne(queue).Id);
+        }
+        finally
+        {
+            TestLibC.close(fd);
+        }
+    }
+
+    [Fact]
+    public void PollFd_IsReadableWhileReadinessAwaitsAWaiter()
+    {
+        using var queue = NewQueue();
+        int fd = Fds.EventFd(), ready = Fds.EventFd();
+        try
+        {
+            CeqId id = queue.Allocate();
+            Submit(new TapRequest(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id));
+            AssertNothing(queue);
+            Assert.False(TestLibC.PollsReadable(queue.TapPollFd, 0), "nothing is pending yet");
+
+            Fds.Signal(fd);
+
+            Assert.True(TestLibC.PollsReadable(queue.TapPollFd, (int)Bound.TotalMilliseconds), "readiness waits, but PollFd is not readable");
+            Assert.Equal(id, WaitOne(queue).Id);
+            Assert.False(TestLibC.PollsReadable(queue.TapPollFd, 0), "everything was dispatched");
+
+            // A tap added while no one waits, on an fd that is ready already: a poller of PollFd
+            // must learn of it without anyone waiting on the queue first.
+            Fds.Signal(ready);
+            CeqId second = queue.Allocate();
+            Submit(new TapRequest(ready, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, second));
+
+            Assert.True(TestLibC.PollsReadable(queue.TapPollFd, (int)Bound.TotalMilliseconds), "a new tap's readiness does not show on PollFd");
+            Assert.Equal(second, WaitOne(queue).Id);
+        }
+        finally
+        {
+            TestLibC.close(fd);
+            TestLibC.close(ready);
+        }
+    }
+
+    [Fact]
     public void Remove_StopsPosts()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         int fd = Fds.EventFd();
         try
         {
@@ -164,7 +222,7 @@ public sealed class TapTests
     [Fact]
     public void Batch_StopsAtTheFirstFailure_WithItsErrno()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         int fd = Fds.EventFd();
         string file = Path.GetTempFileName();
         int regular = Fds.OpenRegularFile(file);
@@ -198,7 +256,7 @@ public sealed class TapTests
     [Fact]
     public void ClosedFd_ItsTapsGoQuiet_AndANewFileOnTheNumberGetsNothing()
     {
-        using var queue = new EventQueue();
+        using var queue = NewQueue();
         int fd = Fds.EventFd();
         CeqId id = queue.Allocate();
         Submit(new TapRequest(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id));
@@ -226,7 +284,7 @@ public sealed class TapTests
     [Fact]
     public void TenThousandFds_AllReported_ThroughOverflowAndRecovery()
     {
-        using var queue = new EventQueue(ringSize: 64);
+        using var queue = NewQueue(ringSize: 64);
         var pipes = Enumerable.Range(0, 5000).Select(_ => Fds.Pipe()).ToArray();
         try
         {
@@ -290,3 +348,11 @@ public sealed class TapTests
         Assert.Equal(0, queue.Wait(one, Quiet));
     }
 }
+
+/// <summary><see cref="TapTests"/> on the kernel-epoll backend.</summary>
+[Collection(ManyFdsCollection.Name)]
+public sealed class TapTests_Epoll() : TapTests(TapBackendKind.Epoll);
+
+/// <summary><see cref="TapTests"/> on the io_uring backend.</summary>
+[Collection(ManyFdsCollection.Name)]
+public sealed class TapTests_IoUring() : TapTests(TapBackendKind.IoUring);

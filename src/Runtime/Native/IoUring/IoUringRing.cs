@@ -17,6 +17,7 @@ namespace EpollGen.Native.IoUring;
 internal sealed unsafe class IoUringRing : IDisposable
 {
     private static int s_supported; // 0 unknown, 1 yes, 2 no
+    private static string? s_unsupportedReason;
 
     private int _fd;
     private byte* _sqRing;
@@ -129,17 +130,25 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// architecture, <c>/proc/sys/kernel/io_uring_disabled</c> does not forbid it and a one-entry
     /// probe ring can be set up.
     /// </summary>
-    public static bool IsSupported
+    public static bool IsSupported => UnsupportedReason is null;
+
+    /// <summary>
+    /// Why <see cref="IsSupported"/> is false (the failed step and its errno, or the sysctl that
+    /// forbids rings), or null when rings can be created. Probed once per process.
+    /// </summary>
+    public static string? UnsupportedReason
     {
         get
         {
-            int known = Volatile.Read(ref s_supported);
-            if (known == 0)
+            // Racing first readers may both probe; they reach the same answer, and the string
+            // reference is published whole.
+            if (Volatile.Read(ref s_supported) == 0)
             {
-                known = Probe() ? 1 : 2;
-                Volatile.Write(ref s_supported, known);
+                string? reason = Probe();
+                Volatile.Write(ref s_unsupportedReason, reason);
+                Volatile.Write(ref s_supported, reason is null ? 1 : 2);
             }
-            return known == 1;
+            return Volatile.Read(ref s_unsupportedReason);
         }
     }
 
@@ -437,13 +446,15 @@ internal sealed unsafe class IoUringRing : IDisposable
     // The ring pointers point into memory Dispose unmapped: touching them would fault, not throw.
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_fd < 0, this);
 
-    private static bool Probe()
+    private static string? Probe()
     {
-        if (!IoUringSyscalls.NumbersKnown || ReadDisabledSetting() == 2)
-            return false;
+        if (!IoUringSyscalls.NumbersKnown)
+            return $"no io_uring system call numbers for {RuntimeInformation.ProcessArchitecture}";
+        if (ReadDisabledSetting() == 2)
+            return "/proc/sys/kernel/io_uring_disabled is 2 (io_uring is disabled for every process)";
         IoUringCreateResult probe = Create(1);
         probe.Ring?.Dispose();
-        return probe.Succeeded;
+        return probe.Succeeded ? null : probe.ToString();
     }
 
     // 0: anyone may create rings; 1: only members of io_uring_group (setup says EPERM to others);

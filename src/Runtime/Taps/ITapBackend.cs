@@ -1,0 +1,41 @@
+using System;
+
+namespace EpollGen.Taps;
+
+/// <summary>
+/// The kernel side of one event queue's taps: it keeps the queue's per-fd tap table, asks the
+/// kernel for readiness on those fds and posts what it reports into the queue's mailbox. One
+/// thread at a time (the queue's driver) calls <see cref="WaitAndDispatch"/>; <see cref="Apply"/>
+/// and <see cref="Wake"/> may be called from any thread.
+/// </summary>
+internal interface ITapBackend : IDisposable
+{
+    /// <summary>Which mechanism this is.</summary>
+    TapBackendKind Kind { get; }
+
+    /// <summary>
+    /// An fd that poll(2) and epoll report readable while the backend holds readiness it has not
+    /// dispatched yet (and after <see cref="Wake"/>), so a queue can be nested in another poller.
+    /// The backend owns it; never close it.
+    /// </summary>
+    int PollFd { get; }
+
+    /// <summary>Kernel waits a signal interrupted (EINTR).</summary>
+    long InterruptedWaits { get; }
+
+    /// <summary>Carries out one tap request; returns 0 or an errno, and changes nothing on error.</summary>
+    int Apply(in TapRequest request);
+
+    /// <summary>
+    /// Waits in the kernel for up to <paramref name="timeoutMs"/> (-1: no limit; 0: only collect
+    /// what is there) and posts what the taps report. Returns false when a signal interrupted the
+    /// wait (EINTR); the caller recomputes its remaining time and calls again. A positive
+    /// <paramref name="limit"/> bounds the kernel events taken, and <paramref name="signalMask"/>
+    /// (a sigset_t, or null) is installed atomically for the wait; a backend that cannot honour
+    /// them takes all events and keeps the thread's mask.
+    /// </summary>
+    unsafe bool WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null);
+
+    /// <summary>Makes a thread blocked in <see cref="WaitAndDispatch"/> return soon.</summary>
+    void Wake();
+}

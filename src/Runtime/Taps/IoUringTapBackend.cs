@@ -1,0 +1,550 @@
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using System.Threading;
+using EpollGen.Diagnostics;
+using EpollGen.Events;
+using EpollGen.Interop;
+using EpollGen.Native;
+using EpollGen.Native.IoUring;
+using static EpollGen.Native.IoUring.IoUringConstants;
+
+namespace EpollGen.Taps;
+
+/// <summary>
+/// The io_uring tap backend of one event queue: one multishot <c>POLL_ADD</c> per tapped fd,
+/// fanned out to every tap of the queue on that fd, in a ring of the queue's own. The thread that
+/// waits on the queue sleeps in io_uring_enter(2) and reaps completions from shared memory.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Who submits. A poll's completions are posted by task_work of the thread that submitted it
+/// (measured, perf-anchors §3): while that thread sleeps in io_uring_enter the work runs inside
+/// its own wait, and otherwise the kernel must interrupt it (or, once it has exited, leave the
+/// work to a fallback worker about a tick later). So only the driver, the thread in
+/// <see cref="WaitAndDispatch"/>, submits. <see cref="Apply"/> answers synchronously, with the
+/// exact errno, from the tap table and a shadow epoll instance (below), marks the fd dirty and
+/// wakes the driver; the driver turns dirty fds into SQEs and submits them in the same
+/// io_uring_enter it then waits in. The wake-up poll follows the driver: a new driver re-arms it
+/// as its own. With no driver, the wake-up makes the ring fd readable, so whoever polls
+/// <see cref="PollFd"/> comes to drive.
+/// </para>
+/// <para>
+/// Exact errnos and changed files. io_uring holds a reference to a polled file and cannot tell
+/// that an fd number now names another file. A shadow kernel epoll instance, never waited on,
+/// serves as the oracle Linux itself would be: the first tap on an fd adds it there with an empty
+/// mask (so EBADF, EPERM for regular files, … come from Linux), and a later ADD or MOD first
+/// probes it with EPOLL_CTL_MOD: ENOENT or EBADF mean the number now names another file or none,
+/// so the old poll is removed (releasing the old file) and the old taps go away quietly.
+/// Because the arm itself is deferred to the driver, the driver probes the shadow again right
+/// before each fresh POLL_ADD, so a number closed and reused in between is not armed on the
+/// newcomer. Remaining caveats: a file closed while tapped stays open inside the ring until its
+/// taps are removed, the fd number is tapped again, or the queue is disposed; and a close and
+/// reuse racing the few microseconds between that probe and the kernel's arm goes unnoticed.
+/// </para>
+/// <para>
+/// Stale completions. user_data is a 30-bit sequence number and the fd, fresh for every arm and
+/// update, so completions of removed, replaced or updated polls never match an entry's current
+/// data and are dropped; multishot completions are edges that the kernel does not re-validate,
+/// and the CEQ coalesces them. A current completion without <c>IORING_CQE_F_MORE</c> means the
+/// kernel ended the poll (a full CQ does that silently): it is re-armed, and counted.
+/// </para>
+/// </remarks>
+internal sealed unsafe class IoUringTapBackend : ITapBackend
+{
+    /// <summary>Submission entries: one per change per driver round before it must submit early.</summary>
+    public const uint DefaultSqEntries = 128;
+
+    /// <summary>
+    /// Completion entries. Multishot polls post one CQE per wake-up (no coalescing outside
+    /// DEFER_TASKRUN rings, which one fixed thread must drive), and a poll whose CQE finds the ring
+    /// full ends; a large CQ keeps bursts from ending polls. 64 KiB of shared memory.
+    /// </summary>
+    public const uint DefaultCqEntries = 4096;
+
+    // user_data: bits 63-62 say what completed, bits 61-32 are a sequence number, bits 31-0 the fd
+    // (or WakeSlot). Acknowledgements of updates and removals carry the user data they installed
+    // or targeted, so their completions need no side table.
+    private const ulong KindMask = 3UL << 62;
+    private const ulong PollCompletion = 0;
+    private const ulong UpdateCompletion = 2UL << 62;
+    private const ulong RemoveCompletion = 3UL << 62;
+    private const uint WakeSlot = uint.MaxValue; // no fd is -1
+    private const uint SequenceLimit = (1u << 30) - 1;
+    private const uint UpdateFlags = IORING_POLL_UPDATE_EVENTS | IORING_POLL_UPDATE_USER_DATA | IORING_POLL_ADD_MULTI;
+    private const PollEvents AlwaysPolled = PollEvents.POLLERR | PollEvents.POLLHUP;
+
+    private readonly CoalescingEventQueue _mailbox;
+    private readonly object _lock = new();
+    private readonly IoUringRing _ring;
+    private readonly int _shadowEpfd;
+    private readonly int _wakeFd;
+    private readonly IoUringCompletion[] _batch = new IoUringCompletion[64];
+    private readonly List<IoUringFdEntry> _dirty = [];
+    private readonly List<ulong> _removals = [];
+    private IoUringFdEntry?[] _entries = new IoUringFdEntry?[64];
+    private uint _sequence;
+    private ulong _wakeData;
+    private Thread? _wakeOwner;
+    private int _wakePending;
+    private long _dispatched;
+    private long _rearms;
+    private bool _closed;
+
+    public IoUringTapBackend(CoalescingEventQueue mailbox, uint sqEntries = DefaultSqEntries, uint cqEntries = DefaultCqEntries)
+    {
+        _mailbox = mailbox;
+        IoUringCreateResult created = IoUringRing.Create(sqEntries, cqEntries);
+        if (!created.Succeeded)
+            throw new NotSupportedException("The io_uring tap backend cannot start: " + created);
+        _ring = created.Ring!;
+        _shadowEpfd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+        _wakeFd = _shadowEpfd < 0 ? -1 : LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        if (_wakeFd < 0)
+        {
+            int error = Marshal.GetLastPInvokeError();
+            if (_shadowEpfd >= 0)
+                LibC.close(_shadowEpfd);
+            _ring.Dispose();
+            throw new Win32Exception(error, _shadowEpfd < 0 ? "epoll_create1 failed" : "eventfd failed");
+        }
+        // Armed here so that a Wake before the first driver already makes the ring fd readable.
+        lock (_lock)
+        {
+            RehomeWake();
+            _ring.Submit();
+        }
+    }
+
+    /// <inheritdoc/>
+    public TapBackendKind Kind => TapBackendKind.IoUring;
+
+    /// <summary>The ring fd: readable while completions wait in the CQ (a wake-up is one).</summary>
+    public int PollFd => _ring.Fd;
+
+    /// <summary>
+    /// Kernel waits a signal interrupted. The ring resumes them itself on the same monotonic
+    /// deadline, so <see cref="WaitAndDispatch"/> never returns false.
+    /// </summary>
+    public long InterruptedWaits => _ring.InterruptedWaits;
+
+    /// <summary>Polls re-armed because the kernel ended them (a completion without F_MORE).</summary>
+    public long Rearms => Interlocked.Read(ref _rearms);
+
+    /// <inheritdoc/>
+    public int Apply(in TapRequest request)
+    {
+        if ((request.Filter & TapPollMap.SourceUnsupported) != 0)
+            return LibC.ENOSYS;
+        // Multishot poll has no level-triggered or exclusive form, and one-shot taps are not built
+        // on single-shot polls yet; the kernel-epoll backend has all three.
+        if (request.Modes != TapModes.None)
+            return LibC.ENOSYS;
+        int error;
+        lock (_lock)
+        {
+            if (_closed)
+                return LibC.EBADF;
+            IoUringFdEntry entry = EntryFor(request.Fd);
+            int index = Tap.IndexOf(entry.Taps, request.Id);
+            var tap = new Tap(request.Id, request.Filter);
+            error = request.Command switch
+            {
+                TapCommand.Add => index >= 0 ? LibC.EEXIST : Add(entry, tap),
+                TapCommand.Remove => index < 0 ? LibC.ENOENT : Remove(entry, index),
+                _ => index < 0 ? LibC.ENOENT : Modify(entry, index, tap),
+            };
+        }
+        // The driver submits the change; with none, the ring fd turns readable and a poller of
+        // PollFd comes to drive.
+        Wake();
+        return error;
+    }
+
+    /// <inheritdoc/>
+    public bool WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null)
+    {
+        bool dispatched;
+        lock (_lock)
+        {
+            if (_closed)
+                return true;
+            long before = _dispatched;
+            PrepareChanges();
+            dispatched = _dispatched != before;
+        }
+        // The SQEs just prepared go to the kernel in the same io_uring_enter that waits. When
+        // making room for them already reaped readiness or a wake-up, the caller has work: no wait.
+        IoUringSubmitResult result = timeoutMs == 0 || dispatched ? _ring.Submit()
+            : timeoutMs < 0 ? _ring.Submit(minComplete: 1)
+            : _ring.Submit(minComplete: 1, TimeSpan.FromMilliseconds(timeoutMs));
+        // EBUSY: completions overflowed and the kernel refuses new work until they are reaped.
+        if (result.Errno is not (0 or LibC.ETIME or LibC.EBUSY))
+            throw new Win32Exception(result.Errno, "io_uring_enter failed");
+        lock (_lock)
+        {
+            if (_closed)
+                return true;
+            Reap();
+            // Re-arms and retried removals go out now rather than with the next wait, so the kernel
+            // watches again (and PollFd stays truthful) even if no one waits for a while.
+            if (_dirty.Count > 0 || _removals.Count > 0 || _wakeOwner != Thread.CurrentThread)
+            {
+                PrepareChanges();
+                _ring.Submit();
+                Reap();
+            }
+        }
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public void Wake()
+    {
+        // Exchange: at most one wake-up write is outstanding. The driver clears the flag before it
+        // drains the eventfd (HandleWake), so a Wake that finds it set has a write ahead of it that
+        // the driver has not yet consumed, and the wake-up poll reports that write.
+        if (Interlocked.Exchange(ref _wakePending, 1) != 0)
+            return;
+        ulong one = 1;
+        LibC.write(_wakeFd, &one, sizeof(ulong));
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_closed)
+                return;
+            _closed = true;
+        }
+        // Closing the ring cancels every poll and releases the files they hold.
+        _ring.Dispose();
+        LibC.close(_shadowEpfd);
+        LibC.close(_wakeFd);
+    }
+
+    private int Add(IoUringFdEntry entry, Tap tap)
+    {
+        if (entry.Taps.Length > 0)
+        {
+            int probe = Shadow(LibC.EPOLL_CTL_MOD, entry.Fd);
+            if (probe == 0)
+            {
+                Publish(entry, Tap.With(entry.Taps, tap), reread: true);
+                return 0;
+            }
+            if (probe is not (LibC.ENOENT or LibC.EBADF))
+                return probe;
+            // The fd now names another file, or none: the old taps go away quietly with their poll.
+            Orphan(entry);
+        }
+        int error = Shadow(LibC.EPOLL_CTL_ADD, entry.Fd);
+        // EEXIST: the shadow already holds this very (file, fd), which is all the oracle needs.
+        if (error is not (0 or LibC.EEXIST))
+            return error;
+        Publish(entry, [tap], reread: true);
+        return 0;
+    }
+
+    private int Remove(IoUringFdEntry entry, int index)
+    {
+        Tap[] taps = Tap.Without(entry.Taps, index);
+        if (taps.Length == 0)
+        {
+            // The file may be gone already; its taps go away quietly either way.
+            Shadow(LibC.EPOLL_CTL_DEL, entry.Fd);
+            Orphan(entry);
+            return 0;
+        }
+        Publish(entry, taps, reread: false);
+        return 0;
+    }
+
+    private int Modify(IoUringFdEntry entry, int index, Tap tap)
+    {
+        int probe = Shadow(LibC.EPOLL_CTL_MOD, entry.Fd);
+        if (probe is LibC.ENOENT or LibC.EBADF)
+        {
+            // As Linux's MOD would find, the registration went with its file; its poll must go
+            // too, or the ring keeps the old file open.
+            Orphan(entry);
+        }
+        if (probe != 0)
+            return probe;
+        Publish(entry, Tap.Replace(entry.Taps, index, tap), reread: true);
+        return 0;
+    }
+
+    // New taps take effect for completions reaped from now on; the kernel side catches up when the
+    // driver reconciles the entry. ADD and MOD ask for a fresh readiness report (a new arm reads
+    // readiness; so does an update, which re-arms the poll in place), which other taps of the fd
+    // may see again: taps are hints, and re-reporting never loses an edge.
+    private void Publish(IoUringFdEntry entry, Tap[] taps, bool reread)
+    {
+        entry.Taps = taps;
+        entry.Reread |= reread;
+        MarkDirty(entry);
+    }
+
+    // Drops the fd's taps and queues the removal of every poll that may still be alive for them.
+    private void Orphan(IoUringFdEntry entry)
+    {
+        if (entry.Armed)
+            _removals.Add(entry.Data);
+        if (entry.UpdateInFlight)
+            _removals.Add(entry.UpdateFrom);
+        entry.Taps = [];
+        entry.Data = 0;
+        entry.UpdateInFlight = false;
+        entry.Reread = false;
+    }
+
+    private void MarkDirty(IoUringFdEntry entry)
+    {
+        if (entry.Dirty)
+            return;
+        entry.Dirty = true;
+        _dirty.Add(entry);
+    }
+
+    // Driver only, under the lock: turns queued changes into SQEs. Making room in a full SQ submits
+    // early and reaps what that produced, which may queue more changes; the loop takes them too.
+    // The wake-up poll is checked on every pass: a reap may have found it ended, and a driver must
+    // never wait without one.
+    private void PrepareChanges()
+    {
+        while (true)
+        {
+            if (_wakeOwner != Thread.CurrentThread)
+                RehomeWake();
+            if (_removals.Count == 0 && _dirty.Count == 0)
+                return;
+            MakeRoom();
+            if (_removals.Count > 0)
+            {
+                ulong target = _removals[^1];
+                _removals.RemoveAt(_removals.Count - 1);
+                _ring.TryPreparePollRemove(target, RemoveCompletion | target);
+                continue;
+            }
+            IoUringFdEntry entry = _dirty[^1];
+            _dirty.RemoveAt(_dirty.Count - 1);
+            entry.Dirty = false;
+            Reconcile(entry);
+        }
+    }
+
+    // Brings one fd's poll in line with its taps, with at most one SQE. An entry with an update in
+    // flight waits for its completion, which marks it dirty again.
+    private void Reconcile(IoUringFdEntry entry)
+    {
+        if (entry.UpdateInFlight)
+            return;
+        if (entry.Taps.Length == 0)
+        {
+            if (entry.Armed)
+                _removals.Add(entry.Data);
+            entry.Data = 0;
+            return;
+        }
+        PollEvents mask = TapPollMap.ToTarget(Tap.Union(entry.Taps)) | AlwaysPolled;
+        if (!entry.Armed)
+        {
+            // A fresh arm names the file by fd number, and Apply validated that number some time
+            // ago: if it has since been closed or now names another file, the taps' file is gone,
+            // and they go away quietly instead of watching the newcomer.
+            if (Shadow(LibC.EPOLL_CTL_MOD, entry.Fd) is LibC.ENOENT or LibC.EBADF)
+            {
+                Orphan(entry);
+                return;
+            }
+            entry.Data = NextData((uint)entry.Fd);
+            _ring.TryPreparePollAdd(entry.Fd, (uint)mask, multishot: true, entry.Data);
+        }
+        else if (entry.Reread || mask != entry.ArmedMask)
+        {
+            // In place: the poll keeps its wait-queue entries and stays multishot, and re-reads
+            // readiness. Fresh user data makes completions posted before the update stale.
+            ulong data = NextData((uint)entry.Fd);
+            _ring.TryPreparePollUpdate(entry.Data, data, (uint)mask, UpdateFlags, UpdateCompletion | data);
+            entry.UpdateFrom = entry.Data;
+            entry.UpdateInFlight = true;
+            entry.Data = data;
+        }
+        entry.ArmedMask = mask;
+        entry.Reread = false;
+    }
+
+    // The wake-up poll's completions run as task_work of the thread that armed it; armed by the
+    // driver, they run inside the driver's own wait with no second thread to schedule.
+    private void RehomeWake()
+    {
+        MakeRoom();
+        if (_wakeData != 0)
+            _removals.Add(_wakeData);
+        _wakeData = NextData(WakeSlot);
+        _wakeOwner = Thread.CurrentThread;
+        _ring.TryPreparePollAdd(_wakeFd, (uint)PollEvents.POLLIN, multishot: true, _wakeData);
+    }
+
+    // Leaves at least one free SQE, submitting what is queued (without waiting) if none is.
+    private void MakeRoom()
+    {
+        while (_ring.PendingSubmissions >= _ring.SqEntries)
+        {
+            IoUringSubmitResult result = _ring.Submit();
+            if (result.Submitted == 0 && result.Errno is not (0 or LibC.EBUSY))
+                throw new Win32Exception(result.Errno, "io_uring_enter failed");
+            Reap();
+        }
+    }
+
+    // Reaps every completion, moving overflowed ones into the ring as it empties.
+    private void Reap()
+    {
+        while (true)
+        {
+            int count = _ring.Reap(_batch);
+            for (int i = 0; i < count; i++)
+                Handle(_batch[i]);
+            if (count == _batch.Length)
+                continue;
+            if (!_ring.CompletionsOverflowed)
+                return;
+            // GETEVENTS without waiting flushes the kernel's overflow list into the freed slots.
+            _ring.Submit();
+        }
+    }
+
+    private void Handle(in IoUringCompletion completion)
+    {
+        switch (completion.UserData & KindMask)
+        {
+            case PollCompletion when (uint)completion.UserData == WakeSlot:
+                HandleWake(completion);
+                break;
+            case PollCompletion:
+                HandlePoll(completion);
+                break;
+            case UpdateCompletion:
+                HandleUpdate(completion);
+                break;
+            case RemoveCompletion when completion.Result == -LibC.EALREADY:
+                // The poll was posting an event and could not be removed; its work done, try again.
+                _removals.Add(completion.UserData & ~KindMask);
+                break;
+        }
+    }
+
+    private void HandlePoll(in IoUringCompletion completion)
+    {
+        if (Lookup((uint)completion.UserData) is not { } entry || entry.Data != completion.UserData)
+            return; // stale: a removed, replaced or updated poll
+        if (completion.Result >= 0)
+        {
+            _dispatched++;
+            Tap.Post(_mailbox, entry.Taps, TapPollMap.ToSource((PollEvents)(ushort)completion.Result));
+            if (!completion.HasMore)
+                Rearm(entry);
+            return;
+        }
+        entry.Data = 0;
+        if (completion.Result == -LibC.ECANCELED)
+        {
+            // Cancelled by the kernel, not by us (our removals make the data stale first).
+            Rearm(entry);
+            return;
+        }
+        // The file can no longer be polled: its taps go away quietly.
+        Shadow(LibC.EPOLL_CTL_DEL, entry.Fd);
+        Orphan(entry);
+    }
+
+    private void HandleUpdate(in IoUringCompletion completion)
+    {
+        ulong installed = completion.UserData & ~KindMask;
+        if (Lookup((uint)installed) is not { } entry || !entry.UpdateInFlight || entry.Data != installed)
+            return; // the entry was orphaned meanwhile; its removals cover both user data
+        entry.UpdateInFlight = false;
+        switch (completion.Result)
+        {
+            case 0:
+                break;
+            case -LibC.ENOENT:
+                // The poll ended (its last completion is stale now) before the update reached it.
+                entry.Data = 0;
+                Rearm(entry);
+                break;
+            case -LibC.EALREADY:
+                // It was posting an event and kept its old user data and mask: update it again.
+                entry.Data = entry.UpdateFrom;
+                entry.Reread = true;
+                break;
+            default:
+                _removals.Add(entry.UpdateFrom);
+                entry.Data = 0;
+                break;
+        }
+        MarkDirty(entry);
+    }
+
+    private void HandleWake(in IoUringCompletion completion)
+    {
+        if (completion.UserData != _wakeData)
+            return; // an earlier driver's wake-up poll, removed
+        _dispatched++;
+        // Cleared before the drain, pairing with Wake's exchange: a Wake after this writes again.
+        Volatile.Write(ref _wakePending, 0);
+        ulong drained;
+        LibC.read(_wakeFd, &drained, sizeof(ulong));
+        if (!completion.HasMore)
+        {
+            // Ended (a full CQ, most likely): arm it again; a pending write re-fires it at once.
+            _wakeOwner = null;
+            _wakeData = 0;
+            CountRearm();
+        }
+    }
+
+    private void Rearm(IoUringFdEntry entry)
+    {
+        entry.Data = 0;
+        CountRearm();
+        MarkDirty(entry);
+    }
+
+    private void CountRearm()
+    {
+        // Interlocked: tests and diagnostics read the count from other threads.
+        Interlocked.Increment(ref _rearms);
+        if (EpollGenMetrics.TapRearms.Enabled)
+            EpollGenMetrics.TapRearms.Add(1);
+    }
+
+    private ulong NextData(uint slot)
+    {
+        // 1 … 2^30-1: never 0, so no user data is 0 (0 means "none" in the entries).
+        _sequence = _sequence % SequenceLimit + 1;
+        return (ulong)_sequence << 32 | slot;
+    }
+
+    private int Shadow(int op, int fd)
+    {
+        EpollEvent ev = default;
+        ev.events = (uint)EpollEvents.EPOLLET; // an empty mask: the oracle never reports anything
+        byte* native = stackalloc byte[EpollEvent.Size];
+        EpollEvent.WriteNative(native, 0, ev);
+        return LibC.epoll_ctl(_shadowEpfd, op, fd, native) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    private IoUringFdEntry? Lookup(uint fd) => fd < (uint)_entries.Length ? _entries[fd] : null;
+
+    private IoUringFdEntry EntryFor(int fd)
+    {
+        if (fd >= _entries.Length)
+            Array.Resize(ref _entries, Math.Max(_entries.Length * 2, fd + 1));
+        return _entries[fd] ??= new IoUringFdEntry(fd);
+    }
+}

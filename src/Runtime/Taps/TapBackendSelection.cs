@@ -1,0 +1,50 @@
+using System;
+using EpollGen.Events;
+using EpollGen.Native.IoUring;
+
+namespace EpollGen.Taps;
+
+/// <summary>Picks and creates the tap backend of a new event queue.</summary>
+internal static class TapBackendSelection
+{
+    /// <summary>The environment variable that overrides the default choice: <c>epoll</c> or <c>io_uring</c>.</summary>
+    public const string EnvironmentVariable = "EPOLLGEN_TAP_BACKEND";
+
+    /// <summary>Creates the backend <see cref="Choose"/> picks with this process's environment and kernel.</summary>
+    public static ITapBackend Create(TapBackendKind? requested, CoalescingEventQueue mailbox)
+    {
+        TapBackendKind kind = Choose(requested, Environment.GetEnvironmentVariable(EnvironmentVariable), IoUringRing.UnsupportedReason);
+        return kind == TapBackendKind.IoUring ? new IoUringTapBackend(mailbox) : new EpollTapBackend(mailbox);
+    }
+
+    /// <summary>
+    /// The backend to use: <paramref name="requested"/> when given, else the one
+    /// <paramref name="environmentValue"/> names, else io_uring when it is usable and epoll when it
+    /// is not. <paramref name="ioUringProblem"/> is why io_uring is unusable, or null.
+    /// </summary>
+    /// <exception cref="NotSupportedException">io_uring was asked for (by argument or environment) and is unusable.</exception>
+    /// <exception cref="ArgumentException">The environment names no backend, or an unknown kind was requested.</exception>
+    public static TapBackendKind Choose(TapBackendKind? requested, string? environmentValue, string? ioUringProblem)
+    {
+        TapBackendKind? forced = requested ?? Parse(environmentValue);
+        if (forced is null)
+            return ioUringProblem is null ? TapBackendKind.IoUring : TapBackendKind.Epoll;
+        if (forced is not (TapBackendKind.Epoll or TapBackendKind.IoUring))
+            throw new ArgumentException($"{forced} is not a tap backend.", nameof(requested));
+        if (forced == TapBackendKind.IoUring && ioUringProblem is not null)
+        {
+            string source = requested is null ? $" ({EnvironmentVariable}={environmentValue})" : "";
+            throw new NotSupportedException($"The io_uring tap backend was requested{source} but io_uring is not usable here: {ioUringProblem}.");
+        }
+        return forced.Value;
+    }
+
+    // A typo must not silently pick the default: the variable exists to force a choice.
+    private static TapBackendKind? Parse(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" => null,
+        "epoll" => TapBackendKind.Epoll,
+        "io_uring" or "iouring" => TapBackendKind.IoUring,
+        _ => throw new ArgumentException($"{EnvironmentVariable} is \"{value}\"; use epoll or io_uring, or leave it unset for the default."),
+    };
+}
