@@ -19,6 +19,9 @@ public static class Program
         // Two-thread wake-up round trips do not fit BenchmarkDotNet's model; they have their own loop.
         if (args.FirstOrDefault() == "pingpong")
             return PingPong.PingPongBenchmark.Run(args[1..]);
+        // So does the libevent chain workload and the other epoll comparisons: interleaved rounds.
+        if (args.FirstOrDefault() == "epoll")
+            return Chain.EpollBenchmark.Run(args[1..]);
 
         // Fail before any timing if a form is wrong; a fast wrong answer is not a result.
         try

@@ -1,0 +1,75 @@
+using System.Runtime.InteropServices;
+
+namespace EpollGen.Benchmarks.Chain;
+
+/// <summary>
+/// The epoll calls a workload makes, bound at compile time (static abstract members), so the raw
+/// and EpollGen runs differ only in what the calls do.
+/// </summary>
+internal unsafe interface IEpollApi
+{
+    static abstract string Name { get; }
+
+    static abstract int Create();
+
+    static abstract int Ctl(int epfd, int op, int fd, void* ev);
+
+    static abstract int Wait(int epfd, void* events, int maxEvents, int timeout);
+
+    static abstract int Close(int fd);
+}
+
+/// <summary>The kernel's epoll called straight from C#: the baseline.</summary>
+internal readonly unsafe partial struct RawEpoll : IEpollApi
+{
+    public static string Name => "raw epoll";
+
+    public static int Create() => epoll_create1(0x80000);
+
+    public static int Ctl(int epfd, int op, int fd, void* ev) => epoll_ctl(epfd, op, fd, ev);
+
+    public static int Wait(int epfd, void* events, int maxEvents, int timeout) => epoll_wait(epfd, events, maxEvents, timeout);
+
+    public static int Close(int fd) => Sys.close(fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int epoll_create1(int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int epoll_ctl(int epfd, int op, int fd, void* ev);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int epoll_wait(int epfd, void* events, int maxEvents, int timeout);
+}
+
+/// <summary>EpollGen's libc-shaped API: the same calls, served by an EpollSet.</summary>
+internal readonly unsafe struct EpollGenEpoll : IEpollApi
+{
+    public static string Name => "EpollGen";
+
+    public static int Create() => Epoll.epoll_create1(Epoll.EPOLL_CLOEXEC);
+
+    public static int Ctl(int epfd, int op, int fd, void* ev) => Epoll.epoll_ctl(epfd, op, fd, ev);
+
+    public static int Wait(int epfd, void* events, int maxEvents, int timeout) => Epoll.epoll_wait(epfd, events, maxEvents, timeout);
+
+    public static int Close(int fd) => Epoll.close(fd);
+}
+
+/// <summary>The socket calls of the workload.</summary>
+internal static unsafe partial class Sys
+{
+    public const int EAGAIN = 11;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int socketpair(int domain, int type, int protocol, int* fds);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint recv(int fd, void* buffer, nuint length, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint send(int fd, void* buffer, nuint length, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+}

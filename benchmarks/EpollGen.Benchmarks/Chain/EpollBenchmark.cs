@@ -1,0 +1,240 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Runtime.InteropServices;
+using EpollGen.Interop;
+
+namespace EpollGen.Benchmarks.Chain;
+
+/// <summary>
+/// <c>epoll</c> mode: EpollGen's libc-shaped epoll against raw epoll from C#, in the same process,
+/// interleaved round by round so a slow period hits both: the libevent chain workload (µs per
+/// iteration), epoll_ctl ADD+DEL pairs, memory per registration and wait cost against registered
+/// fds. Prints markdown tables with medians, ranges and ratios.
+/// </summary>
+/// <remarks>
+/// Options: <c>--pairs 100,1000,9975</c> <c>--active 100,1000</c> <c>--writes 1000,10000</c>
+/// <c>--modes lt,et</c> <c>--rounds 5</c> <c>--iterations 25</c> <c>--only chain|ctl|memory|waitcost</c>.
+/// </remarks>
+internal static unsafe class EpollBenchmark
+{
+    public static int Run(string[] args)
+    {
+        int[] pairs = Ints(args, "--pairs", [100, 1000, 9975]);
+        int[] active = Ints(args, "--active", [100, 1000]);
+        int[] writes = Ints(args, "--writes", [1000, 10000]);
+        string[] modes = Option(args, "--modes")?.Split(',') ?? ["lt", "et"];
+        int rounds = Ints(args, "--rounds", [5])[0];
+        int iterations = Ints(args, "--iterations", [25])[0];
+        string? only = Option(args, "--only");
+
+        Console.WriteLine($"# epoll benchmarks ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, {RuntimeInformation.OSDescription})");
+        if (only is null or "chain")
+            Chain(pairs, active, writes, modes, rounds, iterations);
+        if (only is null or "ctl")
+            Ctl(rounds);
+        if (only is null or "memory")
+            Memory();
+        if (only is null or "waitcost")
+            WaitCost(rounds);
+        return 0;
+    }
+
+    private static void Chain(int[] pairsList, int[] activeList, int[] writesList, string[] modes, int rounds, int iterations)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"## libevent chain workload: µs per iteration, median of {rounds} rounds × {iterations} iterations (min–max of round medians)");
+        Console.WriteLine();
+        Console.WriteLine("| mode | pairs | active | writes | raw epoll µs | EpollGen µs | ratio (median of per-round ratios) |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (string mode in modes)
+        foreach (int pairs in pairsList)
+        foreach (int active in activeList)
+        foreach (int writes in writesList)
+        {
+            if (active > pairs)
+                continue;
+            using var workload = new ChainWorkload(pairs, active, writes, mode == "et");
+            var raw = new List<double>();
+            var gen = new List<double>();
+            var ratios = new List<double>();
+            workload.Run<RawEpoll>(3);
+            workload.Run<EpollGenEpoll>(3);
+            for (int round = 0; round < rounds; round++)
+            {
+                // Alternate which goes first, so neither always runs on a warmer cache.
+                double r, g;
+                if (round % 2 == 0)
+                {
+                    r = Median(workload.Run<RawEpoll>(iterations));
+                    g = Median(workload.Run<EpollGenEpoll>(iterations));
+                }
+                else
+                {
+                    g = Median(workload.Run<EpollGenEpoll>(iterations));
+                    r = Median(workload.Run<RawEpoll>(iterations));
+                }
+                raw.Add(r);
+                gen.Add(g);
+                ratios.Add(g / r);
+            }
+            Console.WriteLine($"| {mode.ToUpperInvariant()} | {pairs} | {active} | {writes} | {Cell(raw)} | {Cell(gen)} | {Median(ratios):0.00}× ({ratios.Min():0.00}–{ratios.Max():0.00}) |");
+        }
+    }
+
+    private static void Ctl(int rounds)
+    {
+        const int Pairs = 20_000;
+        int* sockets = stackalloc int[2];
+        Sys.socketpair(1, 1 | 0x800 | 0x80000, 0, sockets);
+        var raw = new List<double>();
+        var gen = new List<double>();
+        var ratios = new List<double>();
+        CtlPairs<RawEpoll>(sockets[0], Pairs);
+        CtlPairs<EpollGenEpoll>(sockets[0], Pairs);
+        for (int round = 0; round < rounds; round++)
+        {
+            double r = CtlPairs<RawEpoll>(sockets[0], Pairs);
+            double g = CtlPairs<EpollGenEpoll>(sockets[0], Pairs);
+            raw.Add(r);
+            gen.Add(g);
+            ratios.Add(r / g);
+        }
+        Sys.close(sockets[0]);
+        Sys.close(sockets[1]);
+        Console.WriteLine();
+        Console.WriteLine($"## epoll_ctl ADD+DEL of one socket: pairs per second, median of {rounds} rounds × {Pairs:N0} pairs");
+        Console.WriteLine();
+        Console.WriteLine("| raw epoll pairs/s | EpollGen pairs/s | EpollGen ÷ raw (higher is better) |");
+        Console.WriteLine("|---:|---:|---:|");
+        Console.WriteLine($"| {Median(raw.Select(ns => 1e9 / ns).ToList()):N0} | {Median(gen.Select(ns => 1e9 / ns).ToList()):N0} | {Median(ratios):0.00}× ({ratios.Min():0.00}–{ratios.Max():0.00}) |");
+    }
+
+    // Returns ns per ADD+DEL pair.
+    private static double CtlPairs<TApi>(int fd, int pairs)
+        where TApi : IEpollApi
+    {
+        int epfd = TApi.Create();
+        byte* ev = stackalloc byte[16];
+        EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)(EpollEvents.EPOLLIN | EpollEvents.EPOLLET), data = 1 });
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < pairs; i++)
+        {
+            TApi.Ctl(epfd, 1, fd, ev);
+            TApi.Ctl(epfd, 2, fd, null);
+        }
+        double ns = Stopwatch.GetElapsedTime(start).TotalNanoseconds / pairs;
+        TApi.Close(epfd);
+        return ns;
+    }
+
+    private static void Memory()
+    {
+        const int Count = 10_000;
+        var fds = new int[Count];
+        for (int i = 0; i < Count; i++)
+            fds[i] = eventfd(0, 0x80800);
+        using var set = new EpollSet();
+        // Warm: the set's first registration grows its tables once; count the steady state.
+        set.Add(fds[0], EpollEvents.EPOLLIN | EpollEvents.EPOLLET, 0);
+        set.Remove(fds[0]);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        long managedBefore = GC.GetTotalMemory(forceFullCollection: true);
+        long nativeBefore = set.Queue.Mailbox.CommittedBytes;
+        for (int i = 0; i < Count; i++)
+            set.Add(fds[i], EpollEvents.EPOLLIN | EpollEvents.EPOLLET, (ulong)i);
+        long managed = GC.GetTotalMemory(forceFullCollection: true) - managedBefore;
+        long native = set.Queue.Mailbox.CommittedBytes - nativeBefore;
+        GC.KeepAlive(set);
+        Console.WriteLine();
+        Console.WriteLine($"## Memory per registration ({Count:N0} eventfds in one set; the kernel's own epitem not counted)");
+        Console.WriteLine();
+        Console.WriteLine("| managed bytes | native (CEQ) bytes | total bytes per registration |");
+        Console.WriteLine("|---:|---:|---:|");
+        Console.WriteLine($"| {managed / (double)Count:0.0} | {native / (double)Count:0.0} | {(managed + native) / (double)Count:0.0} |");
+        foreach (int fd in fds)
+            Sys.close(fd);
+    }
+
+    private static void WaitCost(int rounds)
+    {
+        const int Active = 100, Idle = 19_000, Waits = 2_000;
+        var activeFds = new int[Active];
+        var idleFds = new int[Idle];
+        for (int i = 0; i < Active; i++)
+        {
+            activeFds[i] = eventfd(1, 0x80800);   // always readable
+        }
+        for (int i = 0; i < Idle; i++)
+            idleFds[i] = eventfd(0, 0x80800);
+        var small = new List<double>();
+        var large = new List<double>();
+        var rawSmall = new List<double>();
+        var rawLarge = new List<double>();
+        for (int round = 0; round < rounds; round++)
+        {
+            small.Add(WaitNs<EpollGenEpoll>(activeFds, [], Waits));
+            large.Add(WaitNs<EpollGenEpoll>(activeFds, idleFds, Waits));
+            rawSmall.Add(WaitNs<RawEpoll>(activeFds, [], Waits));
+            rawLarge.Add(WaitNs<RawEpoll>(activeFds, idleFds, Waits));
+        }
+        foreach (int fd in activeFds.Concat(idleFds))
+            Sys.close(fd);
+        Console.WriteLine();
+        Console.WriteLine($"## Wait cost: epoll_wait(timeout 0) returning {Active} ready level-triggered events, ns per wait, median of {rounds} rounds × {Waits:N0} waits");
+        Console.WriteLine();
+        Console.WriteLine($"| implementation | {Active} registered | {Active + Idle:N0} registered | ratio |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        Console.WriteLine($"| raw epoll | {Median(rawSmall):N0} | {Median(rawLarge):N0} | {Median(rawLarge) / Median(rawSmall):0.00}× |");
+        Console.WriteLine($"| EpollGen | {Median(small):N0} | {Median(large):N0} | {Median(large) / Median(small):0.00}× |");
+    }
+
+    private static double WaitNs<TApi>(int[] active, int[] idle, int waits)
+        where TApi : IEpollApi
+    {
+        int epfd = TApi.Create();
+        byte* ev = stackalloc byte[16];
+        foreach (int fd in idle.Concat(active))
+        {
+            EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)EpollEvents.EPOLLIN, data = (ulong)fd });
+            TApi.Ctl(epfd, 1, fd, ev);
+        }
+        byte* events = (byte*)NativeMemory.Alloc((nuint)(256 * EpollEvent.NativeSize));
+        for (int i = 0; i < 100; i++)
+            TApi.Wait(epfd, events, 256, 0);
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < waits; i++)
+        {
+            if (TApi.Wait(epfd, events, 256, 0) != active.Length)
+                throw new InvalidOperationException($"{TApi.Name}: a wait did not report every ready fd");
+        }
+        double ns = Stopwatch.GetElapsedTime(start).TotalNanoseconds / waits;
+        NativeMemory.Free(events);
+        TApi.Close(epfd);
+        return ns;
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int eventfd(uint initval, int flags);
+
+    private static string Cell(List<double> values) => $"{Median(values):N0} ({values.Min():N0}–{values.Max():N0})";
+
+    private static double Median(IReadOnlyList<double> values)
+    {
+        double[] sorted = [.. values.Order()];
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static int[] Ints(string[] args, string name, int[] fallback) =>
+        Option(args, name)?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? fallback;
+}
