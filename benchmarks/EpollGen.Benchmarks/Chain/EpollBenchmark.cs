@@ -60,8 +60,8 @@ internal static unsafe class EpollBenchmark
             var raw = new List<double>();
             var gen = new List<double>();
             var ratios = new List<double>();
-            workload.Run<RawEpoll>(3);
-            workload.Run<EpollGenEpoll>(3);
+            WarmUp(() => workload.Run<RawEpoll>(3));
+            WarmUp(() => workload.Run<EpollGenEpoll>(3));
             for (int round = 0; round < rounds; round++)
             {
                 // Alternate which goes first, so neither always runs on a warmer cache.
@@ -92,8 +92,9 @@ internal static unsafe class EpollBenchmark
         var raw = new List<double>();
         var gen = new List<double>();
         var ratios = new List<double>();
-        CtlPairs<RawEpoll>(sockets[0], Pairs);
-        CtlPairs<EpollGenEpoll>(sockets[0], Pairs);
+        int fd = sockets[0];
+        WarmUp(() => CtlPairs<RawEpoll>(fd, Pairs));
+        WarmUp(() => CtlPairs<EpollGenEpoll>(fd, Pairs));
         for (int round = 0; round < rounds; round++)
         {
             double r = CtlPairs<RawEpoll>(sockets[0], Pairs);
@@ -174,6 +175,8 @@ internal static unsafe class EpollBenchmark
         var large = new List<double>();
         var rawSmall = new List<double>();
         var rawLarge = new List<double>();
+        WarmUp(() => WaitNs<EpollGenEpoll>(activeFds, [], Waits));
+        WarmUp(() => WaitNs<RawEpoll>(activeFds, [], Waits));
         for (int round = 0; round < rounds; round++)
         {
             small.Add(WaitNs<EpollGenEpoll>(activeFds, [], Waits));
@@ -219,6 +222,16 @@ internal static unsafe class EpollBenchmark
 
     [DllImport("libc", SetLastError = true)]
     private static extern int eventfd(uint initval, int flags);
+
+    // Runs a path for a second before it is timed, so the JIT has promoted every method on it to
+    // optimized code (tiered compilation starts methods unoptimized).
+    private static void WarmUp(Action run)
+    {
+        long start = Stopwatch.GetTimestamp();
+        do
+            run();
+        while (Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(1));
+    }
 
     private static string Cell(List<double> values) => $"{Median(values):N0} ({values.Min():N0}–{values.Max():N0})";
 
