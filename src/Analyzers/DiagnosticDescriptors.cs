@@ -21,7 +21,7 @@ internal static class DiagnosticDescriptors
     private const string Usage = "Usage";
     private const string Interoperability = "Interoperability";
 
-    /// <summary>Argument: the target's simple name.</summary>
+    /// <summary>EPG0001. Argument: the target's simple name.</summary>
     public static readonly DiagnosticDescriptor TargetNotPartial = new(
         DiagnosticIds.TargetNotPartial,
         title: "Spec target is not partial",
@@ -32,7 +32,7 @@ internal static class DiagnosticDescriptors
         description: "The generator adds members to the type a spec is written on, so that type and every type containing it must be declared partial in all of their declarations.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.TargetNotPartial + ".md");
 
-    /// <summary>Argument: the target's simple name.</summary>
+    /// <summary>EPG0002. Argument: the target's simple name.</summary>
     public static readonly DiagnosticDescriptor TargetGeneric = new(
         DiagnosticIds.TargetGeneric,
         title: "Spec target is generic",
@@ -43,7 +43,7 @@ internal static class DiagnosticDescriptors
         description: "Spec attributes cannot name type parameters, so a spec target and the types containing it must not be generic.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.TargetGeneric + ".md");
 
-    /// <summary>Argument: the type named by typeof(...).</summary>
+    /// <summary>EPG0003. Argument: the type named by typeof(...).</summary>
     public static readonly DiagnosticDescriptor FlagEnumWithoutFlags = new(
         DiagnosticIds.FlagEnumWithoutFlags,
         title: "Flag map names a type that is not a [Flags] enum",
@@ -54,7 +54,7 @@ internal static class DiagnosticDescriptors
         description: "Both types of a [FlagMap] must be enums marked [Flags], whose members are bits.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagEnumWithoutFlags + ".md");
 
-    /// <summary>Arguments: the value as written, the enum it must belong to.</summary>
+    /// <summary>EPG0004. Arguments: the value as written, the enum it must belong to.</summary>
     public static readonly DiagnosticDescriptor FlagValueNotMember = new(
         DiagnosticIds.FlagValueNotMember,
         title: "Flag map value is not a member of its enum",
@@ -65,7 +65,7 @@ internal static class DiagnosticDescriptors
         description: "Every value in a [FlagPair], [FlagMode], [FlagUnsupported] or AlwaysReported must be made of declared members of the enum it comes from.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagValueNotMember + ".md");
 
-    /// <summary>Argument: the value as written.</summary>
+    /// <summary>EPG0005. Argument: the value as written.</summary>
     public static readonly DiagnosticDescriptor FlagValueNotSingleBit = new(
         DiagnosticIds.FlagValueNotSingleBit,
         title: "Flag map value is not a single bit",
@@ -76,7 +76,7 @@ internal static class DiagnosticDescriptors
         description: "A pair, mode or unsupported entry relates one bit, so its value must be a member with exactly one bit set.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagValueNotSingleBit + ".md");
 
-    /// <summary>Arguments: the bit in C spelling, the enum.</summary>
+    /// <summary>EPG0006. Arguments: the bit in C spelling, the enum.</summary>
     public static readonly DiagnosticDescriptor FlagOverlap = new(
         DiagnosticIds.FlagOverlap,
         title: "Flag bit is mapped twice",
@@ -87,7 +87,7 @@ internal static class DiagnosticDescriptors
         description: "A bit is paired at most once on each side, and a source bit is paired, a mode or unsupported, never two of these.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagOverlap + ".md");
 
-    /// <summary>Argument: the unmapped bits in C spelling.</summary>
+    /// <summary>EPG0007. Argument: the unmapped bits in C spelling.</summary>
     public static readonly DiagnosticDescriptor FlagAlwaysReportedNotMapped = new(
         DiagnosticIds.FlagAlwaysReportedNotMapped,
         title: "Always-reported flag is not mapped",
@@ -98,7 +98,7 @@ internal static class DiagnosticDescriptors
         description: "Bits that are always reported must be translatable, so each must be the source of a [FlagPair].",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagAlwaysReportedNotMapped + ".md");
 
-    /// <summary>Arguments: the C type, the field name.</summary>
+    /// <summary>EPG0010. Arguments: the C type, the field name.</summary>
     public static readonly DiagnosticDescriptor NativeFieldTypeNotFixed = new(
         DiagnosticIds.NativeFieldTypeNotFixed,
         title: "Native field type has no fixed size",
@@ -109,7 +109,7 @@ internal static class DiagnosticDescriptors
         description: "Native fields must be fixed-size scalars, pointers or arrays of them, laid out as on LP64 Linux; structs by value, void, long double and unknown typedefs are not.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeFieldTypeNotFixed + ".md");
 
-    /// <summary>Arguments: the C struct tag, "Size" or "X64Size", the declared size, the computed size.</summary>
+    /// <summary>EPG0011. Arguments: the C struct tag, "Size" or "X64Size", the declared size, the computed size.</summary>
     public static readonly DiagnosticDescriptor NativeSizeMismatch = new(
         DiagnosticIds.NativeSizeMismatch,
         title: "Declared native struct size disagrees with the layout",
@@ -120,7 +120,7 @@ internal static class DiagnosticDescriptors
         description: "A declared Size or X64Size is a check against the C header; when the computed layout disagrees, a field or the packing is wrong.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeSizeMismatch + ".md");
 
-    /// <summary>Arguments: the field name, the C struct tag.</summary>
+    /// <summary>EPG0012. Arguments: the field name, the C struct tag.</summary>
     public static readonly DiagnosticDescriptor NativeFieldDuplicate = new(
         DiagnosticIds.NativeFieldDuplicate,
         title: "Native field declared twice",
@@ -131,7 +131,7 @@ internal static class DiagnosticDescriptors
         description: "Each native field becomes a C# field of the same name, so names must be unique.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeFieldDuplicate + ".md");
 
-    /// <summary>Arguments: the field name, the field it overlays.</summary>
+    /// <summary>EPG0013. Arguments: the field name, the field it overlays.</summary>
     public static readonly DiagnosticDescriptor NativeOverlayInvalid = new(
         DiagnosticIds.NativeOverlayInvalid,
         title: "Native overlay does not fit its host field",
@@ -142,7 +142,7 @@ internal static class DiagnosticDescriptors
         description: "An overlay is a union member: it must name an earlier field that is itself no overlay and no flexible array, and fit inside it without a larger alignment.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeOverlayInvalid + ".md");
 
-    /// <summary>Arguments: the flexible array's name, the C struct tag.</summary>
+    /// <summary>EPG0014. Arguments: the flexible array's name, the C struct tag.</summary>
     public static readonly DiagnosticDescriptor NativeFlexibleArrayNotLast = new(
         DiagnosticIds.NativeFlexibleArrayNotLast,
         title: "Flexible array member is not last",
@@ -153,7 +153,7 @@ internal static class DiagnosticDescriptors
         description: "A flexible array member T[] has no storage and runs to the end of the record, so it must come last, as in C.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeFlexibleArrayNotLast + ".md");
 
-    /// <summary>Argument: the C struct tag.</summary>
+    /// <summary>EPG0015. Argument: the C struct tag.</summary>
     public static readonly DiagnosticDescriptor NativeStructEmpty = new(
         DiagnosticIds.NativeStructEmpty,
         title: "Native struct has no fields",
@@ -164,7 +164,7 @@ internal static class DiagnosticDescriptors
         description: "A native struct needs at least one [NativeField] that is not a flexible array member.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeStructEmpty + ".md");
 
-    /// <summary>Argument: the offending name.</summary>
+    /// <summary>EPG0016. Argument: the offending name.</summary>
     public static readonly DiagnosticDescriptor NativeNameInvalid = new(
         DiagnosticIds.NativeNameInvalid,
         title: "Native name is not usable",
@@ -175,7 +175,7 @@ internal static class DiagnosticDescriptors
         description: "Struct tags and field names must be C identifiers, and field names may not take the names of members the generator adds (Size, Offsets, CheckLayout, …) or of the struct itself.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeNameInvalid + ".md");
 
-    /// <summary>Argument: the target's simple name.</summary>
+    /// <summary>EPG0017. Argument: the target's simple name.</summary>
     public static readonly DiagnosticDescriptor NativeStructModifiers = new(
         DiagnosticIds.NativeStructModifiers,
         title: "Native struct is readonly or a ref struct",
@@ -186,7 +186,7 @@ internal static class DiagnosticDescriptors
         description: "Generated native structs have writable fields and are stored in native arrays, so the target can be neither readonly nor a ref struct.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeStructModifiers + ".md");
 
-    /// <summary>Argument: the target's simple name.</summary>
+    /// <summary>EPG0018. Argument: the target's simple name.</summary>
     public static readonly DiagnosticDescriptor NativeStructNeedsUnsafe = new(
         DiagnosticIds.NativeStructNeedsUnsafe,
         title: "Native struct needs AllowUnsafeBlocks",
