@@ -50,4 +50,10 @@ internal enum SpecErrorKind
 
     /// <summary>EPG0017: a native struct target is <c>readonly</c> or a <c>ref struct</c>.</summary>
     NativeStructModifiers = 17,
+
+    /// <summary>
+    /// EPG0018: a native struct spec in a compilation without <c>AllowUnsafeBlocks</c>, whose generated
+    /// code could not compile. A compilation option, so the analyzer finds it, never the reader.
+    /// </summary>
+    NativeStructNeedsUnsafe = 18,
 }

@@ -1,0 +1,234 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using EpollGen.Generators;
+using Microsoft.CodeAnalysis;
+
+namespace EpollGen.Analyzers;
+
+/// <summary>
+/// One descriptor per rule. Spec rules are keyed by the shared reader's <see cref="SpecErrorKind"/>,
+/// so the reader's message arguments and the formats below are kept side by side.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    /// <summary>
+    /// Help links point at the rule's page in the repository. One place to change when the docs get a
+    /// public address.
+    /// </summary>
+    public const string HelpLinkRoot = "docs/diagnostics/";
+
+    // Standard categories, so `dotnet_analyzer_diagnostic.category-Usage.severity` works.
+    private const string Usage = "Usage";
+    private const string Interoperability = "Interoperability";
+
+    /// <summary>EPG0001. Argument: the target's simple name.</summary>
+    public static readonly DiagnosticDescriptor TargetNotPartial = new(
+        DiagnosticIds.TargetNotPartial,
+        title: "Spec target is not partial",
+        messageFormat: "'{0}' carries an EpollGen spec but it, or a type containing it, is not declared partial; nothing is generated for it",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "The generator adds members to the type a spec is written on, so that type and every type containing it must be declared partial in all of their declarations.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.TargetNotPartial + ".md");
+
+    /// <summary>EPG0002. Argument: the target's simple name.</summary>
+    public static readonly DiagnosticDescriptor TargetGeneric = new(
+        DiagnosticIds.TargetGeneric,
+        title: "Spec target is generic",
+        messageFormat: "'{0}' carries an EpollGen spec but it, or a type containing it, is generic; nothing is generated for it",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Spec attributes cannot name type parameters, so a spec target and the types containing it must not be generic.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.TargetGeneric + ".md");
+
+    /// <summary>EPG0003. Argument: the type named by typeof(...).</summary>
+    public static readonly DiagnosticDescriptor FlagEnumWithoutFlags = new(
+        DiagnosticIds.FlagEnumWithoutFlags,
+        title: "Flag map names a type that is not a [Flags] enum",
+        messageFormat: "'{0}' is not an enum marked [Flags]; the flag map is not generated",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Both types of a [FlagMap] must be enums marked [Flags], whose members are bits.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagEnumWithoutFlags + ".md");
+
+    /// <summary>EPG0004. Arguments: the value as written, the enum it must belong to.</summary>
+    public static readonly DiagnosticDescriptor FlagValueNotMember = new(
+        DiagnosticIds.FlagValueNotMember,
+        title: "Flag map value is not a member of its enum",
+        messageFormat: "'{0}' is not a declared member of '{1}'; the flag map is not generated",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Every value in a [FlagPair], [FlagMode], [FlagUnsupported] or AlwaysReported must be made of declared members of the enum it comes from.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagValueNotMember + ".md");
+
+    /// <summary>EPG0005. Argument: the value as written.</summary>
+    public static readonly DiagnosticDescriptor FlagValueNotSingleBit = new(
+        DiagnosticIds.FlagValueNotSingleBit,
+        title: "Flag map value is not a single bit",
+        messageFormat: "'{0}' is not exactly one bit; the flag map is not generated",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "A pair, mode or unsupported entry relates one bit, so its value must be a member with exactly one bit set.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagValueNotSingleBit + ".md");
+
+    /// <summary>EPG0006. Arguments: the bit in C spelling, the enum.</summary>
+    public static readonly DiagnosticDescriptor FlagOverlap = new(
+        DiagnosticIds.FlagOverlap,
+        title: "Flag bit is mapped twice",
+        messageFormat: "'{0}' of '{1}' already has a role in this flag map; the flag map is not generated",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "A bit is paired at most once on each side, and a source bit is paired, a mode or unsupported, never two of these.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagOverlap + ".md");
+
+    /// <summary>EPG0007. Argument: the unmapped bits in C spelling.</summary>
+    public static readonly DiagnosticDescriptor FlagAlwaysReportedNotMapped = new(
+        DiagnosticIds.FlagAlwaysReportedNotMapped,
+        title: "Always-reported flag is not mapped",
+        messageFormat: "AlwaysReported includes '{0}', which no [FlagPair] maps; the flag map is not generated",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Bits that are always reported must be translatable, so each must be the source of a [FlagPair].",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagAlwaysReportedNotMapped + ".md");
+
+    /// <summary>EPG0010. Arguments: the C type, the field name.</summary>
+    public static readonly DiagnosticDescriptor NativeFieldTypeNotFixed = new(
+        DiagnosticIds.NativeFieldTypeNotFixed,
+        title: "Native field type has no fixed size",
+        messageFormat: "C type '{0}' of field '{1}' has no fixed size on LP64 Linux; the struct is not generated",
+        category: Interoperability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Native fields must be fixed-size scalars, pointers or arrays of them, laid out as on LP64 Linux; structs by value, void, long double and unknown typedefs are not.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeFieldTypeNotFixed + ".md");
+
+    /// <summary>EPG0011. Arguments: the C struct tag, "Size" or "X64Size", the declared size, the computed size.</summary>
+    public static readonly DiagnosticDescriptor NativeSizeMismatch = new(
+        DiagnosticIds.NativeSizeMismatch,
+        title: "Declared native struct size disagrees with the layout",
+        messageFormat: "struct {0} declares {1} = {2} but its fields lay out to {3} bytes; the struct is not generated",
+        category: Interoperability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "A declared Size or X64Size is a check against the C header; when the computed layout disagrees, a field or the packing is wrong.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeSizeMismatch + ".md");
+
+    /// <summary>EPG0012. Arguments: the field name, the C struct tag.</summary>
+    public static readonly DiagnosticDescriptor NativeFieldDuplicate = new(
+        DiagnosticIds.NativeFieldDuplicate,
+        title: "Native field declared twice",
+        messageFormat: "Field '{0}' is declared more than once in struct {1}; the struct is not generated",
+        category: Interoperability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Each native field becomes a C# field of the same name, so names must be unique.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeFieldDuplicate + ".md");
+
+    /// <summary>EPG0013. Arguments: the field name, the field it overlays.</summary>
+    public static readonly DiagnosticDescriptor NativeOverlayInvalid = new(
+        DiagnosticIds.NativeOverlayInvalid,
+        title: "Native overlay does not fit its host field",
+        messageFormat: "Field '{0}' overlays '{1}', which is not an earlier plain field it fits inside; the struct is not generated",
+        category: Interoperability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "An overlay is a union member: it must name an earlier field that is itself no overlay and no flexible array, and fit inside it without a larger alignment.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeOverlayInvalid + ".md");
+
+    /// <summary>EPG0014. Arguments: the flexible array's name, the C struct tag.</summary>
+    public static readonly DiagnosticDescriptor NativeFlexibleArrayNotLast = new(
+        DiagnosticIds.NativeFlexibleArrayNotLast,
+        title: "Flexible array member is not last",
+        messageFormat: "Flexible array member '{0}' must be the last field of struct {1}; the struct is not generated",
+        category: Interoperability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "A flexible array member T[] has no storage and runs to the end of the record, so it must come last, as in C.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeFlexibleArrayNotLast + ".md");
+
+    /// <summary>EPG0015. Argument: the C struct tag.</summary>
+    public static readonly DiagnosticDescriptor NativeStructEmpty = new(
+        DiagnosticIds.NativeStructEmpty,
+        title: "Native struct has no fields",
+        messageFormat: "struct {0} declares no field with storage; the struct is not generated",
+        category: Interoperability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "A native struct needs at least one [NativeField] that is not a flexible array member.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeStructEmpty + ".md");
+
+    /// <summary>EPG0016. Argument: the offending name.</summary>
+    public static readonly DiagnosticDescriptor NativeNameInvalid = new(
+        DiagnosticIds.NativeNameInvalid,
+        title: "Native name is not usable",
+        messageFormat: "'{0}' is not a C identifier, or is a name the generated code reserves; the struct is not generated",
+        category: Interoperability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Struct tags and field names must be C identifiers, and field names may not take the names of members the generator adds (Size, Offsets, CheckLayout, …) or of the struct itself.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeNameInvalid + ".md");
+
+    /// <summary>EPG0017. Argument: the target's simple name.</summary>
+    public static readonly DiagnosticDescriptor NativeStructModifiers = new(
+        DiagnosticIds.NativeStructModifiers,
+        title: "Native struct is readonly or a ref struct",
+        messageFormat: "Native struct '{0}' must be a plain struct, not readonly or a ref struct; it is not generated",
+        category: Interoperability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Generated native structs have writable fields and are stored in native arrays, so the target can be neither readonly nor a ref struct.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeStructModifiers + ".md");
+
+    /// <summary>EPG0018. Argument: the target's simple name.</summary>
+    public static readonly DiagnosticDescriptor NativeStructNeedsUnsafe = new(
+        DiagnosticIds.NativeStructNeedsUnsafe,
+        title: "Native struct needs AllowUnsafeBlocks",
+        messageFormat: "Native struct '{0}' generates unsafe code but the project does not allow unsafe blocks; set <AllowUnsafeBlocks>true</AllowUnsafeBlocks>",
+        category: Interoperability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Generated native structs use pointers and fixed buffers, so the generator only emits them in projects with AllowUnsafeBlocks.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeStructNeedsUnsafe + ".md");
+
+    /// <summary>Spec rules, by the reader's reason.</summary>
+    public static readonly IReadOnlyDictionary<SpecErrorKind, DiagnosticDescriptor> Spec = new Dictionary<SpecErrorKind, DiagnosticDescriptor>
+    {
+        [SpecErrorKind.TargetNotPartial] = TargetNotPartial,
+        [SpecErrorKind.TargetGeneric] = TargetGeneric,
+        [SpecErrorKind.FlagEnumWithoutFlags] = FlagEnumWithoutFlags,
+        [SpecErrorKind.FlagValueNotMember] = FlagValueNotMember,
+        [SpecErrorKind.FlagValueNotSingleBit] = FlagValueNotSingleBit,
+        [SpecErrorKind.FlagOverlap] = FlagOverlap,
+        [SpecErrorKind.FlagAlwaysReportedNotMapped] = FlagAlwaysReportedNotMapped,
+        [SpecErrorKind.NativeFieldTypeNotFixed] = NativeFieldTypeNotFixed,
+        [SpecErrorKind.NativeSizeMismatch] = NativeSizeMismatch,
+        [SpecErrorKind.NativeFieldDuplicate] = NativeFieldDuplicate,
+        [SpecErrorKind.NativeOverlayInvalid] = NativeOverlayInvalid,
+        [SpecErrorKind.NativeFlexibleArrayNotLast] = NativeFlexibleArrayNotLast,
+        [SpecErrorKind.NativeStructEmpty] = NativeStructEmpty,
+        [SpecErrorKind.NativeNameInvalid] = NativeNameInvalid,
+        [SpecErrorKind.NativeStructModifiers] = NativeStructModifiers,
+        [SpecErrorKind.NativeStructNeedsUnsafe] = NativeStructNeedsUnsafe,
+    };
+
+    /// <summary>EPG0200. Arguments: struct name, its size, data offset, the architecture it is wrong on, the kernel's size there, data offset there.</summary>
+    public static readonly DiagnosticDescriptor HandWrittenEpollEvent = new(
+        DiagnosticIds.HandWrittenEpollEvent,
+        title: "Hand-written epoll_event has the wrong layout on some architecture",
+        messageFormat: "'{0}' is {1} bytes with its 64-bit field at offset {2}, but on {3} the kernel's struct epoll_event is {4} bytes with data at offset {5}; use the generated EpollGen.Interop.EpollEvent",
+        category: Interoperability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "struct epoll_event is packed to 12 bytes on x86_64 only and is 16 bytes on arm64 and every other Linux architecture, so no single C# layout is right everywhere. EpollGen.Interop.EpollEvent carries both layouts and picks one at run time.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.HandWrittenEpollEvent + ".md");
+
+    /// <summary>All spec descriptors, for <c>SupportedDiagnostics</c>.</summary>
+    public static ImmutableArray<DiagnosticDescriptor> AllSpec { get; } = ImmutableArray.CreateRange(Spec.Values);
+}

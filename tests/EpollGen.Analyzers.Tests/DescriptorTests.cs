@@ -1,0 +1,78 @@
+using EpollGen.Analyzers.Interop;
+using EpollGen.Analyzers.Specs;
+using EpollGen.Analyzers.Tests.Infrastructure;
+using EpollGen.Generators;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace EpollGen.Analyzers.Tests;
+
+/// <summary>Ids, release tracking and documentation stay in step with the shared reader's reasons.</summary>
+public sealed class DescriptorTests
+{
+    private static readonly DiagnosticDescriptor[] All =
+        new SpecAnalyzer().SupportedDiagnostics.Concat(new HandWrittenEpollEventAnalyzer().SupportedDiagnostics).ToArray();
+
+    [Fact]
+    public void EverySpecErrorKind_HasADescriptorUnderItsOwnId()
+    {
+        foreach (SpecErrorKind kind in Enum.GetValues<SpecErrorKind>())
+        {
+            Assert.True(DiagnosticDescriptors.Spec.TryGetValue(kind, out DiagnosticDescriptor? descriptor), $"{kind} has no descriptor");
+            Assert.Equal(new SpecError(kind, null).Id, descriptor!.Id);
+        }
+        Assert.Equal(Enum.GetValues<SpecErrorKind>().Length, new SpecAnalyzer().SupportedDiagnostics.Length);
+    }
+
+    [Fact]
+    public void Ids_AreUniqueAndInTheirRanges()
+    {
+        Assert.Equal(All.Length, All.Select(d => d.Id).Distinct().Count());
+        foreach (DiagnosticDescriptor d in new SpecAnalyzer().SupportedDiagnostics)
+            Assert.InRange(int.Parse(d.Id.AsSpan(3)), 1, 99);
+        foreach (DiagnosticDescriptor d in new HandWrittenEpollEventAnalyzer().SupportedDiagnostics)
+            Assert.InRange(int.Parse(d.Id.AsSpan(3)), 200, 299);
+    }
+
+    [Fact]
+    public void Descriptors_FollowTheHouseRules()
+    {
+        string[] categories = ["Usage", "Interoperability", "Reliability", "Performance", "Design"];
+        foreach (DiagnosticDescriptor d in All)
+        {
+            Assert.Contains(d.Category, categories);
+            Assert.True(d.IsEnabledByDefault, d.Id);
+            Assert.Equal($"docs/diagnostics/{d.Id}.md", d.HelpLinkUri);
+            Assert.False(d.Title.ToString().EndsWith('.'), d.Id);
+            Assert.False(d.MessageFormat.ToString().EndsWith('.'), d.Id);
+            Assert.False(string.IsNullOrWhiteSpace(d.Description.ToString()), d.Id);
+        }
+    }
+
+    [Fact]
+    public void EveryRule_HasADocsPageWithEverySection()
+    {
+        foreach (DiagnosticDescriptor d in All)
+        {
+            string page = Path.Combine(TestPaths.RepositoryRoot, d.HelpLinkUri!);
+            Assert.True(File.Exists(page), $"missing {page}");
+            string text = File.ReadAllText(page);
+            Assert.StartsWith($"# {d.Id}: {d.Title}", text);
+            foreach (string section in new[] { "## What it means", "## Why", "## How to fix", "## How to suppress", "## Example" })
+                Assert.True(text.Contains(section, StringComparison.Ordinal), $"{d.Id}: no '{section}'");
+            Assert.Contains($"dotnet_diagnostic.{d.Id}.severity", text);
+        }
+    }
+
+    [Fact]
+    public void ReleaseTrackingAndIndex_ListEveryRule()
+    {
+        string unshipped = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "src", "Analyzers", "AnalyzerReleases.Unshipped.md"));
+        string index = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "docs", "diagnostics", "README.md"));
+        foreach (DiagnosticDescriptor d in All)
+        {
+            Assert.Contains($"{d.Id} | {d.Category} | {d.DefaultSeverity} |", unshipped);
+            Assert.Contains($"[{d.Id}]({d.Id}.md)", index);
+        }
+    }
+}

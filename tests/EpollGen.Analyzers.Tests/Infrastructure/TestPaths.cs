@@ -1,0 +1,15 @@
+using System.Reflection;
+
+namespace EpollGen.Analyzers.Tests.Infrastructure;
+
+/// <summary>Build facts stamped into the test assembly (not [CallerFilePath], which a PathMap rewrites).</summary>
+internal static class TestPaths
+{
+    public static string RepositoryRoot { get; } = Metadata("RepositoryRoot");
+
+    public static string Configuration { get; } = Metadata("Configuration");
+
+    private static string Metadata(string key) =>
+        typeof(TestPaths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value
+        ?? throw new InvalidOperationException($"No {key} metadata in the test assembly.");
+}

@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using EpollGen.Analyzers.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace EpollGen.Analyzers.Tests;
+
+/// <summary>
+/// The package as a consumer gets it: <c>dotnet pack</c> of the runtime into a temporary feed, a
+/// throwaway project restoring <c>EpollGen</c> from that feed into a package folder of its own, and a
+/// real build. The generator must have run (the project uses generated members and runs them), the
+/// analyzers must report in the build output, and .editorconfig must reach them.
+/// </summary>
+public sealed class PackageTests : IDisposable
+{
+    /// <summary>
+    /// Usage rules checked in the same consumer build: a source file to add and the id its build must
+    /// report as a warning. The epoll usage rules (EPG0100–EPG0199: a level-triggered Add, …) add their
+    /// case here when EpollSet and its analyzer exist.
+    /// </summary>
+    public static readonly IReadOnlyList<ConsumerCheck> UsageRuleChecks = [];
+
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "epollgen-package-" + Guid.NewGuid().ToString("N"));
+    private readonly ITestOutputHelper _output;
+
+    public PackageTests(ITestOutputHelper output) => _output = output;
+
+    /// <summary>One consumer file and the diagnostic id its build must show.</summary>
+    public sealed record ConsumerCheck(string FileName, string Source, string ExpectedId);
+
+    [Fact]
+    public void PackedPackage_GeneratesAndReportsInAConsumerBuild()
+    {
+        var clock = Stopwatch.StartNew();
+        string feed = Path.Combine(_root, "feed");
+        string consumer = Path.Combine(_root, "consumer");
+
+        // Pack what the test run already built; packing must not rebuild under other test assemblies.
+        string project = Path.Combine(TestPaths.RepositoryRoot, "src", "Runtime", "EpollGen.Runtime.csproj");
+        Run(TestPaths.RepositoryRoot, "pack", project, "-c", TestPaths.Configuration, "--no-build", "--no-restore", "-o", feed);
+        string package = Assert.Single(Directory.GetFiles(feed, "EpollGen.*.nupkg"));
+        AssertLayout(package);
+        string version = Path.GetFileNameWithoutExtension(package).Substring("EpollGen.".Length);
+
+        WriteConsumer(consumer, feed, version);
+        string output = Run(consumer, "build", "-c", "Debug", "-nologo", "-v:minimal", "--disable-build-servers");
+
+        Assert.Contains("warning EPG0006", output);           // spec rule, from the packed analyzer
+        Assert.Contains("warning EPG0200", output);           // interop rule
+        Assert.DoesNotContain("EPG0015", output);             // silenced by the consumer's .editorconfig
+        foreach (ConsumerCheck check in UsageRuleChecks)
+            Assert.Contains("warning " + check.ExpectedId, output);
+
+        // The generated members compiled, and they run with the packed runtime.
+        string ran = Run(consumer, "bin/Debug/net10.0/Consumer.dll");
+        Assert.Contains("Wire.Size=7 Map=In EpollEvent.NativeSize=" + (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64 ? "12" : "16"), ran);
+        _output.WriteLine($"pack + restore + build + run: {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is not worth failing a green test for.
+        }
+    }
+
+    private static void AssertLayout(string package)
+    {
+        using ZipArchive zip = ZipFile.OpenRead(package);
+        string[] dlls = zip.Entries.Select(e => e.FullName).Where(n => n.EndsWith(".dll", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(
+            [
+                "analyzers/dotnet/cs/EpollGen.Analyzers.CodeFixes.dll",
+                "analyzers/dotnet/cs/EpollGen.Analyzers.dll",
+                "analyzers/dotnet/cs/EpollGen.Generators.dll",
+                "lib/net10.0/EpollGen.dll",
+            ],
+            dlls);
+    }
+
+    private void WriteConsumer(string dir, string feed, string version)
+    {
+        Directory.CreateDirectory(dir);
+        // Stop MSBuild's upward search for the repository's props, and NuGet's for its config.
+        File.WriteAllText(Path.Combine(dir, "Directory.Build.props"), "<Project />\n");
+        File.WriteAllText(Path.Combine(dir, "Directory.Build.targets"), "<Project />\n");
+        File.WriteAllText(Path.Combine(dir, "Directory.Packages.props"), "<Project />\n");
+        // EpollGen only from the fresh feed; anything else from the usual source (nothing else is needed
+        // today, so restore works offline).
+        File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="fresh" value="{feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" protocolVersion="3" />
+              </packageSources>
+              <packageSourceMapping>
+                <packageSource key="fresh"><package pattern="EpollGen" /></packageSource>
+                <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+              </packageSourceMapping>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(dir, ".editorconfig"), """
+            root = true
+
+            [*.cs]
+            dotnet_diagnostic.EPG0015.severity = none
+            """);
+        File.WriteAllText(Path.Combine(dir, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <AllowUnsafeBlocks>true</AllowUnsafeBlocks>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>disable</ImplicitUsings>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="EpollGen" Version="[{version}]" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(dir, "Program.cs"), """
+            using System;
+            using EpollGen;
+            using EpollGen.Interop;
+
+            [Flags] public enum Wanted : uint { Read = 1, Write = 2 }
+            [Flags] public enum Ready : uint { In = 0x10, Out = 0x20 }
+
+            [FlagMap(typeof(Wanted), typeof(Ready))]
+            [FlagPair(Wanted.Read, Ready.In)]
+            [FlagPair(Wanted.Write, Ready.Out)]
+            public static partial class Map;
+
+            [NativeStruct("wire", Packing = NativePacking.Packed, Size = 7)]
+            [NativeField("kind", "uint8_t")]
+            [NativeField("len", "uint16_t")]
+            [NativeField("seq", "uint32_t")]
+            public partial struct Wire;
+
+            public static class Program
+            {
+                public static void Main() =>
+                    Console.WriteLine($"Wire.Size={Wire.Size} Map={Map.Format(Map.ToTarget(Wanted.Read))} EpollEvent.NativeSize={EpollEvent.NativeSize}");
+            }
+            """);
+        File.WriteAllText(Path.Combine(dir, "Bad.cs"), """
+            using System.Runtime.InteropServices;
+            using EpollGen;
+
+            [FlagMap(typeof(Wanted), typeof(Ready))]
+            [FlagPair(Wanted.Read, Ready.In)]
+            [FlagPair(Wanted.Read, Ready.Out)]
+            public static partial class Overlapping;
+
+            [NativeStruct("empty")]
+            public partial struct Empty;
+
+            public struct MyEpollEvent { public uint events; public ulong data; }
+
+            public static unsafe class Native
+            {
+                [DllImport("libc", SetLastError = true)]
+                public static extern int epoll_wait(int epfd, MyEpollEvent* events, int maxevents, int timeout);
+            }
+            """);
+        foreach (ConsumerCheck check in UsageRuleChecks)
+            File.WriteAllText(Path.Combine(dir, check.FileName), check.Source);
+    }
+
+    // Runs dotnet with a package folder of the test's own, so nothing stale or shared is restored.
+    private string Run(string workingDirectory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+            start.ArgumentList.Add(argument);
+        // The test host's MSBuild variables point at the outer build; the child finds its own.
+        foreach (string name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToArray())
+            start.Environment.Remove(name);
+        start.Environment["NUGET_PACKAGES"] = Path.Combine(_root, "packages");
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+
+        using var process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(StepTimeout))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"dotnet {string.Join(' ', arguments)} took longer than {StepTimeout}");
+        }
+        process.WaitForExit();
+        string output = stdout.Result + stderr.Result;
+        _output.WriteLine($"$ dotnet {string.Join(' ', arguments)}\n{output}");
+        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', arguments)} exited {process.ExitCode}:\n{output}");
+        return output;
+    }
+}
