@@ -37,6 +37,13 @@ internal sealed unsafe class EpollTapBackend : IDisposable
     /// <summary>Kernel waits a signal interrupted (EINTR); the caller resumed them.</summary>
     public long InterruptedWaits => Interlocked.Read(ref _interruptedWaits);
 
+    /// <summary>
+    /// The kernel epoll instance the queue's kernel waiter waits on. It is readable while taps or a
+    /// <see cref="Wake"/> wait to be dispatched, so a thread waiting on several queues can nest it
+    /// in an epoll instance of its own.
+    /// </summary>
+    public int PollFd => _epfd;
+
     public EpollTapBackend(CoalescingEventQueue mailbox)
     {
         _mailbox = mailbox;
