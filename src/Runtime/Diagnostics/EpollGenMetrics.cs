@@ -26,4 +26,12 @@ public static class EpollGenMetrics
 
     /// <summary>Recovery scans started (<c>epollgen.ceq.recovery_scans</c>).</summary>
     public static Counter<long> CeqRecoveryScans { get; } = Meter.CreateCounter<long>("epollgen.ceq.recovery_scans", "{scan}", "CEQ recovery scans started");
+
+    /// <summary>
+    /// Times a post or a tap woke a waiter of an event queue (<c>epollgen.queue.wakeups</c>): the
+    /// kernel waiter, a sleeping thread, a thread waiting on several queues, or the engine of the
+    /// asynchronous waiters. A post counts each waiter it signals; a tap counts once per kernel
+    /// wait it ended by posting.
+    /// </summary>
+    public static Counter<long> QueueWakeups { get; } = Meter.CreateCounter<long>("epollgen.queue.wakeups", "{wakeup}", "Waiters a post or a tap woke");
 }

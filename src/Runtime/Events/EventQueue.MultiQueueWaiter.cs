@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Threading;
+using EpollGen.Diagnostics;
 using EpollGen.Interop;
 using EpollGen.Native;
 
@@ -172,7 +173,8 @@ public sealed partial class EventQueue
                     // Only the fds of queues this waiter drives are in the helper instance, so it
                     // is the one kernel waiter allowed to dispatch them.
                     EventQueue queue = queues[(int)token];
-                    queue._backend.WaitAndDispatch(0);
+                    if (queue._backend.WaitAndDispatch(0) && timeoutMs != 0 && queue._backend.DispatchPosted)
+                        CountTapWakeup();
                 }
             }
             finally

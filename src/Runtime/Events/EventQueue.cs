@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using System.Threading.Tasks.Sources;
+using EpollGen.Diagnostics;
 using EpollGen.Taps;
 
 namespace EpollGen.Events;
@@ -265,7 +266,8 @@ public sealed partial class EventQueue : IDisposable
             // waiter, a cancellation): WakeEngine releases the semaphore and then reads _inKernel.
             bool engineCalled = Thread.CurrentThread == _engine && _engineWake.CurrentCount > 0;
             int timeoutMs = !_mailbox.IsEmpty || IsDisposed || engineCalled ? 0 : infinite ? -1 : Milliseconds(remaining);
-            _backend.WaitAndDispatch(timeoutMs);
+            if (_backend.WaitAndDispatch(timeoutMs) && timeoutMs != 0 && _backend.DispatchPosted)
+                CountTapWakeup();
         }
         finally
         {
@@ -291,6 +293,13 @@ public sealed partial class EventQueue : IDisposable
             _engineWake.Release();
     }
 
+    // A kernel wait that blocked ended with tap posts: a tap woke the kernel waiter.
+    private static void CountTapWakeup()
+    {
+        if (EpollGenMetrics.QueueWakeups.Enabled)
+            EpollGenMetrics.QueueWakeups.Add(1);
+    }
+
     private void Sleep(long remaining, bool infinite)
     {
         Interlocked.Increment(ref _sleepers);
@@ -314,11 +323,20 @@ public sealed partial class EventQueue : IDisposable
         // Store-load fence: the post is visible before the reads of the waiters' registrations,
         // which each waiter writes before its own fence and last check of the mailbox.
         Interlocked.MemoryBarrier();
+        int woken = 0;
         if (Volatile.Read(ref _inKernel) != 0)
+        {
             _backend.Wake();
-        WakeSleepers();
+            woken++;
+        }
+        woken += WakeSleepers();
         if (Volatile.Read(ref _asyncCount) > 0)
+        {
             _engineWake.Release();
+            woken++;
+        }
+        if (woken > 0 && EpollGenMetrics.QueueWakeups.Enabled)
+            EpollGenMetrics.QueueWakeups.Add(woken);
     }
 
     // A waiter that took messages (perhaps ones it posted itself from the kernel) leaves the rest

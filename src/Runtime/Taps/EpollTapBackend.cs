@@ -44,6 +44,12 @@ internal sealed unsafe class EpollTapBackend : IDisposable
     /// </summary>
     public int PollFd => _epfd;
 
+    /// <summary>
+    /// Whether the last <see cref="WaitAndDispatch"/> posted a tap's bits. Written and read only by
+    /// the queue's one kernel waiter, so it needs no fence.
+    /// </summary>
+    public bool DispatchPosted { get; private set; }
+
     public EpollTapBackend(CoalescingEventQueue mailbox)
     {
         _mailbox = mailbox;
@@ -94,6 +100,7 @@ internal sealed unsafe class EpollTapBackend : IDisposable
     /// </summary>
     public bool WaitAndDispatch(int timeoutMs)
     {
+        DispatchPosted = false;
         int ready = LibC.epoll_wait(_epfd, _events, BatchSize, timeoutMs);
         if (ready < 0)
         {
@@ -106,6 +113,7 @@ internal sealed unsafe class EpollTapBackend : IDisposable
             throw new Win32Exception(error, "epoll_wait failed");
         }
         FdEntry?[] entries = Volatile.Read(ref _entries);
+        bool posted = false;
         for (int i = 0; i < ready; i++)
         {
             EpollEvent ev = EpollEvent.ReadNative(_events, i);
@@ -118,8 +126,9 @@ internal sealed unsafe class EpollTapBackend : IDisposable
             int fd = (int)(uint)ev.data;
             if ((uint)fd >= (uint)entries.Length || entries[fd] is not { } entry || entry.Generation != (uint)(ev.data >> 32))
                 continue;
-            Post(entry.Taps, EpollTapMap.ToTarget((EpollEvents)ev.events));
+            posted |= Post(entry.Taps, EpollTapMap.ToTarget((EpollEvents)ev.events));
         }
+        DispatchPosted = posted;
         return true;
     }
 
@@ -203,14 +212,16 @@ internal sealed unsafe class EpollTapBackend : IDisposable
         return error;
     }
 
-    private void Post(Tap[] taps, TapFilters ready)
+    private bool Post(Tap[] taps, TapFilters ready)
     {
+        bool posted = false;
         foreach (Tap tap in taps)
         {
             TapFilters bits = ready & (tap.Filter | AlwaysReported);
             if (bits != 0)
-                _mailbox.Post(tap.Id, (uint)bits);
+                posted |= _mailbox.Post(tap.Id, (uint)bits);
         }
+        return posted;
     }
 
     private static EpollEvents KernelMask(Tap[] taps)

@@ -3,8 +3,13 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Diagnostics.Metrics;
+using System.Threading;
 using EpollGen.Diagnostics;
 using EpollGen.Events;
+using EpollGen.Interop;
+using EpollGen.Runtime.Tests.Native;
+using EpollGen.Runtime.Tests.Taps;
+using EpollGen.Taps;
 using Xunit;
 
 namespace EpollGen.Runtime.Tests.Diagnostics;
@@ -45,5 +50,105 @@ public sealed class EpollGenMetricsTests
         Assert.Equal(2, totals.GetValueOrDefault("epollgen.ceq.overflows"));
         Assert.Equal(1, totals.GetValueOrDefault("epollgen.ceq.recovery_scans"));
         Assert.True(queue.IsEmpty);
+    }
+
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public void Wakeups_APostToASleepingKernelWaiterCountsOnce_APostNobodyWaitsForNever()
+    {
+        using var counts = new WakeupCounts();
+        using var queue = new EventQueue();
+        CeqId id = queue.Allocate();
+        queue.Post(id, 1);
+        Assert.Equal(0, counts.On(Environment.CurrentManagedThreadId));
+        Assert.Equal(1, queue.Wait(new CeqMessage[1], TimeSpan.Zero));
+
+        int waiterThread = RunBlocked(
+            () => Assert.Equal(1, queue.Wait(new CeqMessage[1], Bound)),
+            () => Assert.True(queue.Post(id, 2)));
+
+        Assert.Equal(1, counts.On(Environment.CurrentManagedThreadId));
+        // The post ended the kernel wait through the wake eventfd, not a tap.
+        Assert.Equal(0, counts.On(waiterThread));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Wakeups_ATapThatEndsABlockedKernelWaitCountsOnce_OnTheWaitingThread(bool waitAny)
+    {
+        using var counts = new WakeupCounts();
+        using var queue = new EventQueue();
+        using var other = new EventQueue();
+        int fd = TestLibC.EventFd();
+        try
+        {
+            CeqId id = queue.Allocate();
+            TapTests.Submit(new TapRequest(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id));
+
+            int waiterThread = RunBlocked(
+                () => Assert.Equal(1, waitAny
+                    ? EventQueue.WaitAny([other, queue], new EventQueueMessage[1], Bound)
+                    : queue.Wait(new CeqMessage[1], Bound)),
+                () => TestLibC.Signal(fd));
+
+            Assert.Equal(1, counts.On(waiterThread));
+            Assert.Equal(0, counts.On(Environment.CurrentManagedThreadId));
+        }
+        finally
+        {
+            TestLibC.close(fd);
+        }
+    }
+
+    // Runs `wait` on a thread of its own, and `act` here once that thread sleeps in epoll_wait;
+    // returns the waiting thread's managed id.
+    private static int RunBlocked(Action wait, Action act)
+    {
+        int tid = 0, managed = 0;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            Volatile.Write(ref managed, Environment.CurrentManagedThreadId);
+            Volatile.Write(ref tid, TestLibC.gettid());
+            try
+            {
+                wait();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }) { IsBackground = true };
+        thread.Start();
+        KernelWaits.UntilBlocked(ref tid, Bound);
+        act();
+        Assert.True(thread.Join(Bound), "the waiter was not woken");
+        Assert.Null(failure);
+        return Volatile.Read(ref managed);
+    }
+
+    // Sums epollgen.queue.wakeups per thread: other tests post on their own threads meanwhile.
+    private sealed class WakeupCounts : IDisposable
+    {
+        private readonly ConcurrentDictionary<int, long> _byThread = new();
+        private readonly MeterListener _listener = new();
+
+        public WakeupCounts()
+        {
+            _listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == EpollGenMetrics.MeterName && instrument.Name == "epollgen.queue.wakeups")
+                    l.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) =>
+                _byThread.AddOrUpdate(Environment.CurrentManagedThreadId, value, (_, sum) => sum + value));
+            _listener.Start();
+        }
+
+        public long On(int managedThreadId) => _byThread.GetValueOrDefault(managedThreadId);
+
+        public void Dispose() => _listener.Dispose();
     }
 }
