@@ -75,7 +75,7 @@ public sealed partial class EventQueue
             LibC.write(_wakeFd, &one, sizeof(ulong));
         }
 
-        public int Wait(ReadOnlySpan<EventQueue> queues, Span<EventQueueMessage> messages, long deadline)
+        public int Wait(ReadOnlySpan<EventQueue> queues, Span<EventQueueMessage> messages, long deadline, CancellationToken cancellationToken)
         {
             bool lastRound = false;
             try
@@ -84,6 +84,9 @@ public sealed partial class EventQueue
                 {
                     foreach (EventQueue queue in queues)
                         queue.ThrowIfDisposed();
+                    // Before taking: a cancelled wait leaves the messages to others. The canceller
+                    // wakes this waiter (Wake) to get here.
+                    cancellationToken.ThrowIfCancellationRequested();
                     int taken = Take(queues, messages);
                     if (taken > 0)
                         return taken;

@@ -1,5 +1,6 @@
 using System;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace EpollGen.Events;
 
@@ -49,10 +50,69 @@ public sealed partial class EventQueue
     /// <exception cref="System.ComponentModel.Win32Exception">The helper epoll instance failed (for example, out of file descriptors).</exception>
     public static int WaitAny(ReadOnlySpan<EventQueue> queues, Span<EventQueueMessage> messages, TimeSpan timeout)
     {
+        ValidateWaitAny(queues, messages.Length, timeout);
+        return WaitAnyCore(queues, messages, Deadline(timeout), MultiQueueWaiter.ForCurrentThread(), default);
+    }
+
+    /// <summary>
+    /// Waits asynchronously until messages are waiting on any of <paramref name="queues"/>,
+    /// <paramref name="timeout"/> passes or <paramref name="cancellationToken"/> is cancelled, and
+    /// takes up to <paramref name="messages"/>.Length of them, each with the index of its queue. What
+    /// is already waiting is taken on the calling thread. Otherwise a pooled wait thread waits as
+    /// <see cref="WaitAny"/> does, one per pending asynchronous multi-queue wait (a thread can sleep
+    /// in only one kernel wait, and waits on different sets of queues cannot share one). No
+    /// allocation per wait in steady state (the wait objects and their threads are pooled), unless
+    /// the token can be cancelled.
+    /// </summary>
+    /// <param name="queues">One to <see cref="MaxWaitAnyQueues"/> distinct queues; not to be changed until the wait completes.</param>
+    /// <param name="messages">Where to put the messages; not to be touched until the wait completes.</param>
+    /// <param name="timeout"><see cref="Timeout.InfiniteTimeSpan"/>, zero (poll) or a positive duration.</param>
+    /// <param name="cancellationToken">Cancels the wait; messages taken before it was seen win over it.</param>
+    /// <returns>How many messages were taken; 0 when the timeout passed.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled before messages were taken.</exception>
+    /// <exception cref="ObjectDisposedException">One of the queues is or becomes disposed.</exception>
+    public static ValueTask<int> WaitAnyAsync(ReadOnlyMemory<EventQueue> queues, Memory<EventQueueMessage> messages, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ValidateWaitAny(queues.Span, messages.Length, timeout);
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        long deadline = Deadline(timeout);
+        int taken = WaitAnyCore(queues.Span, messages.Span, Deadline(TimeSpan.Zero), MultiQueueWaiter.ForCurrentThread(), default);
+        if (taken > 0 || timeout == TimeSpan.Zero)
+            return new ValueTask<int>(taken);
+        AsyncMultiQueueWait wait = AsyncMultiQueueWait.Rent();
+        return new ValueTask<int>(wait, wait.Start(queues, messages, deadline, cancellationToken));
+    }
+
+    /// <summary>Asynchronous multi-queue wait objects (each with its thread) made so far, process-wide.</summary>
+    internal static int AsyncMultiQueueWaitsCreated => AsyncMultiQueueWait.Created;
+
+    private static int WaitAnyCore(ReadOnlySpan<EventQueue> queues, Span<EventQueueMessage> messages, long deadline, MultiQueueWaiter waiter, CancellationToken cancellationToken)
+    {
+        int entered = 0;
+        try
+        {
+            // Entered for the whole wait: Dispose then waits for us before it frees anything we use.
+            for (; entered < queues.Length; entered++)
+            {
+                if (!queues[entered].TryEnter())
+                    throw new ObjectDisposedException(nameof(EventQueue));
+            }
+            return waiter.Wait(queues, messages, deadline, cancellationToken);
+        }
+        finally
+        {
+            for (int i = 0; i < entered; i++)
+                queues[i].Exit();
+        }
+    }
+
+    private static void ValidateWaitAny(ReadOnlySpan<EventQueue> queues, int capacity, TimeSpan timeout)
+    {
         if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be infinite, zero or positive.");
-        if (messages.IsEmpty)
-            throw new ArgumentException("The buffer must hold at least one message.", nameof(messages));
+        if (capacity == 0)
+            throw new ArgumentException("The buffer must hold at least one message.", "messages");
         if (queues.IsEmpty || queues.Length > MaxWaitAnyQueues)
             throw new ArgumentException($"Wait on 1 to {MaxWaitAnyQueues} queues.", nameof(queues));
         for (int i = 0; i < queues.Length; i++)
@@ -64,24 +124,6 @@ public sealed partial class EventQueue
                 if (queues[j] == queues[i])
                     throw new ArgumentException($"Queues {j} and {i} are the same queue.", nameof(queues));
             }
-        }
-        long deadline = Deadline(timeout);
-        MultiQueueWaiter waiter = MultiQueueWaiter.ForCurrentThread();
-        int entered = 0;
-        try
-        {
-            // Entered for the whole wait: Dispose then waits for us before it frees anything we use.
-            for (; entered < queues.Length; entered++)
-            {
-                if (!queues[entered].TryEnter())
-                    throw new ObjectDisposedException(nameof(EventQueue));
-            }
-            return waiter.Wait(queues, messages, deadline);
-        }
-        finally
-        {
-            for (int i = 0; i < entered; i++)
-                queues[i].Exit();
         }
     }
 

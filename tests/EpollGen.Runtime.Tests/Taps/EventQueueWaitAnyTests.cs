@@ -193,8 +193,10 @@ public sealed class EventQueueWaitAnyTests
     /// every id and waits until the round is taken: a lost message stalls the round, a duplicated
     /// one makes the sum too large.
     /// </summary>
-    [Fact]
-    public async Task MultiAndSingleQueueWaiters_OnTheSameQueues_TakeEveryPostOnce()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task MultiAndSingleQueueWaiters_OnTheSameQueues_TakeEveryPostOnce(bool asynchronous)
     {
         EventQueue[] queues = [new(), new(), new()];
         const int Rounds = 300;
@@ -205,17 +207,19 @@ public sealed class EventQueueWaitAnyTests
         {
             Task[] waiters =
             [
-                .. Enumerable.Range(0, 2).Select(w => Task.Factory.StartNew(() =>
+                .. Enumerable.Range(0, 2).Select(w => Task.Factory.StartNew(async () =>
                 {
                     var buffer = new EventQueueMessage[w == 0 ? 4 : 32];
                     TimeSpan timeout = w == 0 ? TimeSpan.FromMilliseconds(5) : TimeSpan.FromMilliseconds(200);
                     while (!stop.IsCancellationRequested)
                     {
-                        int n = EventQueue.WaitAny(queues, buffer, timeout);
+                        int n = asynchronous
+                            ? await EventQueue.WaitAnyAsync(queues, buffer, timeout)
+                            : EventQueue.WaitAny(queues, buffer, timeout);
                         for (int i = 0; i < n; i++)
                             Interlocked.Add(ref takenByMulti, buffer[i].Message.Bits);
                     }
-                }, TaskCreationOptions.LongRunning)),
+                }, TaskCreationOptions.LongRunning).Unwrap()),
                 .. queues.Select(q => Task.Factory.StartNew(() =>
                 {
                     var buffer = new CeqMessage[8];
@@ -280,6 +284,111 @@ public sealed class EventQueueWaitAnyTests
 
         Assert.Equal(200, taken);
         Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public async Task WaitAnyAsync_CompletesWhenATapFiresOnAnyQueue()
+    {
+        using var a = new EventQueue();
+        using var b = new EventQueue();
+        int fd = Fds.EventFd();
+        try
+        {
+            CeqId id = b.Allocate(userData: 3);
+            TapTests.Submit(new TapRequest(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, b, id));
+            var messages = new EventQueueMessage[4];
+            ValueTask<int> pending = EventQueue.WaitAnyAsync(new[] { a, b }, messages, Timeout.InfiniteTimeSpan);
+            Assert.False(pending.IsCompleted);
+
+            Fds.Signal(fd);
+
+            Assert.Equal(1, await pending.AsTask().WaitAsync(Bound));
+            Assert.Equal(1, messages[0].QueueIndex);
+            Assert.Equal(3UL, messages[0].Message.UserData);
+        }
+        finally
+        {
+            TestLibC.close(fd);
+        }
+    }
+
+    [Theory]
+    [InlineData(30)]
+    [InlineData(150)]
+    public async Task WaitAnyAsync_WithNothingPosted_ReturnsZeroNeverEarly(int milliseconds)
+    {
+        using var a = new EventQueue();
+        using var b = new EventQueue();
+        var clock = Stopwatch.StartNew();
+
+        int taken = await EventQueue.WaitAnyAsync(new[] { a, b }, new EventQueueMessage[1], TimeSpan.FromMilliseconds(milliseconds)).AsTask().WaitAsync(Bound);
+
+        Assert.Equal(0, taken);
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(milliseconds), $"returned after {clock.Elapsed.TotalMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task WaitAnyAsync_CancelledWhileAsleep_ThrowsAndLeavesMessagesForOthers()
+    {
+        using var a = new EventQueue();
+        using var b = new EventQueue();
+        using var cancel = new CancellationTokenSource();
+        ValueTask<int> pending = EventQueue.WaitAnyAsync(new[] { a, b }, new EventQueueMessage[1], Timeout.InfiniteTimeSpan, cancel.Token);
+        // Its thread is asleep in the kernel (or about to be): only a wake-up can end the wait.
+        await Task.Delay(50);
+        Assert.False(pending.IsCompleted);
+
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.AsTask().WaitAsync(Bound));
+        CeqId id = b.Allocate();
+        Assert.True(b.Post(id, 2));
+        var messages = new EventQueueMessage[1];
+        Assert.Equal(1, await EventQueue.WaitAnyAsync(new[] { a, b }, messages, Bound).AsTask().WaitAsync(Bound));
+        Assert.Equal(2u, messages[0].Message.Bits);
+    }
+
+    [Fact]
+    public async Task WaitAnyAsync_QueueDisposed_FailsWithObjectDisposed()
+    {
+        using var a = new EventQueue();
+        var b = new EventQueue();
+        ValueTask<int> pending = EventQueue.WaitAnyAsync(new[] { a, b }, new EventQueueMessage[1], Timeout.InfiniteTimeSpan);
+
+        b.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => pending.AsTask().WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task WaitAnyAsync_OneAtATime_ReusesOneWaitObject()
+    {
+        using var a = new EventQueue();
+        using var b = new EventQueue();
+        CeqId id = a.Allocate();
+        EventQueue[] queues = [a, b];
+        var buffer = new EventQueueMessage[4];
+        await PostWhilePending(20);
+        int created = EventQueue.AsyncMultiQueueWaitsCreated;
+
+        int pendingWaits = await PostWhilePending(500);
+
+        Assert.True(pendingWaits > 250, $"only {pendingWaits} of 500 waits were pending when posted to");
+        Assert.Equal(created, EventQueue.AsyncMultiQueueWaitsCreated);
+
+        async Task<int> PostWhilePending(int count)
+        {
+            int pending = 0;
+            for (int i = 0; i < count; i++)
+            {
+                ValueTask<int> wait = EventQueue.WaitAnyAsync(queues, buffer, Timeout.InfiniteTimeSpan);
+                if (!wait.IsCompleted)
+                    pending++;
+                a.Post(id, 1);
+                Assert.Equal(1, await wait);
+            }
+            return pending;
+        }
     }
 
     // Starts WaitAny(infinite) on its own thread, waits until it sleeps in the kernel, runs `act`,
