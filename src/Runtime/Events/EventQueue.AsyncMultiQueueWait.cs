@@ -34,6 +34,7 @@ public sealed partial class EventQueue
             thread.UnsafeStart();
         }
 
+        // Rented from any thread: counted with Interlocked, read with Volatile.
         public static int Created => Volatile.Read(ref s_created);
 
         public static AsyncMultiQueueWait Rent()

@@ -60,6 +60,7 @@ public sealed partial class EventQueue
             NativeMemory.Free(_events);
         }
 
+        // Several waiters' threads may be interrupted at once: counted with Interlocked.
         public static long InterruptedWaits => Interlocked.Read(ref s_interruptedWaits);
 
         public static MultiQueueWaiter ForCurrentThread() => t_current ??= new MultiQueueWaiter();
@@ -130,6 +131,7 @@ public sealed partial class EventQueue
         // roles up. The caller takes what the round brought.
         private void WaitRound(ReadOnlySpan<EventQueue> queues, long remaining, bool infinite)
         {
+            // Cleared before any registration below: see Wake.
             Volatile.Write(ref _wakePending, 0);
             int joined = 0;
             try

@@ -150,6 +150,7 @@ public sealed partial class EventQueue
             int index = Array.IndexOf(_multiSleepers, waiter, 0, _multiSleeperCount);
             _multiSleepers[index] = _multiSleepers[last];
             _multiSleepers[last] = null!;
+            // Read without the lock by posters; a stale nonzero count costs them one lock, no more.
             Volatile.Write(ref _multiSleeperCount, last);
         }
     }
