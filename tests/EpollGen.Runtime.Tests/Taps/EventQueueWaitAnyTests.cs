@@ -198,7 +198,8 @@ public sealed class EventQueueWaitAnyTests
     [InlineData(true)]
     public async Task MultiAndSingleQueueWaiters_OnTheSameQueues_TakeEveryPostOnce(bool asynchronous)
     {
-        EventQueue[] queues = [new(), new(), new()];
+        // The third queue wakes every sleeper on a post: multi-queue sleepers are woken all at once there.
+        EventQueue[] queues = [new(), new(), new(EventQueueWakeMode.Broadcast)];
         const int Rounds = 300;
         CeqId[][] ids = queues.Select(q => Enumerable.Range(0, 16).Select(_ => q.Allocate()).ToArray()).ToArray();
         long takenByMulti = 0, takenBySingle = 0;
