@@ -32,4 +32,12 @@ public static class EpollGenMetrics
     /// completion found the CQ ring full (<c>epollgen.tap.rearms</c>).
     /// </summary>
     public static Counter<long> TapRearms { get; } = Meter.CreateCounter<long>("epollgen.tap.rearms", "{rearm}", "io_uring tap polls re-armed after the kernel ended them");
+
+    /// <summary>
+    /// Times a post or a tap woke a waiter of an event queue (<c>epollgen.queue.wakeups</c>): the
+    /// kernel waiter, a sleeping thread, a thread waiting on several queues, or the engine of the
+    /// asynchronous waiters. A post counts each waiter it signals; a tap counts once per kernel
+    /// wait it ended by posting.
+    /// </summary>
+    public static Counter<long> QueueWakeups { get; } = Meter.CreateCounter<long>("epollgen.queue.wakeups", "{wakeup}", "Waiters a post or a tap woke");
 }

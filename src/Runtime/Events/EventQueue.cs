@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using System.Threading.Tasks.Sources;
+using EpollGen.Diagnostics;
 using EpollGen.Taps;
 
 namespace EpollGen.Events;
@@ -29,7 +30,7 @@ public enum EventQueueWakeMode
 /// the mailbox again before it sleeps, and a poster checks for sleepers and the kernel waiter
 /// after its post, each side with a full fence between its write and its read.
 /// </remarks>
-public sealed class EventQueue : IDisposable
+public sealed partial class EventQueue : IDisposable
 {
     private const int DisposedBit = 1 << 30;
 
@@ -246,6 +247,7 @@ public sealed class EventQueue : IDisposable
         {
             _backend.Wake();
             _sleep.Release(Math.Max(1, Volatile.Read(ref _sleepers)));
+            WakeMultiSleepers(all: true);
             _engineWake.Release();
             spin.SpinOnce();
         }
@@ -323,20 +325,38 @@ public sealed class EventQueue : IDisposable
             }
             if (!completed)
                 t_interrupted = true;
+            else if (timeoutMs != 0 && _backend.DispatchPosted)
+                CountTapWakeup();
         }
         finally
         {
-            Volatile.Write(ref _inKernel, 0);
-            // A full fence between giving up the role and reading _sleepers (Dekker with Sleep,
-            // which increments _sleepers and then reads _driver): one of the two sees the other,
-            // so no thread sleeps while nobody waits in the kernel.
-            Interlocked.Exchange(ref _driver, 0);
-            // Someone must wait in the kernel in our place if others sleep; they re-check.
-            if (Volatile.Read(ref _sleepers) > 0)
-                _sleep.Release();
-            if (Volatile.Read(ref _asyncCount) > 0 && Thread.CurrentThread != _engine)
-                _engineWake.Release();
+            StepDown();
         }
+    }
+
+    // The kernel waiter gives up its role (Drive, or a thread waiting on several queues).
+    private void StepDown()
+    {
+        Volatile.Write(ref _inKernel, 0);
+        // A full fence between giving up the role and reading _sleepers and the multi-queue
+        // sleepers (Dekker with Sleep and with WaitAny's registration, which register and then
+        // read _driver): one of the two sees the other, so no one sleeps while nobody waits in the kernel.
+        Interlocked.Exchange(ref _driver, 0);
+        // Someone must wait in the kernel in our place if others sleep; they re-check. One of each
+        // kind: a thread sleeper woken here may time out and leave without taking the role, and a
+        // semaphore permit cannot reach a thread that sleeps on its own helper epoll instance.
+        if (Volatile.Read(ref _sleepers) > 0)
+            _sleep.Release();
+        WakeMultiSleepers(all: false);
+        if (Volatile.Read(ref _asyncCount) > 0 && Thread.CurrentThread != _engine)
+            _engineWake.Release();
+    }
+
+    // A kernel wait that blocked ended with tap posts: a tap woke the kernel waiter.
+    private static void CountTapWakeup()
+    {
+        if (EpollGenMetrics.QueueWakeups.Enabled)
+            EpollGenMetrics.QueueWakeups.Add(1);
     }
 
     private void Sleep(long remaining, bool infinite)
@@ -359,14 +379,23 @@ public sealed class EventQueue : IDisposable
     // After a post: wake the kernel waiter, and sleepers as the wake mode says.
     private void Notify()
     {
+        // Store-load fence: the post is visible before the reads of the waiters' registrations,
+        // which each waiter writes before its own fence and last check of the mailbox.
         Interlocked.MemoryBarrier();
+        int woken = 0;
         if (Volatile.Read(ref _inKernel) != 0)
+        {
             _backend.Wake();
-        int sleepers = Volatile.Read(ref _sleepers);
-        if (sleepers > 0)
-            _sleep.Release(_wakeMode == EventQueueWakeMode.Broadcast ? sleepers : 1);
+            woken++;
+        }
+        woken += WakeSleepers();
         if (Volatile.Read(ref _asyncCount) > 0)
+        {
             _engineWake.Release();
+            woken++;
+        }
+        if (woken > 0 && EpollGenMetrics.QueueWakeups.Enabled)
+            EpollGenMetrics.QueueWakeups.Add(woken);
     }
 
     // A waiter that took messages (perhaps ones it posted itself from the kernel) leaves the rest
@@ -375,11 +404,25 @@ public sealed class EventQueue : IDisposable
     {
         if (_mailbox.IsEmpty)
             return;
-        int sleepers = Volatile.Read(ref _sleepers);
-        if (sleepers > 0)
-            _sleep.Release(_wakeMode == EventQueueWakeMode.Broadcast ? sleepers : 1);
+        WakeSleepers();
         if (Volatile.Read(ref _asyncCount) > 0 && Thread.CurrentThread != _engine)
             _engineWake.Release();
+    }
+
+    // Wakes one sleeping thread and one thread waiting on several queues (for a broadcast queue,
+    // all of them); returns how many. One of each kind, never all: a thread sleeper and a
+    // multi-queue sleeper are woken differently, and either may leave without taking.
+    private int WakeSleepers()
+    {
+        bool all = _wakeMode == EventQueueWakeMode.Broadcast;
+        int woken = 0;
+        int sleepers = Volatile.Read(ref _sleepers);
+        if (sleepers > 0)
+        {
+            woken = all ? sleepers : 1;
+            _sleep.Release(woken);
+        }
+        return woken + WakeMultiSleepers(all);
     }
 
     private Thread StartEngine()

@@ -36,11 +36,21 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     /// <inheritdoc/>
     public TapBackendKind Kind => TapBackendKind.Epoll;
 
-    /// <summary>The kernel epoll instance itself: readable while it holds undelivered events.</summary>
-    public int PollFd => _epfd;
-
     /// <summary>Kernel waits a signal interrupted (EINTR); the caller resumed them.</summary>
     public long InterruptedWaits => Interlocked.Read(ref _interruptedWaits);
+
+    /// <summary>
+    /// The kernel epoll instance the queue's kernel waiter waits on. It is readable while taps or a
+    /// <see cref="Wake"/> wait to be dispatched, so a thread waiting on several queues can nest it
+    /// in an epoll instance of its own.
+    /// </summary>
+    public int PollFd => _epfd;
+
+    /// <summary>
+    /// Whether the last <see cref="WaitAndDispatch"/> posted a tap's bits. Written and read only by
+    /// the queue's one kernel waiter, so it needs no fence.
+    /// </summary>
+    public bool DispatchPosted { get; private set; }
 
     public EpollTapBackend(CoalescingEventQueue mailbox)
     {
@@ -93,6 +103,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     /// </summary>
     public bool WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null)
     {
+        DispatchPosted = false;
         int ready = LibC.epoll_pwait(_epfd, _events, limit is > 0 and < BatchSize ? limit : BatchSize, timeoutMs, signalMask);
         if (ready < 0)
         {
@@ -105,6 +116,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             throw new Win32Exception(error, "epoll_wait failed");
         }
         FdEntry?[] entries = Volatile.Read(ref _entries);
+        bool posted = false;
         for (int i = 0; i < ready; i++)
         {
             EpollEvent ev = EpollEvent.ReadNative(_events, i);
@@ -117,8 +129,9 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             int fd = (int)(uint)ev.data;
             if ((uint)fd >= (uint)entries.Length || entries[fd] is not { } entry || entry.Generation != (uint)(ev.data >> 32))
                 continue;
-            Tap.Post(_mailbox, entry.Taps, EpollTapMap.ToTarget((EpollEvents)ev.events));
+            posted |= Tap.Post(_mailbox, entry.Taps, EpollTapMap.ToTarget((EpollEvents)ev.events));
         }
+        DispatchPosted = posted;
         return true;
     }
 

@@ -20,6 +20,12 @@ internal interface ITapBackend : IDisposable
     /// </summary>
     int PollFd { get; }
 
+    /// <summary>
+    /// Whether the last <see cref="WaitAndDispatch"/> posted a tap's bits. Written and read only by
+    /// the queue's one kernel waiter.
+    /// </summary>
+    bool DispatchPosted { get; }
+
     /// <summary>Kernel waits a signal interrupted (EINTR).</summary>
     long InterruptedWaits { get; }
 

@@ -163,8 +163,12 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     }
 
     /// <inheritdoc/>
+    public bool DispatchPosted { get; private set; }
+
+    /// <inheritdoc/>
     public bool WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null)
     {
+        DispatchPosted = false;
         bool dispatched;
         lock (_lock)
         {
@@ -445,7 +449,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         if (completion.Result >= 0)
         {
             _dispatched++;
-            Tap.Post(_mailbox, entry.Taps, TapPollMap.ToSource((PollEvents)(ushort)completion.Result));
+            DispatchPosted |= Tap.Post(_mailbox, entry.Taps, TapPollMap.ToSource((PollEvents)(ushort)completion.Result));
             if (!completion.HasMore)
                 Rearm(entry);
             return;

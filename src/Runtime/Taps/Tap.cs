@@ -18,15 +18,20 @@ internal readonly record struct Tap(CeqId Id, TapFilters Filter, TapModes Modes 
         return union;
     }
 
-    /// <summary>Posts to each tap the part of <paramref name="ready"/> it asked for, plus error and hang-up.</summary>
-    public static void Post(CoalescingEventQueue mailbox, Tap[] taps, TapFilters ready)
+    /// <summary>
+    /// Posts to each tap the part of <paramref name="ready"/> it asked for, plus error and hang-up.
+    /// Returns whether any post was accepted.
+    /// </summary>
+    public static bool Post(CoalescingEventQueue mailbox, Tap[] taps, TapFilters ready)
     {
+        bool posted = false;
         foreach (Tap tap in taps)
         {
             TapFilters bits = ready & (tap.Filter | AlwaysReported);
             if (bits != 0)
-                mailbox.Post(tap.Id, (uint)bits);
+                posted |= mailbox.Post(tap.Id, (uint)bits);
         }
+        return posted;
     }
 
     public static int IndexOf(Tap[] taps, CeqId id)

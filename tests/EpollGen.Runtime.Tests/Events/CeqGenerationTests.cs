@@ -96,15 +96,29 @@ public class CeqGenerationTests
     /// message for them may carry the stale poster's bit, and they must carry exactly what was
     /// posted to them. Fewer cycles than generations (1024), so no generation repeats.
     /// </summary>
+    /// <remarks>
+    /// The race is made to happen rather than hoped for: in every 32nd pair of cycles, the handed-out
+    /// id stays live until the poster has posted to it at least once, and the reallocated slot stays
+    /// with its new (even) user until the poster has posted the stale id at least once more. The
+    /// poster keeps posting throughout, so its posts still race the free and the reallocation
+    /// themselves, and the other cycles run free. Without these hand-shakes the cycles could all run
+    /// while the poster was not scheduled (on a loaded machine 1000 cycles take a fraction of a time
+    /// slice), and the test failed with "the stale poster never reached a live id" although the
+    /// queue was right. Not every cycle, and no yield per cycle: under load each costs a scheduling
+    /// round trip, and a thousand of them took seconds.
+    /// </remarks>
     [Fact]
     public void StalePosterRacingFreeAndReallocate_NeverReachesTheNewId()
     {
         const uint StaleBit = 1u << 31;
         const uint OwnBit = 1;
         const int Cycles = 1000;
+        const int HandShakeEvery = 32;
         using var queue = new CoalescingEventQueue(CeqOperation.Or, ringSize: 4);
         queue.Allocate();
         long handed = -1;
+        long postedWith = -1;
+        long attempts = 0;
         int stop = 0;
         long stalePostsRefused = 0;
         long stalePostsAccepted = 0;
@@ -115,11 +129,17 @@ public class CeqGenerationTests
             {
                 long value = Volatile.Read(ref handed);
                 if (value < 0)
+                {
+                    Thread.Yield();
                     continue;
+                }
                 if (queue.Post(new CeqId((uint)value), StaleBit))
                     stalePostsAccepted++;
                 else
                     stalePostsRefused++;
+                // Published after the post returned, for the cycler's hand-shakes; only this thread writes them.
+                Volatile.Write(ref postedWith, value);
+                Volatile.Write(ref attempts, attempts + 1);
             }
         }
 
@@ -133,12 +153,31 @@ public class CeqGenerationTests
                     CeqId id = queue.Allocate();
                     Assert.Equal((uint)cycle, id.Generation);
                     bool handedOut = cycle % 2 == 1;
-                    if (handedOut)
+                    bool handShake = cycle % HandShakeEvery < 2;
+                    if (handedOut && handShake)
+                    {
                         Volatile.Write(ref handed, id.Value);
+                        // A post of this id returned before the free below: it reached a live id.
+                        Assert.True(
+                            SpinWait.SpinUntil(() => Volatile.Read(ref postedWith) == id.Value, CeqTesting.ThreadLimit),
+                            $"cycle {cycle}: the stale poster never posted to its live id");
+                    }
+                    else if (handedOut)
+                    {
+                        Volatile.Write(ref handed, id.Value);
+                    }
                     else
+                    {
                         Assert.True(queue.Post(id, OwnBit));
-                    // Give the stale poster a chance to hit the slot either side of the free.
-                    Thread.Yield();
+                        if (handShake && cycle > 0)
+                        {
+                            // Two more attempts: at least one began after the reallocation, with the freed id.
+                            long seen = Volatile.Read(ref attempts);
+                            Assert.True(
+                                SpinWait.SpinUntil(() => Volatile.Read(ref attempts) >= seen + 2, CeqTesting.ThreadLimit),
+                                $"cycle {cycle}: the stale poster never posted against the reallocated slot");
+                        }
+                    }
                     int taken = 0;
                     while (queue.TryTake(out CeqMessage message))
                     {
@@ -163,8 +202,8 @@ public class CeqGenerationTests
 
         CeqTesting.RunThreads(StalePoster, Cycler);
 
-        // The race was exercised: the poster both reached live ids and was refused by freed ones.
-        Assert.True(stalePostsAccepted > 0, "the stale poster never reached a live id");
-        Assert.True(stalePostsRefused > 0, "the stale poster never posted to a freed id");
+        // At least each hand-shake's post reached a live id, or was refused by a reallocated slot.
+        Assert.True(stalePostsAccepted >= Cycles / HandShakeEvery, $"only {stalePostsAccepted} stale posts reached a live id");
+        Assert.True(stalePostsRefused >= Cycles / HandShakeEvery - 1, $"only {stalePostsRefused} stale posts were refused");
     }
 }

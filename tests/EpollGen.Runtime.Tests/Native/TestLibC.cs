@@ -107,6 +107,30 @@ internal static unsafe partial class TestLibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int tgkill(int threadGroup, int thread, int signal);
 
+    public const int SIG_BLOCK = 0;
+    public const int SIG_SETMASK = 2;
+    public const int SFD_NONBLOCK = 0x800;
+    public const int SFD_CLOEXEC = 0x80000;
+
+    /// <summary>glibc's sigset_t: 1024 bits.</summary>
+    public const int SigSetSize = 128;
+
+    /// <summary>struct signalfd_siginfo; ssi_signo is its first field.</summary>
+    public const int SignalFdSigInfoSize = 128;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int sigemptyset(byte* set);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int sigaddset(byte* set, int signal);
+
+    // Returns the error number rather than setting errno.
+    [LibraryImport("libc")]
+    public static partial int pthread_sigmask(int how, byte* set, byte* oldSet);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int signalfd(int fd, byte* mask, int flags);
+
     /// <summary>Checks a libc result, failing the test with the errno and the call.</summary>
     public static int Check(int result, string call)
     {

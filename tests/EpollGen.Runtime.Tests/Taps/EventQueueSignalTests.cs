@@ -35,7 +35,7 @@ public abstract class EventQueueSignalTests(TapBackendKind backend) : BackendTes
         waiter.Start();
         try
         {
-            WaitUntilBlockedInTheKernel(ref waiterTid, TimeSpan.FromSeconds(5));
+            KernelWaits.UntilBlocked(ref waiterTid, TimeSpan.FromSeconds(5));
             // Interrupt half-way: restarting the full timeout would take 1.5 s in all.
             TimeSpan sinceStart = Stopwatch.GetElapsedTime(Volatile.Read(ref started));
             if (sinceStart < timeout / 2)
@@ -52,27 +52,45 @@ public abstract class EventQueueSignalTests(TapBackendKind backend) : BackendTes
         Assert.InRange(elapsed, timeout, timeout + TimeSpan.FromMilliseconds(400));
     }
 
-    // /proc/<pid>/task/<tid>/syscall names the system call a thread is blocked in ("running" otherwise).
-    private static void WaitUntilBlockedInTheKernel(ref int tid, TimeSpan within)
+    [Fact]
+    public void WaitAny_InterruptedBySignal_ResumesWithTheTimeLeft()
     {
-        long start = Stopwatch.GetTimestamp();
-        string last = "";
-        while (Stopwatch.GetElapsedTime(start) < within)
+        using PosixSignalRegistration registration = PosixSignalRegistration.Create((PosixSignal)SIGURG, context => context.Cancel = true);
+        using EventQueue a = NewQueue();
+        using EventQueue b = NewQueue();
+        TimeSpan timeout = TimeSpan.FromMilliseconds(1000);
+        int waiterTid = 0, taken = -1;
+        long started = 0;
+        TimeSpan elapsed = default;
+        long interruptedBefore = EventQueue.InterruptedMultiQueueWaits;
+        var waiter = new Thread(() =>
         {
-            int id = Volatile.Read(ref tid);
-            if (id != 0)
-            {
-                last = File.ReadAllText($"/proc/self/task/{id}/syscall");
-                // epoll_wait (x86_64: 232) or epoll_pwait (281; arm64 has only epoll_pwait, 22), or
-                // io_uring_enter (426 on both).
-                if (last.StartsWith("232 ", StringComparison.Ordinal) || last.StartsWith("281 ", StringComparison.Ordinal)
-                    || last.StartsWith("22 ", StringComparison.Ordinal) || last.StartsWith("426 ", StringComparison.Ordinal))
-                    return;
-            }
-            Thread.Sleep(1);
+            Volatile.Write(ref waiterTid, gettid());
+            Volatile.Write(ref started, Stopwatch.GetTimestamp());
+            taken = EventQueue.WaitAny([a, b], new EventQueueMessage[1], timeout);
+            elapsed = Stopwatch.GetElapsedTime(Volatile.Read(ref started));
+        });
+        waiter.Start();
+        try
+        {
+            KernelWaits.UntilBlocked(ref waiterTid, TimeSpan.FromSeconds(5));
+            TimeSpan sinceStart = Stopwatch.GetElapsedTime(Volatile.Read(ref started));
+            if (sinceStart < timeout / 2)
+                Thread.Sleep(timeout / 2 - sinceStart);
+            Assert.Equal(0, tgkill(getpid(), Volatile.Read(ref waiterTid), SIGURG));
         }
-        Assert.Fail($"the waiter was not blocked in the kernel wait within {within}: {last}");
+        finally
+        {
+            Assert.True(waiter.Join(TimeSpan.FromSeconds(5)), "the waiter did not return");
+        }
+
+        Assert.Equal(0, taken);
+        // The multi-queue waiter sleeps in its own helper epoll instance, not in a queue's.
+        Assert.True(EventQueue.InterruptedMultiQueueWaits > interruptedBefore, "the helper epoll_wait was never interrupted");
+        Assert.Equal(0, a.InterruptedWaits + b.InterruptedWaits);
+        Assert.InRange(elapsed, timeout, timeout + TimeSpan.FromMilliseconds(400));
     }
+
 }
 
 /// <summary><see cref="EventQueueSignalTests"/> on the kernel-epoll backend.</summary>

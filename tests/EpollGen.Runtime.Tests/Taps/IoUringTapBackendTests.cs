@@ -20,6 +20,7 @@ namespace EpollGen.Runtime.Tests.Taps;
 /// the test thread, so the polls and their task_work belong to this thread and every completion is
 /// posted by the time a write returns.
 /// </summary>
+[Collection(SignalCollection.Name)]
 public sealed unsafe class IoUringTapBackendTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
