@@ -31,6 +31,12 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
 {
     private readonly BackendEnvironment _environment = new(backend);
 
+    // io_uring sets wake the pollers of their fd on the ring's internal completions too (driver
+    // wake-ups, acknowledgements of poll updates and removals), where Linux does not: an
+    // edge-triggered or one-shot registration of a nested io_uring set can then report a set
+    // that is ready but did not wake. A documented divergence, kept out of the io_uring run.
+    private bool NestedEdges => Backend == TapBackendKind.Epoll;
+
     public void Dispose() => _environment.Dispose();
 
     private const int MaxEvents = 256;
@@ -48,7 +54,7 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
     [MemberData(nameof(Seeds))]
     public void RandomSequences_MatchTheKernel(int seed)
     {
-        using var run = new Run(seed);
+        using var run = new Run(seed, NestedEdges);
         try
         {
             for (int i = 0; i < OpsPerSeed; i++)
@@ -75,7 +81,7 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
         public bool NumberReusable { get; set; }
     }
 
-    private sealed class Run(int seed) : IDisposable
+    private sealed class Run(int seed, bool nestedEdges) : IDisposable
     {
         private readonly Random _random = new(seed);
         private readonly List<Obj> _objects = [];
@@ -164,6 +170,8 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
             Obj? target = PickAny();
             int kfd = target?.Kernel ?? -1, gfd = target?.EpollGen ?? -1;
             EpollEvents mask = RandomMask();
+            if (target?.Kind == Kind.Set && !nestedEdges)
+                mask &= ~(EPOLLET | EPOLLONESHOT);
             ulong data = (ulong)_random.NextInt64();
             bool nullEvent = _random.Next(25) == 0;
             byte* ev = stackalloc byte[16];
