@@ -86,8 +86,8 @@ internal sealed unsafe class IoUringRing : IDisposable
     public uint Features { get; }
 
     /// <summary>
-    /// Waits that io_uring_enter(2) abandoned with EINTR and <see cref="Submit(uint, TimeSpan?)"/> resumed with
-    /// the time left.
+    /// Waits that io_uring_enter(2) abandoned with EINTR: resumed with the time left, or reported
+    /// when the caller asked to see interruptions.
     /// </summary>
     public long InterruptedWaits { get; private set; }
 
