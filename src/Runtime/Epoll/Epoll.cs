@@ -9,7 +9,8 @@ namespace EpollGen;
 /// <summary>
 /// epoll with libc's signatures, for code ported from C: each call returns what libc returns and,
 /// on failure, -1 with the errno in <see cref="Marshal.GetLastPInvokeError"/>, checked in Linux's
-/// order. No exception escapes. Sets created here are EpollGen sets named by real kernel fds;
+/// order. No exception escapes. Sets created here are EpollGen sets on the tap backend that
+/// <c>EPOLLGEN_TAP_BACKEND</c> names (kernel epoll when unset; see <see cref="EpollSet"/>), named by real kernel fds;
 /// calls on a kernel epoll fd that EpollGen did not create go to the kernel unchanged.
 /// </summary>
 /// <remarks>

@@ -13,11 +13,52 @@ internal static class EpollNames
     private static readonly Lock s_lock = new();
     private static EpollSet?[] s_byFd = new EpollSet?[64];
     private static EpollSet[] s_sets = [];
+    private static EpollSet?[] s_byOwnFd = new EpollSet?[64];
 
     public static EpollSet? Find(int fd)
     {
         EpollSet?[] byFd = Volatile.Read(ref s_byFd);
         return (uint)fd < (uint)byFd.Length ? Volatile.Read(ref byFd[fd]) : null;
+    }
+
+    /// <summary>
+    /// The set <paramref name="fd"/> names, by a libc-shaped name or by the set's own
+    /// <see cref="EpollSet.Fd"/>: what the sets' nesting graph is checked on.
+    /// </summary>
+    public static EpollSet? SetOf(int fd)
+    {
+        if (Find(fd) is { } named)
+            return named;
+        EpollSet?[] own = Volatile.Read(ref s_byOwnFd);
+        return (uint)fd < (uint)own.Length ? Volatile.Read(ref own[fd]) : null;
+    }
+
+    /// <summary>Records the set's own fd, for <see cref="SetOf"/>; until <see cref="Disown"/>.</summary>
+    public static void Own(int fd, EpollSet set)
+    {
+        lock (s_lock)
+        {
+            EpollSet?[] own = s_byOwnFd;
+            if (fd >= own.Length)
+            {
+                var grown = new EpollSet?[Math.Max(own.Length * 2, fd + 1)];
+                own.CopyTo(grown, 0);
+                // Readers may still hold the old array; both name the same sets.
+                Volatile.Write(ref s_byOwnFd, grown);
+                own = grown;
+            }
+            Volatile.Write(ref own[fd], set);
+        }
+    }
+
+    /// <summary>Forgets the set's own fd, before it is closed and its number reused.</summary>
+    public static void Disown(int fd, EpollSet set)
+    {
+        lock (s_lock)
+        {
+            if ((uint)fd < (uint)s_byOwnFd.Length && s_byOwnFd[fd] == set)
+                Volatile.Write(ref s_byOwnFd[fd], null);
+        }
     }
 
     /// <summary>Every set with a name, for the close of a registered fd.</summary>

@@ -22,10 +22,29 @@ namespace EpollGen;
 /// EPOLLONESHOT disarms on delivery, in the kernel too, until MOD.
 /// </summary>
 /// <remarks>
+/// <para>
 /// The set is named by a real kernel fd (<see cref="Fd"/>): poll, select and the kernel's own
 /// epoll see it readable while it has events, and it nests in other sets. Level-triggered use costs
 /// the kernel's re-check of the fd at every wait, as in Linux; edge-triggered use costs nothing
 /// beyond the kernel wait. Calls from several threads are safe.
+/// </para>
+/// <para>
+/// On the io_uring tap backend the kernel neither re-reads readiness at harvest nor keeps
+/// level-triggered entries, so the set does: completions only make a registration a candidate in
+/// a user-space ready list, and each wait re-reads the candidates with one poll(2) per batch of
+/// 64 (registered ∩ revents, plus EPOLLERR|EPOLLHUP; POLLNVAL drops), reports those that are
+/// ready, in list order, moves reported level-triggered entries to the tail and leaves those that
+/// did not fit at the head (Linux's round-robin). EPOLLONESHOT disarms in the set: completions
+/// for a disarmed registration are dropped. EPOLLEXCLUSIVE is accepted with Linux's checks but has
+/// no io_uring form: every set tapping the file wakes (only the number of wake-ups differs).
+/// <see cref="Fd"/> is then a kernel epoll instance of the set's own holding the ring fd and an
+/// eventfd raised while the ready list is not empty; nesting depth and cycles (ELOOP) are checked
+/// in EpollGen's graph of sets, and a nested io_uring set brings its ready list up to date before
+/// its parent polls it, as Linux re-polls a nested set's entries. Approximate: a completion that
+/// turns out stale keeps <see cref="Fd"/> readable until the next wait, ctl or nested poll of the
+/// set collects it; and when several threads use one set, completions another thread is still
+/// collecting may reach a wait late.
+/// </para>
 /// </remarks>
 public sealed class EpollSet : IDisposable
 {
@@ -42,6 +61,15 @@ public sealed class EpollSet : IDisposable
 
     private const int MessageBatch = 64;
 
+    // Candidates re-read per poll(2) on the io_uring backend.
+    private const int PollBatch = 64;
+
+    // EP_MAX_NESTS: at most this many links in a chain of nested sets.
+    private const int MaxNests = 4;
+
+    // Guards every set's _children and _parents: the nesting graph the ELOOP check walks.
+    private static readonly Lock s_graphLock = new();
+
     private readonly EventQueue _queue;
     private readonly object _lock = new();
 
@@ -53,30 +81,61 @@ public sealed class EpollSet : IDisposable
     private int _count;
     private int _disposed;
 
+    // io_uring backend only (false, -1 and empty on kernel epoll), under the lock: the user-space
+    // ready list in report order, the spare list the next order is built in, the reported
+    // level-triggered entries bound for the tail, and the eventfd that tells the name fd it is
+    // not empty.
+    private readonly bool _userSpaceReady;
+    private readonly int _nameFd = -1;
+    private readonly int _indicatorFd = -1;
+    private bool _indicatorRaised;
+    private List<Registration> _ready = [];
+    private List<Registration> _readyNext = [];
+    private readonly List<Registration> _readyTail = [];
+
+    // The sets registered in this one and those this one is registered in, one entry per
+    // registration; guarded by s_graphLock.
+    private readonly List<EpollSet> _children = [];
+    private readonly List<EpollSet> _parents = [];
+
     /// <summary>How many libc-shaped names (fds) the set has; guarded by <see cref="EpollNames"/>' lock.</summary>
     internal int Names;
 
     /// <summary>Creates an empty set.</summary>
     /// <param name="closeOnExec">Whether <see cref="Fd"/> has FD_CLOEXEC, as <c>EPOLL_CLOEXEC</c> asks.</param>
+    /// <param name="tapBackend">
+    /// The tap backend of the set's queue. Null picks the one the <c>EPOLLGEN_TAP_BACKEND</c>
+    /// environment variable names (<c>epoll</c> or <c>io_uring</c>), and kernel epoll when it is
+    /// unset: unlike a bare <see cref="EventQueue"/>, a set defaults to epoll, which gives Linux's
+    /// semantics with nothing re-checked in user space. <see cref="TapBackend"/> reports the choice.
+    /// </param>
     /// <exception cref="EpollException">The kernel refused an fd (EMFILE, ENFILE, ENOMEM).</exception>
-    public EpollSet(bool closeOnExec = true)
+    /// <exception cref="NotSupportedException">io_uring was asked for and is not usable here.</exception>
+    /// <exception cref="ArgumentException"><c>EPOLLGEN_TAP_BACKEND</c> names no backend.</exception>
+    public EpollSet(bool closeOnExec = true, TapBackendKind? tapBackend = null)
     {
-        // Exact semantics rest on the kernel-epoll backend: its harvest re-reads readiness, and its
-        // registrations carry level-triggered, one-shot and exclusive modes to the kernel.
-        _queue = new EventQueue(tapBackend: TapBackendKind.Epoll);
-        if (!closeOnExec && LibC.fcntl(Fd, LibC.F_SETFD, 0) < 0)
+        TapBackendKind kind = TapBackendSelection.ChooseForEpollSet(tapBackend);
+        _queue = new EventQueue(tapBackend: kind);
+        _userSpaceReady = kind == TapBackendKind.IoUring;
+        int error = _userSpaceReady
+            ? CreateName(_queue.TapPollFd, closeOnExec, out _nameFd, out _indicatorFd)
+            : !closeOnExec && LibC.fcntl(Fd, LibC.F_SETFD, 0) < 0 ? Marshal.GetLastPInvokeError() : 0;
+        if (error != 0)
         {
-            int error = Marshal.GetLastPInvokeError();
             _queue.Dispose();
             throw new EpollException("epoll_create1", error);
         }
+        EpollNames.Own(Fd, this);
     }
+
+    /// <summary>The tap backend behind the set.</summary>
+    public TapBackendKind TapBackend => _queue.TapBackend;
 
     /// <summary>
     /// The kernel fd that names the set: readable (poll, select, a kernel epoll) while the set has
     /// events to report. Do not close it; <see cref="Dispose"/> does.
     /// </summary>
-    public int Fd => _queue.TapPollFd;
+    public int Fd => _userSpaceReady ? _nameFd : _queue.TapPollFd;
 
     /// <summary>How many registrations the set holds.</summary>
     public int Count => Volatile.Read(ref _count);
@@ -199,7 +258,22 @@ public sealed class EpollSet : IDisposable
                     Unregister(registration);
             }
         }
+        // Linux drops a closed set from the sets it was registered in; here their entries stay
+        // until removed, but they no longer count as links.
+        lock (s_graphLock)
+        {
+            foreach (EpollSet parent in _parents)
+                parent._children.RemoveAll(child => child == this);
+            _parents.Clear();
+        }
+        EpollNames.Disown(Fd, this);
+        int nameFd = Fd;
         _queue.Dispose();
+        if (_userSpaceReady)
+        {
+            LibC.close(nameFd);
+            LibC.close(_indicatorFd);
+        }
     }
 
     /// <summary>
@@ -212,7 +286,13 @@ public sealed class EpollSet : IDisposable
         lock (_lock)
         {
             if (_disposed == 0 && Find(fd) is { Handle: null } registration)
+            {
                 Unregister(registration);
+                // The ring holds the file until the poll's removal is submitted: submitted now, the
+                // close that follows releases it, and its peers see the hang-up at once.
+                if (_userSpaceReady)
+                    Collect();
+            }
         }
     }
 
@@ -236,6 +316,11 @@ public sealed class EpollSet : IDisposable
                 LibC.EPOLL_CTL_DEL => RemoveLocked(fd),
                 _ => LibC.EINVAL,
             };
+            // The backend arms, updates and removes polls when its queue is driven: driven now, so
+            // the arm's report merges with the ready list before anyone waits, and a removed poll
+            // lets go of its file.
+            if (_userSpaceReady)
+                Collect();
         }
         // Linux checks the target (EBADF, then EPERM for files it cannot poll) before anything
         // else; on the success path the tap's own kernel call has done so.
@@ -287,6 +372,11 @@ public sealed class EpollSet : IDisposable
             Array.Resize(ref _byFd, Math.Max(_byFd.Length * 2, fd + 1));
         _byFd[fd] = registration;
         Volatile.Write(ref _count, _count + 1);
+        if (EpollNames.SetOf(fd) is { } target)
+            Link(registration, target);
+        // ADD polls the target at once, as Linux does: ready, it is queued now.
+        if (_userSpaceReady && IsReadyNow(registration))
+            Enqueue(registration);
         return 0;
     }
 
@@ -296,6 +386,10 @@ public sealed class EpollSet : IDisposable
             return LibC.EINVAL;
         if ((events & EpollEvents.EPOLLEXCLUSIVE) != 0 && ((events & ~ExclusiveAllowed) != 0 || IsEpoll(fd)))
             return LibC.EINVAL;
+        // Linux checks loops before it looks the key up; the kernel cannot see links through
+        // io_uring sets, so EpollGen's own graph decides (and agrees with the kernel on epoll sets).
+        if (EpollNames.SetOf(fd) is { } target && !CanNest(this, target))
+            return LibC.ELOOP;
         return Find(fd) is null ? 0 : LibC.EEXIST;
     }
 
@@ -322,6 +416,9 @@ public sealed class EpollSet : IDisposable
         registration.Events = events | AlwaysReported;
         registration.Data = data;
         registration.Disarmed = false;
+        // MOD re-reads readiness, as ADD does; an entry already queued keeps its place.
+        if (_userSpaceReady && IsReadyNow(registration))
+            Enqueue(registration);
         return 0;
     }
 
@@ -347,6 +444,14 @@ public sealed class EpollSet : IDisposable
         _byFd[registration.Fd] = null;
         Volatile.Write(ref _count, _count - 1);
         registration.Handle?.DangerousRelease();
+        if (registration.Target is { } target)
+            Unlink(registration, target);
+        if (registration.Queued && _userSpaceReady)
+        {
+            _ready.Remove(registration);
+            registration.Queued = false;
+            UpdateIndicator();
+        }
     }
 
     // The set's own file, by any of its names: Linux refuses it as a target with EINVAL.
@@ -368,6 +473,12 @@ public sealed class EpollSet : IDisposable
                 EpollEvents ready = EpollTapMap.ToSource((TapFilters)message.Bits) & registration.Events & Pollable;
                 if (ready == 0)
                     continue;
+                if (_userSpaceReady)
+                {
+                    // A completion is only a hint (it may be stale): the delivery re-reads.
+                    Enqueue(registration);
+                    continue;
+                }
                 registration.Pending |= ready;
                 if (!registration.Queued)
                 {
@@ -389,6 +500,8 @@ public sealed class EpollSet : IDisposable
     private int Deliver<TSink>(ref TSink sink, int maxEvents)
         where TSink : IEventSink, allows ref struct
     {
+        if (_userSpaceReady)
+            return DeliverReadyList(ref sink, maxEvents);
         int reported = 0;
         foreach (Registration registration in _candidates)
         {
@@ -411,16 +524,259 @@ public sealed class EpollSet : IDisposable
         foreach (Registration registration in _unreported)
         {
             // A failure means the fd was closed or now names another file: nothing to re-read.
-            var request = new TapRequest(registration.Fd, TapCommand.Modify, Filter(registration.Events), _queue, registration.Id, Modes(registration.Events));
+            var request = new TapRequest(registration.Fd, TapCommand.Modify, Filter(registration.Events), _queue, registration.Id, KernelModes(registration.Events));
             FdTaps.Submit([request], out _);
         }
         _unreported.Clear();
         return reported;
     }
 
+    // io_uring: reports the ready list in order, re-reading each batch of candidates with one
+    // poll(2) (ep_send_events' re-poll). Not ready: dropped. Ready and reported: level-triggered
+    // entries go to the tail, one-shot ones disarm, edge-triggered ones leave until their next
+    // completion. Ready but past maxevents: they keep their place at the head. Candidates beyond
+    // the last batch read are not re-read now, as Linux stops at maxevents too.
+    private unsafe int DeliverReadyList<TSink>(ref TSink sink, int maxEvents)
+        where TSink : IEventSink, allows ref struct
+    {
+        List<Registration> ready = _ready, kept = _readyNext;
+        PollFd* polls = stackalloc PollFd[PollBatch];
+        int reported = 0, next = 0;
+        while (next < ready.Count && reported < maxEvents)
+        {
+            int batch = Math.Min(PollBatch, ready.Count - next);
+            Reread(ready, next, batch, polls);
+            for (int i = 0; i < batch; i++)
+            {
+                Registration registration = ready[next + i];
+                EpollEvents now = ReadyNow(registration, polls[i]);
+                if (now == 0)
+                    registration.Queued = false;
+                else if (reported == maxEvents)
+                    kept.Add(registration);
+                else
+                {
+                    sink.Write(reported++, (uint)now, registration.Data);
+                    if ((registration.Events & EpollEvents.EPOLLONESHOT) != 0)
+                        registration.Disarmed = true;
+                    if ((registration.Events & (EpollEvents.EPOLLET | EpollEvents.EPOLLONESHOT)) == 0)
+                        _readyTail.Add(registration);
+                    else
+                        registration.Queued = false;
+                }
+            }
+            next += batch;
+        }
+        for (; next < ready.Count; next++)
+            kept.Add(ready[next]);
+        kept.AddRange(_readyTail);
+        _readyTail.Clear();
+        ready.Clear();
+        _ready = kept;
+        _readyNext = ready;
+        UpdateIndicator();
+        return reported;
+    }
+
+    /// <summary>
+    /// Brings an io_uring set's ready list up to date before its name fd is polled by a set it is
+    /// registered in: collects completions and drops entries up to the first that is still ready,
+    /// as Linux's poll of an epoll fd re-polls its ready list. No-op on kernel epoll, whose fd the
+    /// kernel keeps exact by itself.
+    /// </summary>
+    internal unsafe void Settle()
+    {
+        if (!_userSpaceReady)
+            return;
+        lock (_lock)
+        {
+            if (_disposed != 0)
+                return;
+            Collect();
+            List<Registration> ready = _ready, kept = _readyNext;
+            PollFd* polls = stackalloc PollFd[PollBatch];
+            int next = 0;
+            bool found = false;
+            while (next < ready.Count && !found)
+            {
+                int batch = Math.Min(PollBatch, ready.Count - next);
+                Reread(ready, next, batch, polls);
+                for (int i = 0; i < batch; i++)
+                {
+                    Registration registration = ready[next + i];
+                    if (found || ReadyNow(registration, polls[i]) != 0)
+                    {
+                        found = true;
+                        kept.Add(registration);
+                    }
+                    else
+                    {
+                        registration.Queued = false;
+                    }
+                }
+                next += batch;
+            }
+            for (; next < ready.Count; next++)
+                kept.Add(ready[next]);
+            ready.Clear();
+            _ready = kept;
+            _readyNext = ready;
+            UpdateIndicator();
+        }
+    }
+
+    // io_uring, under the lock: takes what the ring holds now into the ready list, driving the
+    // queue unless another thread is already driving it (that thread then submits our changes).
+    private unsafe void Collect()
+    {
+        Span<CeqMessage> messages = stackalloc CeqMessage[MessageBatch];
+        Ingest(messages, _queue.Wait(messages, 0, interruptible: false));
+        UpdateIndicator();
+    }
+
+    private void Enqueue(Registration registration)
+    {
+        if (registration.Queued)
+            return;
+        registration.Queued = true;
+        _ready.Add(registration);
+    }
+
+    private unsafe bool IsReadyNow(Registration registration)
+    {
+        PollFd poll;
+        Reread([registration], 0, 1, &poll);
+        return ReadyNow(registration, poll) != 0;
+    }
+
+    // One poll(2) for registrations [start, start + count) into polls. A nested io_uring set is
+    // settled first, so its name fd reads exactly what a wait on it would find.
+    private unsafe void Reread(List<Registration> registrations, int start, int count, PollFd* polls)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            Registration registration = registrations[start + i];
+            if (registration.Target is { } nested && nested != this)
+                nested.Settle();
+            polls[i] = new PollFd { fd = registration.Removed || registration.Disarmed ? -1 : registration.Fd, events = (short)(registration.Events & Pollable) };
+        }
+        // EINTR: a signal arrived; a poll with no timeout loses nothing by being repeated.
+        while (LibC.poll(polls, (nuint)count, 0) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
+        {
+        }
+    }
+
+    // Registered ∩ revents (ERR and HUP are always registered); POLLNVAL: the fd is closed.
+    private static EpollEvents ReadyNow(Registration registration, in PollFd poll)
+    {
+        var revents = (EpollEvents)(ushort)poll.revents;
+        if (poll.fd < 0 || ((PollEvents)(ushort)poll.revents & PollEvents.POLLNVAL) != 0)
+            return 0;
+        return revents & registration.Events & Pollable;
+    }
+
+    // The name fd's indicator follows the ready list: raised while it is not empty. Written only on
+    // a change, so pollers of the name fd see one wake-up per transition, not one per call.
+    private unsafe void UpdateIndicator()
+    {
+        bool raise = _ready.Count > 0;
+        if (raise == _indicatorRaised)
+            return;
+        ulong value = 1;
+        if (raise)
+            LibC.write(_indicatorFd, &value, sizeof(ulong));
+        else
+            LibC.read(_indicatorFd, &value, sizeof(ulong));
+        _indicatorRaised = raise;
+    }
+
+    // The io_uring set's name: a kernel epoll instance, readable while the ring holds completions
+    // or the indicator is raised. Returns 0 or the errno, with nothing left open on error.
+    private static unsafe int CreateName(int ringFd, bool closeOnExec, out int nameFd, out int indicatorFd)
+    {
+        indicatorFd = -1;
+        nameFd = LibC.epoll_create1(closeOnExec ? LibC.EPOLL_CLOEXEC : 0);
+        if (nameFd < 0)
+            return Marshal.GetLastPInvokeError();
+        indicatorFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        int error = indicatorFd < 0 ? Marshal.GetLastPInvokeError() : Watch(nameFd, ringFd);
+        if (error == 0)
+            error = Watch(nameFd, indicatorFd);
+        if (error == 0)
+            return 0;
+        if (indicatorFd >= 0)
+            LibC.close(indicatorFd);
+        LibC.close(nameFd);
+        nameFd = indicatorFd = -1;
+        return error;
+    }
+
+    private static unsafe int Watch(int epfd, int fd)
+    {
+        byte* native = stackalloc byte[EpollEvent.Size];
+        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)EpollEvents.EPOLLIN });
+        return LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, fd, native) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    // ep_loop_check: the link into → target must not close a cycle, and the longest chain through
+    // it must have at most EP_MAX_NESTS links (more than 5 sets).
+    private static bool CanNest(EpollSet into, EpollSet target)
+    {
+        lock (s_graphLock)
+        {
+            int below = DepthBelow(target, into, 0);
+            return below <= MaxNests && below + 1 + DepthAbove(into) <= MaxNests;
+        }
+    }
+
+    // Links below set (ep_loop_check_proc); MaxNests + 1 when a path reaches into or runs too deep.
+    private static int DepthBelow(EpollSet set, EpollSet into, int depth)
+    {
+        int result = 0;
+        foreach (EpollSet child in set._children)
+        {
+            result = child == into || depth > MaxNests ? MaxNests + 1 : Math.Max(result, DepthBelow(child, into, depth + 1) + 1);
+            if (result > MaxNests)
+                break;
+        }
+        return result;
+    }
+
+    // Links above set (ep_get_upwards_depth_proc).
+    private static int DepthAbove(EpollSet set)
+    {
+        int result = 0;
+        foreach (EpollSet parent in set._parents)
+            result = Math.Max(result, DepthAbove(parent) + 1);
+        return result;
+    }
+
+    private void Link(Registration registration, EpollSet target)
+    {
+        registration.Target = target;
+        lock (s_graphLock)
+        {
+            _children.Add(target);
+            target._parents.Add(this);
+        }
+    }
+
+    private void Unlink(Registration registration, EpollSet target)
+    {
+        registration.Target = null;
+        lock (s_graphLock)
+        {
+            _children.Remove(target);
+            target._parents.Remove(this);
+        }
+    }
+
     private static TapFilters Filter(EpollEvents events) => EpollTapMap.ToTarget(events & Pollable);
 
-    private static TapModes Modes(EpollEvents events) =>
+    private TapModes Modes(EpollEvents events) => _userSpaceReady ? TapModes.None : KernelModes(events);
+
+    // Kernel epoll carries the modes; on io_uring the set keeps them itself.
+    private static TapModes KernelModes(EpollEvents events) =>
         ((events & EpollEvents.EPOLLONESHOT) != 0 ? TapModes.OneShot : TapModes.None)
         | ((events & EpollEvents.EPOLLET) == 0 ? TapModes.Level : TapModes.None)
         | ((events & EpollEvents.EPOLLEXCLUSIVE) != 0 ? TapModes.Exclusive : TapModes.None);

@@ -22,8 +22,14 @@ internal sealed class Registration(int fd, CeqId id, SafeHandle? handle)
 
     public ulong Data { get; set; }
 
-    /// <summary>Among this wait's candidates: its tap fired.</summary>
+    /// <summary>
+    /// Kernel epoll: among this wait's candidates, its tap fired. io_uring: in the set's user-space
+    /// ready list.
+    /// </summary>
     public bool Queued { get; set; }
+
+    /// <summary>The set this registration's fd names, when it names one: an edge of the nesting graph.</summary>
+    public EpollSet? Target { get; set; }
 
     /// <summary>The bits its tap reported in this wait.</summary>
     public EpollEvents Pending { get; set; }

@@ -38,7 +38,8 @@ internal interface ITapBackend : IDisposable
     /// wait (EINTR); the caller recomputes its remaining time and calls again. A positive
     /// <paramref name="limit"/> bounds the kernel events taken, and <paramref name="signalMask"/>
     /// (a sigset_t, or null) is installed atomically for the wait; a backend that cannot honour
-    /// them takes all events and keeps the thread's mask.
+    /// them takes all events and keeps the thread's mask (the kernel-epoll backend honours both; the
+    /// io_uring backend honours the mask and needs no limit).
     /// </summary>
     unsafe bool WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null);
 

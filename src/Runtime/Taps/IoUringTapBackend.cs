@@ -124,8 +124,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     public int PollFd => _ring.Fd;
 
     /// <summary>
-    /// Kernel waits a signal interrupted. The ring resumes them itself on the same monotonic
-    /// deadline, so <see cref="WaitAndDispatch"/> never returns false.
+    /// Kernel waits a signal interrupted; <see cref="WaitAndDispatch"/> returned false for each.
     /// </summary>
     public long InterruptedWaits => _ring.InterruptedWaits;
 
@@ -166,6 +165,10 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     public bool DispatchPosted { get; private set; }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// <paramref name="limit"/> is not needed here: completions are hints that the CEQ merges and
+    /// consumers re-validate, so leaving some in the ring would only delay them.
+    /// </remarks>
     public bool WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null)
     {
         DispatchPosted = false;
@@ -180,11 +183,15 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         }
         // The SQEs just prepared go to the kernel in the same io_uring_enter that waits. When
         // making room for them already reaped readiness or a wake-up, the caller has work: no wait.
-        IoUringSubmitResult result = timeoutMs == 0 || dispatched ? _ring.Submit()
-            : timeoutMs < 0 ? _ring.Submit(minComplete: 1)
-            : _ring.Submit(minComplete: 1, TimeSpan.FromMilliseconds(timeoutMs));
+        // A wait under a signal mask (epoll_pwait) submits first, in a call of its own: a call that
+        // submits reports a count, never EINTR, and a signal the mask lets in must end the wait.
+        bool wait = timeoutMs != 0 && !dispatched;
+        if (wait && signalMask is not null && _ring.PendingSubmissions > 0)
+            _ring.Submit();
+        IoUringSubmitResult result = !wait ? _ring.Submit()
+            : _ring.Submit(minComplete: 1, timeoutMs < 0 ? null : TimeSpan.FromMilliseconds(timeoutMs), signalMask, returnOnInterrupt: true);
         // EBUSY: completions overflowed and the kernel refuses new work until they are reaped.
-        if (result.Errno is not (0 or LibC.ETIME or LibC.EBUSY))
+        if (result.Errno is not (0 or LibC.ETIME or LibC.EBUSY or LibC.EINTR))
             throw new Win32Exception(result.Errno, "io_uring_enter failed");
         lock (_lock)
         {
@@ -200,7 +207,9 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
                 Reap();
             }
         }
-        return true;
+        // Interrupted: what the signal's wait collected is posted all the same; the caller decides
+        // whether the interruption ends its wait (epoll_wait) or not (a queue's own waits).
+        return result.Errno != LibC.EINTR;
     }
 
     /// <inheritdoc/>
@@ -222,11 +231,42 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
             if (_closed)
                 return;
             _closed = true;
+            CancelAll();
         }
-        // Closing the ring cancels every poll and releases the files they hold.
+        // Closing the ring cancels whatever is left and releases the files the polls hold.
         _ring.Dispose();
         LibC.close(_shadowEpfd);
         LibC.close(_wakeFd);
+    }
+
+    // Removes every poll from this thread before the ring closes. Left to the ring's teardown, the
+    // cancellations complete later, from a kernel worker, as task_work of the threads that armed
+    // the polls: that interrupts whatever those threads are blocked in then (an unrelated
+    // epoll_wait fails with EINTR). Removed here, the task_work of polls this thread armed runs
+    // on this very call's return.
+    private void CancelAll()
+    {
+        foreach (IoUringFdEntry? entry in _entries)
+        {
+            if (entry is null)
+                continue;
+            if (entry.Armed)
+                _removals.Add(entry.Data);
+            if (entry.UpdateInFlight)
+                _removals.Add(entry.UpdateFrom);
+        }
+        if (_wakeData != 0)
+            _removals.Add(_wakeData);
+        foreach (ulong target in _removals)
+        {
+            while (!_ring.TryPreparePollRemove(target, RemoveCompletion | target))
+                _ring.Submit();
+        }
+        _removals.Clear();
+        _ring.Submit();
+        while (_ring.Reap(_batch) == _batch.Length)
+        {
+        }
     }
 
     private int Add(IoUringFdEntry entry, Tap tap)

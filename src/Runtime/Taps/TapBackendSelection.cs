@@ -39,6 +39,17 @@ internal static class TapBackendSelection
         return forced.Value;
     }
 
+    /// <summary>
+    /// The backend of an epoll set: <paramref name="requested"/> when given, else the one the
+    /// environment names, else <see cref="TapBackendKind.Epoll"/>. Sets default to kernel epoll,
+    /// unlike bare queues: it gives Linux's semantics with nothing re-checked in user space (the
+    /// kernel re-reads readiness at harvest, keeps level-triggered entries and one-shot disarms),
+    /// and its wait is the one benchmarked against raw epoll. io_uring sets are exact too, at the
+    /// price of a poll(2) per wait that has candidates; they are there to be chosen.
+    /// </summary>
+    public static TapBackendKind ChooseForEpollSet(TapBackendKind? requested) =>
+        requested ?? Parse(Environment.GetEnvironmentVariable(EnvironmentVariable)) ?? TapBackendKind.Epoll;
+
     // A typo must not silently pick the default: the variable exists to force a choice.
     private static TapBackendKind? Parse(string? value) => value?.Trim().ToLowerInvariant() switch
     {

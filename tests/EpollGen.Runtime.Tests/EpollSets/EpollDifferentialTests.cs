@@ -6,6 +6,8 @@ using System.Runtime.InteropServices;
 using System.Text;
 using EpollGen.Interop;
 using EpollGen.Runtime.Tests.Native;
+using EpollGen.Runtime.Tests.Taps;
+using EpollGen.Taps;
 using Xunit;
 using Xunit.Abstractions;
 using static EpollGen.Interop.EpollEvents;
@@ -25,9 +27,20 @@ namespace EpollGen.Runtime.Tests.EpollSets;
 /// because EpollGen cannot see that a dup keeps a closed fd's file open (a documented divergence).
 /// </remarks>
 [Collection(SignalCollection.Name)]
-public sealed unsafe class EpollDifferentialTests(ITestOutputHelper output)
+public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITestOutputHelper output) : BackendTests(backend), IDisposable
 {
+    private readonly BackendEnvironment _environment = new(backend);
+
+    // io_uring sets wake the pollers of their fd on the ring's internal completions too (driver
+    // wake-ups, acknowledgements of poll updates and removals), where Linux does not: an
+    // edge-triggered or one-shot registration of a nested io_uring set can then report a set
+    // that is ready but did not wake. A documented divergence, kept out of the io_uring run.
+    private bool NestedEdges => Backend == TapBackendKind.Epoll;
+
+    public void Dispose() => _environment.Dispose();
+
     private const int MaxEvents = 256;
+    private const int HistoryLines = 3000;
     private static readonly int OpsPerSeed = int.TryParse(Environment.GetEnvironmentVariable("EPOLLGEN_DIFFERENTIAL_OPS"), out int ops) && ops > 0 ? ops : 2_500;
 
     public static TheoryData<int> Seeds()
@@ -41,7 +54,7 @@ public sealed unsafe class EpollDifferentialTests(ITestOutputHelper output)
     [MemberData(nameof(Seeds))]
     public void RandomSequences_MatchTheKernel(int seed)
     {
-        using var run = new Run(seed);
+        using var run = new Run(seed, NestedEdges);
         try
         {
             for (int i = 0; i < OpsPerSeed; i++)
@@ -68,7 +81,7 @@ public sealed unsafe class EpollDifferentialTests(ITestOutputHelper output)
         public bool NumberReusable { get; set; }
     }
 
-    private sealed class Run(int seed) : IDisposable
+    private sealed class Run(int seed, bool nestedEdges) : IDisposable
     {
         private readonly Random _random = new(seed);
         private readonly List<Obj> _objects = [];
@@ -157,6 +170,8 @@ public sealed unsafe class EpollDifferentialTests(ITestOutputHelper output)
             Obj? target = PickAny();
             int kfd = target?.Kernel ?? -1, gfd = target?.EpollGen ?? -1;
             EpollEvents mask = RandomMask();
+            if (target?.Kind == Kind.Set && !nestedEdges)
+                mask &= ~(EPOLLET | EPOLLONESHOT);
             ulong data = (ulong)_random.NextInt64();
             bool nullEvent = _random.Next(25) == 0;
             byte* ev = stackalloc byte[16];
@@ -164,7 +179,7 @@ public sealed unsafe class EpollDifferentialTests(ITestOutputHelper output)
             int k = TestLibC.epoll_ctl(set.Kernel, op, kfd, nullEvent ? null : ev);
             int ke = Errno(k);
             int g = Epoll.epoll_ctl(set.EpollGen, op, gfd, nullEvent ? null : ev);
-            Compare($"epoll_ctl(set {set.File}, op {op}, {Describe(target)}, {EpollTapMap.Format(mask)}{(nullEvent ? ", NULL" : "")})", k, ke, g, Errno(g));
+            Compare($"epoll_ctl(set {set.File}, op {op}, {Describe(target)}, {EpollTapMap.Format(mask)}, data {data:x16}{(nullEvent ? ", NULL" : "")})", k, ke, g, Errno(g));
         }
 
         private void Write()
@@ -316,7 +331,7 @@ public sealed unsafe class EpollDifferentialTests(ITestOutputHelper output)
         private void Log(string line)
         {
             _history.Enqueue(line);
-            if (_history.Count > 60)
+            if (_history.Count > HistoryLines)
                 _history.Dequeue();
         }
 
@@ -332,3 +347,11 @@ public sealed unsafe class EpollDifferentialTests(ITestOutputHelper output)
         }
     }
 }
+
+/// <summary><see cref="EpollDifferentialTests"/> on the kernel-epoll backend.</summary>
+[Collection(SignalCollection.Name)]
+public sealed class EpollDifferentialTests_Epoll(ITestOutputHelper output) : EpollDifferentialTests(TapBackendKind.Epoll, output);
+
+/// <summary><see cref="EpollDifferentialTests"/> on the io_uring backend.</summary>
+[Collection(SignalCollection.Name)]
+public sealed class EpollDifferentialTests_IoUring(ITestOutputHelper output) : EpollDifferentialTests(TapBackendKind.IoUring, output);

@@ -86,8 +86,8 @@ internal sealed unsafe class IoUringRing : IDisposable
     public uint Features { get; }
 
     /// <summary>
-    /// Waits that io_uring_enter(2) abandoned with EINTR and <see cref="Submit"/> resumed with
-    /// the time left.
+    /// Waits that io_uring_enter(2) abandoned with EINTR: resumed with the time left, or reported
+    /// when the caller asked to see interruptions.
     /// </summary>
     public long InterruptedWaits { get; private set; }
 
@@ -113,7 +113,7 @@ internal sealed unsafe class IoUringRing : IDisposable
 
     /// <summary>
     /// True when completions did not fit the CQ ring and wait in the kernel's overflow list; the
-    /// next <see cref="Submit"/> moves them into the ring as it frees up. Multishot requests
+    /// next <see cref="Submit(uint, TimeSpan?)"/> moves them into the ring as it frees up. Multishot requests
     /// whose completion overflowed have ended (their last CQE lacks <c>IORING_CQE_F_MORE</c>).
     /// </summary>
     public bool CompletionsOverflowed
@@ -335,7 +335,16 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// timeout: wait as long as it takes). Also flushes completions that overflowed. A signal
     /// does not end the wait early: it resumes with the time left on CLOCK_MONOTONIC.
     /// </summary>
-    public IoUringSubmitResult Submit(uint minComplete = 0, TimeSpan? timeout = null)
+    public IoUringSubmitResult Submit(uint minComplete = 0, TimeSpan? timeout = null) => Submit(minComplete, timeout, null, returnOnInterrupt: false);
+
+    /// <summary>
+    /// <see cref="Submit(uint, TimeSpan?)"/> with <paramref name="signalMask"/> (a kernel sigset_t
+    /// of 8 bytes, or null) installed for the wait and swapped back atomically with it, as
+    /// epoll_pwait does; when <paramref name="returnOnInterrupt"/>, a signal ends the wait with
+    /// EINTR instead of resuming it (seen only when the call submitted nothing: the kernel reports
+    /// a count, not the interruption, otherwise).
+    /// </summary>
+    public IoUringSubmitResult Submit(uint minComplete, TimeSpan? timeout, void* signalMask, bool returnOnInterrupt)
     {
         ThrowIfDisposed();
         // Release: the SQE bytes the prepare calls wrote become visible before the tail that hands
@@ -357,18 +366,28 @@ internal sealed unsafe class IoUringRing : IDisposable
             {
                 remaining = TimespecOf(deadline - Stopwatch.GetTimestamp());
                 argument.ts = (ulong)&remaining;
-                flags |= IORING_ENTER_EXT_ARG;
             }
+            if (signalMask is not null)
+            {
+                argument.sigmask = (ulong)signalMask;
+                argument.sigmask_sz = KernelSigsetSize;
+            }
+            bool extended = timeout is not null || signalMask is not null;
+            if (extended)
+                flags |= IORING_ENTER_EXT_ARG;
 
-            int result = IoUringSyscalls.Enter(_fd, toSubmit, minComplete, flags, timeout is null ? null : &argument, timeout is null ? 0 : (nuint)sizeof(IoUringGeteventsArg));
+            int result = IoUringSyscalls.Enter(_fd, toSubmit, minComplete, flags, extended ? &argument : null, extended ? (nuint)sizeof(IoUringGeteventsArg) : 0);
             if (result < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno != LibC.EINTR)
                     return new(submitted, errno);
                 // Interrupted by a signal before the wait was satisfied (the kernel reports the
-                // wait's error only when it submitted nothing). Resume on the same deadline.
+                // wait's error only when it submitted nothing). Resume on the same deadline,
+                // unless the caller must see the interruption (epoll_wait's EINTR).
                 InterruptedWaits++;
+                if (returnOnInterrupt)
+                    return new(submitted, LibC.EINTR);
                 continue;
             }
 
@@ -421,6 +440,9 @@ internal sealed unsafe class IoUringRing : IDisposable
             Advance((uint)count); // release, as in Advance: the copies above are done
         return count;
     }
+
+    // The kernel's sigset_t is 64 bits on every 64-bit ABI; io_uring_enter refuses other sizes.
+    private const uint KernelSigsetSize = 8;
 
     private IoUringCompletion Copy(uint index)
     {

@@ -1,6 +1,6 @@
 namespace EpollGen.Native.IoUring;
 
-/// <summary>The outcome of <see cref="IoUringRing.Submit"/>.</summary>
+/// <summary>The outcome of <see cref="IoUringRing.Submit(uint, System.TimeSpan?)"/>.</summary>
 /// <param name="Submitted">SQEs the kernel consumed, over every io_uring_enter(2) the call made.</param>
 /// <param name="Errno">
 /// 0 when the wait was satisfied (or none was asked for); <c>ETIME</c> when the timeout passed
