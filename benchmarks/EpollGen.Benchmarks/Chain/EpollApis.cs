@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.InteropServices;
 
 namespace EpollGen.Benchmarks.Chain;
@@ -47,7 +48,15 @@ internal readonly unsafe struct EpollGenEpoll : IEpollApi
 {
     public static string Name => "EpollGen";
 
-    public static int Create() => Epoll.epoll_create1(Epoll.EPOLL_CLOEXEC);
+    /// <summary>The tap backend of the sets created next ("epoll" or "io_uring").</summary>
+    public static string Backend { get; set; } = "epoll";
+
+    // The libc-shaped API picks the backend from the environment when a set is created.
+    public static int Create()
+    {
+        Environment.SetEnvironmentVariable("EPOLLGEN_TAP_BACKEND", Backend);
+        return Epoll.epoll_create1(Epoll.EPOLL_CLOEXEC);
+    }
 
     public static int Ctl(int epfd, int op, int fd, void* ev) => Epoll.epoll_ctl(epfd, op, fd, ev);
 

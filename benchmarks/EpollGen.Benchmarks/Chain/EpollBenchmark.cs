@@ -16,7 +16,8 @@ namespace EpollGen.Benchmarks.Chain;
 /// </summary>
 /// <remarks>
 /// Options: <c>--pairs 100,1000,9975</c> <c>--active 100,1000</c> <c>--writes 1000,10000</c>
-/// <c>--modes lt,et</c> <c>--rounds 5</c> <c>--iterations 25</c> <c>--only chain|ctl|memory|waitcost</c>.
+/// <c>--modes lt,et</c> <c>--backends epoll,io_uring</c> <c>--rounds 5</c> <c>--iterations 25</c>
+/// <c>--only chain|ctl|memory|waitcost</c>. ctl, memory and wait cost use the kernel-epoll backend.
 /// </remarks>
 internal static unsafe class EpollBenchmark
 {
@@ -29,10 +30,11 @@ internal static unsafe class EpollBenchmark
         int rounds = Ints(args, "--rounds", [5])[0];
         int iterations = Ints(args, "--iterations", [25])[0];
         string? only = Option(args, "--only");
+        string[] backends = Option(args, "--backends")?.Split(',') ?? ["epoll", "io_uring"];
 
         Console.WriteLine($"# epoll benchmarks ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, {RuntimeInformation.OSDescription})");
         if (only is null or "chain")
-            Chain(pairs, active, writes, modes, rounds, iterations);
+            Chain(pairs, active, writes, modes, backends, rounds, iterations);
         if (only is null or "ctl")
             Ctl(rounds);
         if (only is null or "memory")
@@ -42,13 +44,13 @@ internal static unsafe class EpollBenchmark
         return 0;
     }
 
-    private static void Chain(int[] pairsList, int[] activeList, int[] writesList, string[] modes, int rounds, int iterations)
+    private static void Chain(int[] pairsList, int[] activeList, int[] writesList, string[] modes, string[] backends, int rounds, int iterations)
     {
         Console.WriteLine();
         Console.WriteLine($"## libevent chain workload: µs per iteration, median of {rounds} rounds × {iterations} iterations (min–max of round medians)");
         Console.WriteLine();
-        Console.WriteLine("| mode | pairs | active | writes | raw epoll µs | EpollGen µs | ratio (median of per-round ratios) |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| mode | pairs | active | writes | raw epoll µs | EpollGen backend | EpollGen µs | ratio (median of per-round ratios) |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---|---:|---:|");
         foreach (string mode in modes)
         foreach (int pairs in pairsList)
         foreach (int active in activeList)
@@ -58,34 +60,37 @@ internal static unsafe class EpollBenchmark
                 continue;
             using var workload = new ChainWorkload(pairs, active, writes, mode == "et");
             var raw = new List<double>();
-            var gen = new List<double>();
-            var ratios = new List<double>();
+            var gen = backends.ToDictionary(b => b, _ => new List<double>());
+            var ratios = backends.ToDictionary(b => b, _ => new List<double>());
             WarmUp(() => workload.Run<RawEpoll>(3));
-            WarmUp(() => workload.Run<EpollGenEpoll>(3));
+            foreach (string backend in backends)
+            {
+                EpollGenEpoll.Backend = backend;
+                WarmUp(() => workload.Run<EpollGenEpoll>(3));
+            }
             for (int round = 0; round < rounds; round++)
             {
-                // Alternate which goes first, so neither always runs on a warmer cache.
-                double r, g;
-                if (round % 2 == 0)
+                // Raw epoll first on even rounds and last on odd ones, so neither always runs warmer.
+                double r = round % 2 == 0 ? Median(workload.Run<RawEpoll>(iterations)) : double.NaN;
+                foreach (string backend in backends)
                 {
-                    r = Median(workload.Run<RawEpoll>(iterations));
-                    g = Median(workload.Run<EpollGenEpoll>(iterations));
+                    EpollGenEpoll.Backend = backend;
+                    gen[backend].Add(Median(workload.Run<EpollGenEpoll>(iterations)));
                 }
-                else
-                {
-                    g = Median(workload.Run<EpollGenEpoll>(iterations));
+                if (round % 2 == 1)
                     r = Median(workload.Run<RawEpoll>(iterations));
-                }
                 raw.Add(r);
-                gen.Add(g);
-                ratios.Add(g / r);
+                foreach (string backend in backends)
+                    ratios[backend].Add(gen[backend][^1] / r);
             }
-            Console.WriteLine($"| {mode.ToUpperInvariant()} | {pairs} | {active} | {writes} | {Cell(raw)} | {Cell(gen)} | {Median(ratios):0.00}× ({ratios.Min():0.00}–{ratios.Max():0.00}) |");
+            foreach (string backend in backends)
+                Console.WriteLine($"| {mode.ToUpperInvariant()} | {pairs} | {active} | {writes} | {Cell(raw)} | {backend} | {Cell(gen[backend])} | {Median(ratios[backend]):0.00}× ({ratios[backend].Min():0.00}–{ratios[backend].Max():0.00}) |");
         }
     }
 
     private static void Ctl(int rounds)
     {
+        EpollGenEpoll.Backend = "epoll";
         const int Pairs = 20_000;
         int* sockets = stackalloc int[2];
         Sys.socketpair(1, 1 | 0x800 | 0x80000, 0, sockets);
@@ -137,7 +142,7 @@ internal static unsafe class EpollBenchmark
         var fds = new int[Count];
         for (int i = 0; i < Count; i++)
             fds[i] = eventfd(0, 0x80800);
-        using var set = new EpollSet();
+        using var set = new EpollSet(tapBackend: EpollGen.Taps.TapBackendKind.Epoll);
         // Warm: the set's first registration grows its tables once; count the steady state.
         set.Add(fds[0], EpollEvents.EPOLLIN | EpollEvents.EPOLLET, 0);
         set.Remove(fds[0]);
@@ -162,6 +167,7 @@ internal static unsafe class EpollBenchmark
 
     private static void WaitCost(int rounds)
     {
+        EpollGenEpoll.Backend = "epoll";
         const int Active = 100, Idle = 19_000, Waits = 2_000;
         var activeFds = new int[Active];
         var idleFds = new int[Idle];
