@@ -197,7 +197,7 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
         }
 
         // The mask of an Add/Modify argument, or of the struct epoll_event behind a ControlEvent pointer.
-        private static MaskArgument? Mask(Call call, SemanticModel? model)
+        private MaskArgument? Mask(Call call, SemanticModel? model)
         {
             foreach (string role in new[] { "AddMask", "ModifyMask" })
             {
@@ -213,7 +213,7 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
 
         // &local, where the local is a struct initialised as `new T { events = (uint)<enum constant>, ... }`
         // and never written or passed by reference anywhere else in the body: the only shape judged.
-        private static MaskArgument? NativeMask(IInvocationOperation invocation, IArgumentOperation argument, SemanticModel model)
+        private MaskArgument? NativeMask(IInvocationOperation invocation, IArgumentOperation argument, SemanticModel model)
         {
             if (Strip(argument.Value) is not IAddressOfOperation { Reference: ILocalReferenceOperation { Local: { } local } }
                 || local.DeclaringSyntaxReferences.Length != 1
@@ -243,13 +243,14 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
             IOperation root = invocation;
             while (root.Parent is not null)
                 root = root.Parent;
-            if (IsWrittenElsewhere(root, local, invocation))
+            if (IsWrittenElsewhere(root, local))
                 return null;
             return new MaskArgument(value, (INamedTypeSymbol)written.Type!, argument.Value.Syntax, written.Syntax);
         }
 
-        // Any write to the local or its fields, or any escape by reference other than the call judged.
-        private static bool IsWrittenElsewhere(IOperation root, ILocalSymbol local, IInvocationOperation judged)
+        // Any write to the local or its fields, or any escape by reference other than to an epoll_event
+        // parameter of the API itself (which only reads it).
+        private bool IsWrittenElsewhere(IOperation root, ILocalSymbol local)
         {
             foreach (IOperation operation in root.Descendants())
             {
@@ -258,7 +259,7 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
                     case IAssignmentOperation assignment when RefersTo(assignment.Target, local):
                     case IIncrementOrDecrementOperation step when RefersTo(step.Target, local):
                     case IArgumentOperation { Parameter.RefKind: not RefKind.None } byRef when RefersTo(byRef.Value, local):
-                    case IAddressOfOperation address when RefersTo(address.Reference, local) && !IsArgumentOf(address, judged):
+                    case IAddressOfOperation address when RefersTo(address.Reference, local) && !IsControlEvent(address):
                     case IAnonymousFunctionOperation lambda when lambda.Descendants().Any(d => d is ILocalReferenceOperation r && SymbolEqualityComparer.Default.Equals(r.Local, local)):
                         return true;
                 }
@@ -274,14 +275,14 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
             return current is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local);
         }
 
-        private static bool IsArgumentOf(IOperation operation, IInvocationOperation invocation)
+        private bool IsControlEvent(IOperation address)
         {
-            for (IOperation? current = operation.Parent; current is not null; current = current.Parent)
-            {
-                if (current == invocation)
-                    return true;
-            }
-            return false;
+            IOperation? current = address.Parent;
+            while (current is IConversionOperation or IParenthesizedOperation)
+                current = current.Parent;
+            return current is IArgumentOperation { Parameter: { ContainingSymbol: IMethodSymbol method } parameter }
+                && _roles.GetOrAdd(method.OriginalDefinition, ReadRoles)
+                    .Any(r => r.Ordinal == parameter.Ordinal && r.Name == "ControlEvent");
         }
 
         // Two operands that surely name the same storage: the same local, parameter, this, or static
