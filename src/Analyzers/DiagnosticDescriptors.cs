@@ -297,10 +297,21 @@ internal static class DiagnosticDescriptors
         description: "Linux refuses to add an epoll set to itself with EINVAL, and so does EpollGen.",
         helpLinkUri: HelpLinkRoot + DiagnosticIds.SetAddedToItself + ".md");
 
+    /// <summary>EPG0107. Arguments: the retried call as written, what to use instead.</summary>
+    public static readonly DiagnosticDescriptor AddRetriedAfterExists = new(
+        DiagnosticIds.AddRetriedAfterExists,
+        title: "EPOLL_CTL_ADD retried after EEXIST",
+        messageFormat: "'{0}' adds the fd again after EEXIST said it is registered already, and fails with EEXIST again; use {1} to change the registration",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "EEXIST from an ADD means the fd is in the set already; adding it again fails the same way. Code that wants to update an existing registration uses EPOLL_CTL_MOD.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.AddRetriedAfterExists + ".md");
+
     /// <summary>The epoll usage rules, for <c>SupportedDiagnostics</c>.</summary>
     public static ImmutableArray<DiagnosticDescriptor> AllUsage { get; } = ImmutableArray.Create(
         LevelTriggeredRegistration, UnsupportedEpollFlag, EpollFlagRejected, InvalidControlOperation,
-        NonPositiveMaxEvents, NegativeTimeout, SetAddedToItself);
+        NonPositiveMaxEvents, NegativeTimeout, SetAddedToItself, AddRetriedAfterExists);
 
     /// <summary>EPG0200. Arguments: struct name, its size, data offset, the architecture it is wrong on, the kernel's size there, data offset there.</summary>
     public static readonly DiagnosticDescriptor HandWrittenEpollEvent = new(

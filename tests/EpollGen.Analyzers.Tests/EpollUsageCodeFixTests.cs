@@ -175,4 +175,56 @@ public sealed class EpollUsageCodeFixTests
             """;
         return Verify.CodeFix<EpollUsageAnalyzer, RemoveEpollFlagCodeFix>(source, source).RunAsync();
     }
+
+    [Fact]
+    public Task AddRetriedAfterEexist_BecomesModify() =>
+        Verify.CodeFix<EpollUsageAnalyzer, UseModifyCodeFix>(
+            Head + """
+            static unsafe class Use
+            {
+                static void Run(EpollSet set, int fd, int epfd)
+                {
+                    const EpollEvents In = EpollEvents.EPOLLIN | EpollEvents.EPOLLET;
+                    if (!set.TryAdd(fd, In, 1, out int errno) && errno == 17)
+                        {|EPG0107:set.Add|}(fd, In, 1);
+                    if (!set.TryAdd(fd, In, 2, out errno) && errno == 17)
+                        {|EPG0107:set.TryAdd|}(fd, In, 2, out _);
+                    EpollEvent ev = new() { events = (uint)In };
+                    if (Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &ev) < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == 17)
+                        Epoll.epoll_ctl(epfd, {|EPG0107:Epoll.EPOLL_CTL_ADD|}, fd, &ev);
+                }
+            }
+            """,
+            Head + """
+            static unsafe class Use
+            {
+                static void Run(EpollSet set, int fd, int epfd)
+                {
+                    const EpollEvents In = EpollEvents.EPOLLIN | EpollEvents.EPOLLET;
+                    if (!set.TryAdd(fd, In, 1, out int errno) && errno == 17)
+                        set.Modify(fd, In, 1);
+                    if (!set.TryAdd(fd, In, 2, out errno) && errno == 17)
+                        set.TryModify(fd, In, 2, out _);
+                    EpollEvent ev = new() { events = (uint)In };
+                    if (Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &ev) < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == 17)
+                        Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_MOD, fd, &ev);
+                }
+            }
+            """).RunAsync();
+
+    [Fact]
+    public Task LiteralOperationRetried_HasNoFix()
+    {
+        string source = Head + """
+            static unsafe class Use
+            {
+                static void Run(int epfd, int fd)
+                {
+                    if (Epoll.epoll_ctl(epfd, 1, fd, null) < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == 17)
+                        Epoll.epoll_ctl(epfd, {|EPG0107:1|}, fd, null);
+                }
+            }
+            """;
+        return Verify.CodeFix<EpollUsageAnalyzer, UseModifyCodeFix>(source, source).RunAsync();
+    }
 }

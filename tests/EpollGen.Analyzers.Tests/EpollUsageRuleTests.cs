@@ -192,6 +192,71 @@ public sealed class EpollUsageRuleTests
     }
 
     [Fact]
+    public Task AddRetriedAfterEexist_IsReported_InTheUsualShapes() =>
+        Verify.Analyzer<EpollUsageAnalyzer>(Prelude + """
+                const int EEXIST = 17;
+                const EpollEvents In = EpollEvents.EPOLLIN | EpollEvents.EPOLLET;
+
+                public static void Run(EpollSet set, int fd, int epfd)
+                {
+                    if (!set.TryAdd(fd, In, 1, out int errno) && errno == EEXIST)
+                        {|EPG0107:set.Add|}(fd, In, 1);
+
+                    bool added = set.TryAdd(fd, In, 2, out int error);
+                    if (!added && error is 17)
+                    {
+                        {|EPG0107:set.TryAdd|}(fd, In, 2, out _);
+                    }
+
+                    try
+                    {
+                        set.Add(fd, In, 3);
+                    }
+                    catch (EpollException e) when (e.Errno == EEXIST)
+                    {
+                        {|EPG0107:set.Add|}(fd, In, 3);
+                    }
+
+                    try
+                    {
+                        set.Add(fd, In, 4);
+                    }
+                    catch (EpollException e)
+                    {
+                        if (e.Errno == EEXIST)
+                            {|EPG0107:set.Add|}(fd, In, 4);
+                    }
+
+                    EpollEvent ev = new() { events = (uint)In };
+                    if (Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &ev) < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == EEXIST)
+                        Epoll.epoll_ctl(epfd, {|EPG0107:Epoll.EPOLL_CTL_ADD|}, fd, &ev);
+                }
+            """ + End).RunAsync();
+
+    [Fact]
+    public Task AddAfterEexist_OfAnotherFdOrSet_OrAfterNoAdd_IsQuiet() =>
+        Verify.Analyzer<EpollUsageAnalyzer>(Prelude + """
+                const int EEXIST = 17;
+                const EpollEvents In = EpollEvents.EPOLLIN | EpollEvents.EPOLLET;
+
+                public static void Run(EpollSet set, int fd, int other, int errno)
+                {
+                    if (!set.TryAdd(fd, In, 1, out int e1) && e1 == EEXIST)
+                        set.Add(other, In, 1);
+                    if (!set.TryAdd(fd, In, 1, out int e2) && e2 == EEXIST)
+                        s_other.Add(fd, In, 1);
+                    if (!set.TryAdd(fd, In, 1, out int e3) && e3 == EEXIST)
+                        set.Modify(fd, In, 1);
+                    if (!set.TryAdd(fd, In, 1, out int e4) && e4 == 2)
+                        set.Add(fd, In, 1);
+                    if (errno == EEXIST)
+                        set.Add(fd, In, 1);
+                    if (!set.TryModify(fd, In, 1, out int e5) && e5 == EEXIST)
+                        set.Add(fd, In, 1);
+                }
+            """ + End).RunAsync();
+
+    [Fact]
     public Task LookalikeMethodsWithoutTheAttributes_AreNotJudged() =>
         Verify.Analyzer<EpollUsageAnalyzer>(Prelude + """
                 public static void Run(int epfd, int fd)

@@ -13,7 +13,7 @@ namespace EpollGen.Analyzers.Tests;
 /// <summary>
 /// No analyzer ever throws (AD0001), whatever the code: malformed and half-typed versions of specs,
 /// P/Invoke declarations and epoll calls, cut, spliced and salted with the tokens that break attribute
-/// binding and constant folding. The code fixes run on whatever EPG0001/EPG0003/EPG0100–EPG0102 such
+/// binding and constant folding. The code fixes run on whatever EPG0001/EPG0003/EPG0100–EPG0102/EPG0107 such
 /// code still gets. Deterministic (fixed seeds).
 /// </summary>
 public sealed class FuzzTests
@@ -48,6 +48,12 @@ public sealed class FuzzTests
                 Epoll.epoll_ctl(epfd, 7, epfd, &ev);
                 Epoll.epoll_wait(epfd, buffer, 0, -300);
                 Epoll.epoll_pwait2(epfd, buffer, -1, null, null);
+                if (!set.TryAdd(fd, Mask | EPOLLET, 5, out int errno) && errno == 17)
+                    set.TryAdd(fd, Mask | EPOLLET, 5, out _);
+                try { set.Add(fd, EPOLLIN | EPOLLET, 6); }
+                catch (EpollException e) when (e.Errno is 17) { set.Add(fd, EPOLLIN | EPOLLET, 6); }
+                if (Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &ev) < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == 17)
+                    Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &ev);
             }
         }
         """;
@@ -180,7 +186,8 @@ public sealed class FuzzTests
     private static async Task ApplyFixesAsync(string source, ImmutableArray<Diagnostic> diagnostics, List<string> failures)
     {
         Diagnostic[] fixable = diagnostics.Where(d => d.Id is DiagnosticIds.TargetNotPartial or DiagnosticIds.FlagEnumWithoutFlags
-            or DiagnosticIds.LevelTriggeredRegistration or DiagnosticIds.UnsupportedEpollFlag or DiagnosticIds.EpollFlagRejected).ToArray();
+            or DiagnosticIds.LevelTriggeredRegistration or DiagnosticIds.UnsupportedEpollFlag or DiagnosticIds.EpollFlagRejected
+            or DiagnosticIds.AddRetriedAfterExists).ToArray();
         if (fixable.Length == 0)
             return;
         using var workspace = new AdhocWorkspace();
@@ -191,7 +198,7 @@ public sealed class FuzzTests
             .AddMetadataReferences(Compilations.Framework.Append(Verify.EpollGenRuntime));
         Document document = project.AddDocument("File0.cs", SourceText.From(source));
         SyntaxTree tree = (await document.GetSyntaxTreeAsync())!;
-        CodeFixProvider[] providers = [new MakePartialCodeFix(), new AddFlagsCodeFix(), new AddEdgeTriggeredCodeFix(), new RemoveEpollFlagCodeFix()];
+        CodeFixProvider[] providers = [new MakePartialCodeFix(), new AddFlagsCodeFix(), new AddEdgeTriggeredCodeFix(), new RemoveEpollFlagCodeFix(), new UseModifyCodeFix()];
         foreach (Diagnostic diagnostic in fixable)
         {
             Diagnostic mapped = Diagnostic.Create(

@@ -57,6 +57,21 @@ public sealed class NoFalsePositiveTests
 
             public void Track(int client) => _set.Add(client, ClientMask, (ulong)client);
 
+            // Add, or update a registration that exists: the MOD after EEXIST is the right retry.
+            public void Upsert(int fd, EpollEvents mask)
+            {
+                if (!_set.TryAdd(fd, mask | EPOLLET, (ulong)fd, out int errno) && errno == 17)
+                    _set.Modify(fd, mask | EPOLLET, (ulong)fd);
+                try
+                {
+                    _set.Add(fd, EPOLLOUT | EPOLLET, 0);
+                }
+                catch (EpollException e) when (e.Errno == 17)
+                {
+                    _set.Modify(fd, EPOLLOUT | EPOLLET, 0);
+                }
+            }
+
             public void WantWrite(int client, bool pending) =>
                 _set.Modify(client, pending ? ClientMask | EPOLLOUT : ClientMask, (ulong)client);
 

@@ -26,6 +26,12 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
     private const string FlagAttributeName = "EpollGen.EpollFlagAttribute";
     private const string ControlOpName = "EpollGen.EpollControlOp";
 
+    /// <summary>Diagnostic property: the name that turns an ADD into a MOD.</summary>
+    public const string ReplacementProperty = "EpollGen.Replacement";
+
+    // EEXIST is 17 on every Linux architecture (include/uapi/asm-generic/errno-base.h).
+    private const int Eexist = 17;
+
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => DiagnosticDescriptors.AllUsage;
 
@@ -78,11 +84,32 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
 
         public void AnalyzeInvocation(OperationAnalysisContext context)
         {
-            var invocation = (IInvocationOperation)context.Operation;
-            ImmutableArray<Role> roles = _roles.GetOrAdd(invocation.TargetMethod.OriginalDefinition, ReadRoles);
-            if (roles.IsEmpty)
+            if (Bind((IInvocationOperation)context.Operation) is not { } call)
                 return;
 
+            CheckScalars(context, call);
+            if (Operation(call) is not { } op)
+                return;
+
+            TargetKind target = Target(call);
+            if (target == TargetKind.Self && op == _add)
+            {
+                IArgumentOperation fd = call.Arguments["Target"].Argument;
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.SetAddedToItself, fd.Value.Syntax.GetLocation(), fd.Value.Syntax.ToString()));
+            }
+            if (op == _add)
+                CheckRetriedAdd(context, call);
+            if (op == _delete || Mask(call, context.Operation.SemanticModel) is not { } mask)
+                return;
+            CheckMask(context, mask, op, target);
+        }
+
+        // The call's arguments by role, or null for a method without [EpollArgument] parameters.
+        private Call? Bind(IInvocationOperation invocation)
+        {
+            ImmutableArray<Role> roles = _roles.GetOrAdd(invocation.TargetMethod.OriginalDefinition, ReadRoles);
+            if (roles.IsEmpty)
+                return null;
             var call = new Call(invocation);
             foreach (IArgumentOperation argument in invocation.Arguments)
             {
@@ -94,26 +121,158 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
                         call.Arguments[role.Name] = (argument, role);
                 }
             }
-
-            CheckScalars(context, call);
-            ulong? op = call.ConstantOf("ControlOperation") is { } written && _operations.Contains(written) ? written : null;
-            if (call.Arguments.ContainsKey("AddMask"))
-                op = _add;
-            else if (call.Arguments.ContainsKey("ModifyMask"))
-                op = _modify;
-            if (op is null)
-                return;
-
-            TargetKind target = Target(call);
-            if (target == TargetKind.Self && op == _add)
-            {
-                IArgumentOperation fd = call.Arguments["Target"].Argument;
-                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.SetAddedToItself, fd.Value.Syntax.GetLocation(), fd.Value.Syntax.ToString()));
-            }
-            if (op == _delete || Mask(call, context.Operation.SemanticModel) is not { } mask)
-                return;
-            CheckMask(context, mask, op.Value, target);
+            return call;
         }
+
+        // ADD or MOD by the method's mask role, or the constant operation when it is a valid one.
+        private ulong? Operation(Call call)
+        {
+            if (call.Arguments.ContainsKey("AddMask"))
+                return _add;
+            if (call.Arguments.ContainsKey("ModifyMask"))
+                return _modify;
+            return call.ConstantOf("ControlOperation") is { } written && _operations.Contains(written) ? written : null;
+        }
+
+        // An ADD in code that runs only after an ADD of the same fd to the same set failed with EEXIST:
+        // inside `if (... == EEXIST)` (or a catch filtered on it), where what is compared is that first
+        // ADD's error (its out errno, the last P/Invoke error after epoll_ctl, the caught exception's
+        // Errno), and the first ADD is in that condition, before it in the same block, or in the try
+        // block the catch belongs to.
+        private void CheckRetriedAdd(OperationAnalysisContext context, Call retry)
+        {
+            var tested = new List<IOperation>();
+            var earlier = new List<IOperation>();
+            IOperation child = retry.Invocation;
+            for (IOperation? parent = child.Parent; parent is not null; child = parent, parent = parent.Parent)
+            {
+                if (parent is IConditionalOperation conditional && conditional.WhenTrue == child && EexistOperands(conditional.Condition) is { Count: > 0 } compared)
+                {
+                    tested.AddRange(compared);
+                    earlier.Add(conditional.Condition);
+                    earlier.AddRange(PrecedingSiblings(conditional));
+                }
+                else if (parent is ICatchClauseOperation { Filter: { } filter } catchClause && catchClause.Handler == child && EexistOperands(filter) is { Count: > 0 } filtered)
+                {
+                    tested.AddRange(filtered);
+                }
+                // Under the guard, a catch's try block ran first: `catch (EpollException e) { if (e.Errno == EEXIST) ... }`.
+                if (tested.Count > 0 && parent is ICatchClauseOperation { Parent: ITryOperation { Body: { } tried } })
+                    earlier.Add(tried);
+            }
+            foreach (IOperation scope in earlier)
+            {
+                foreach (IInvocationOperation first in scope.DescendantsAndSelf().OfType<IInvocationOperation>())
+                {
+                    if (first == retry.Invocation || Bind(first) is not { } call || Operation(call) != _add
+                        || !SameRegistration(call, retry) || !tested.Any(t => IsErrorOf(t, call)))
+                        continue;
+                    (SyntaxNode? edit, string? replacement) = ModifyCounterpart(retry);
+                    SyntaxNode at = retry.Arguments.TryGetValue("ControlOperation", out var op) ? op.Argument.Value.Syntax
+                        : retry.Invocation.Syntax is InvocationExpressionSyntax { Expression: { } callee } ? callee : retry.Invocation.Syntax;
+                    context.ReportDiagnostic(Diagnostic.Create(
+                        DiagnosticDescriptors.AddRetriedAfterExists,
+                        at.GetLocation(),
+                        edit is null ? null : new[] { edit.GetLocation() },
+                        replacement is null ? ImmutableDictionary<string, string?>.Empty : ImmutableDictionary<string, string?>.Empty.Add(ReplacementProperty, replacement),
+                        at.ToString(),
+                        replacement ?? "EPOLL_CTL_MOD"));
+                    return;
+                }
+            }
+        }
+
+        // Whether `tested` carries the error of `first`: a variable it wrote through an out argument,
+        // the last P/Invoke error (read by a call) after a libc-shaped call, or a member of an
+        // exception a catch clause caught.
+        private static bool IsErrorOf(IOperation tested, Call first)
+        {
+            IOperation value = Strip(tested);
+            return value switch
+            {
+                ILocalReferenceOperation or IParameterReferenceOperation => first.Invocation.Arguments.Any(a =>
+                    a.Parameter?.RefKind == RefKind.Out && SameStorage(a.Value is IDeclarationExpressionOperation declaration ? declaration.Expression : a.Value, value)),
+                IInvocationOperation => first.Arguments.ContainsKey("ControlOperation"),
+                IMemberReferenceOperation { Instance: ILocalReferenceOperation exception } =>
+                    exception.Local.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() is CatchDeclarationSyntax,
+                _ => false,
+            };
+        }
+
+        private static IEnumerable<IOperation> PrecedingSiblings(IOperation operation)
+        {
+            if (operation.Parent is not IBlockOperation block)
+                yield break;
+            foreach (IOperation sibling in block.Operations)
+            {
+                if (sibling == operation)
+                    yield break;
+                yield return sibling;
+            }
+        }
+
+        // What `x == EEXIST` or `x is EEXIST` compares with the constant, anywhere in the condition.
+        private static List<IOperation> EexistOperands(IOperation condition)
+        {
+            var operands = new List<IOperation>();
+            foreach (IOperation operation in condition.DescendantsAndSelf())
+            {
+                if (operation is IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals } equals)
+                {
+                    if (Constant(equals.RightOperand) is Eexist)
+                        operands.Add(equals.LeftOperand);
+                    else if (Constant(equals.LeftOperand) is Eexist)
+                        operands.Add(equals.RightOperand);
+                }
+                else if (operation is IIsPatternOperation { Pattern: IConstantPatternOperation pattern } isPattern && Constant(pattern.Value) is Eexist)
+                {
+                    operands.Add(isPattern.Value);
+                }
+            }
+            return operands;
+        }
+
+        // Same fd, same set: the receivers (EpollSet) or the epfd arguments (epoll_ctl) name the same storage.
+        private static bool SameRegistration(Call a, Call b)
+        {
+            if (!a.Arguments.TryGetValue("Target", out var fdA) || !b.Arguments.TryGetValue("Target", out var fdB) || !SameStorage(fdA.Argument.Value, fdB.Argument.Value))
+                return false;
+            if (a.Arguments.TryGetValue("Set", out var setA) && b.Arguments.TryGetValue("Set", out var setB))
+                return SameStorage(setA.Argument.Value, setB.Argument.Value);
+            return a.Invocation.Instance is { } instanceA && b.Invocation.Instance is { } instanceB && SameStorage(instanceA, instanceB);
+        }
+
+        // What turns the ADD into a MOD, when exactly one thing does: the method of the same type and
+        // parameter types whose mask is a ModifyMask, or the constant of the operation's own type whose
+        // value is Modify. Returns the name to edit and its replacement.
+        private (SyntaxNode? Edit, string? Replacement) ModifyCounterpart(Call call)
+        {
+            if (call.Arguments.TryGetValue("ControlOperation", out var op))
+            {
+                if (Strip(op.Argument.Value) is not IFieldReferenceOperation { Field: { IsConst: true } field } reference)
+                    return (null, null);
+                IFieldSymbol[] modify = field.ContainingType.GetMembers().OfType<IFieldSymbol>()
+                    .Where(f => f.IsConst && SymbolEqualityComparer.Default.Equals(f.Type, field.Type) && EpollFlagFacts.ToBits(f.ConstantValue) == _modify)
+                    .ToArray();
+                return modify.Length == 1 ? (NameOf(reference.Syntax), modify[0].Name) : (null, null);
+            }
+            IMethodSymbol method = call.Invocation.TargetMethod.OriginalDefinition;
+            IMethodSymbol[] counterparts = method.ContainingType.GetMembers().OfType<IMethodSymbol>()
+                .Where(m => m.Parameters.Length == method.Parameters.Length
+                    && m.Parameters.Zip(method.Parameters, (x, y) => SymbolEqualityComparer.Default.Equals(x.Type, y.Type) && x.RefKind == y.RefKind).All(same => same)
+                    && _roles.GetOrAdd(m, ReadRoles).Any(r => r.Name == "ModifyMask"))
+                .ToArray();
+            if (counterparts.Length != 1 || call.Invocation.Syntax is not InvocationExpressionSyntax { Expression: { } callee })
+                return (null, null);
+            return (NameOf(callee), counterparts[0].Name);
+        }
+
+        private static SyntaxNode? NameOf(SyntaxNode expression) => expression switch
+        {
+            MemberAccessExpressionSyntax access => access.Name,
+            IdentifierNameSyntax name => name,
+            _ => null,
+        };
 
         // The roles of a method's parameters, from [EpollArgument]; empty for every other method.
         private ImmutableArray<Role> ReadRoles(IMethodSymbol method)
