@@ -20,6 +20,8 @@ internal static class DiagnosticDescriptors
     // Standard categories, so `dotnet_analyzer_diagnostic.category-Usage.severity` works.
     private const string Usage = "Usage";
     private const string Interoperability = "Interoperability";
+    private const string Reliability = "Reliability";
+    private const string Performance = "Performance";
 
     /// <summary>EPG0001. Argument: the target's simple name.</summary>
     public static readonly DiagnosticDescriptor TargetNotPartial = new(
@@ -217,6 +219,99 @@ internal static class DiagnosticDescriptors
         [SpecErrorKind.NativeStructModifiers] = NativeStructModifiers,
         [SpecErrorKind.NativeStructNeedsUnsafe] = NativeStructNeedsUnsafe,
     };
+
+    /// <summary>EPG0100. Arguments: the mask in C spelling, the edge-triggered flag.</summary>
+    public static readonly DiagnosticDescriptor LevelTriggeredRegistration = new(
+        DiagnosticIds.LevelTriggeredRegistration,
+        title: "Level-triggered epoll registration",
+        messageFormat: "'{0}' registers level-triggered: every delivery costs a readiness re-check of the fd, which is reported again at each wait while it stays ready; add {1} and, on each event, read or write until EAGAIN",
+        category: Performance,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "EpollGen's level-triggered registrations are level-triggered in the kernel: the kernel re-checks the readiness of each reported fd at every wait and reports it again while it stays ready. Edge-triggered registrations cost nothing beyond the kernel wait, but must be drained: read or write until EAGAIN on each event. One-shot masks are not reported.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.LevelTriggeredRegistration + ".md");
+
+    /// <summary>EPG0101. Arguments: the flag, the reason its flag map gives.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedEpollFlag = new(
+        DiagnosticIds.UnsupportedEpollFlag,
+        title: "Epoll flag that EpollGen cannot honour",
+        messageFormat: "'{0}' cannot be honoured: {1}",
+        category: Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "The runtime's flag map marks some epoll flags [FlagUnsupported], with the reason; a registration asking for one is accepted but never gets what it asks for.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.UnsupportedEpollFlag + ".md");
+
+    /// <summary>EPG0102. Arguments: the flag, why epoll_ctl rejects it here.</summary>
+    public static readonly DiagnosticDescriptor EpollFlagRejected = new(
+        DiagnosticIds.EpollFlagRejected,
+        title: "Epoll flag used where epoll_ctl rejects it",
+        messageFormat: "'{0}' {1}, so epoll_ctl fails with EINVAL",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Some flags are accepted only by EPOLL_CTL_ADD, only with certain other flags, or not for a target that is itself an epoll set (EPOLLEXCLUSIVE: all three). The runtime's [EpollFlag] attributes say which; Linux and EpollGen reject the call with EINVAL.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.EpollFlagRejected + ".md");
+
+    /// <summary>EPG0103. Argument: the operation's value.</summary>
+    public static readonly DiagnosticDescriptor InvalidControlOperation = new(
+        DiagnosticIds.InvalidControlOperation,
+        title: "Invalid epoll_ctl operation",
+        messageFormat: "Operation {0} is not EPOLL_CTL_ADD, EPOLL_CTL_DEL or EPOLL_CTL_MOD, so epoll_ctl fails with EINVAL",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "epoll_ctl knows three operations, the values of EpollGen.EpollControlOp; any other fails with EINVAL.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.InvalidControlOperation + ".md");
+
+    /// <summary>EPG0104. Argument: the value.</summary>
+    public static readonly DiagnosticDescriptor NonPositiveMaxEvents = new(
+        DiagnosticIds.NonPositiveMaxEvents,
+        title: "Event buffer capacity is not positive",
+        messageFormat: "maxevents is {0}, so the wait fails with EINVAL without waiting; pass the buffer's capacity, at least 1",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "epoll_wait, epoll_pwait and epoll_pwait2 fail with EINVAL when maxevents is zero or negative.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.NonPositiveMaxEvents + ".md");
+
+    /// <summary>EPG0105. Argument: the value.</summary>
+    public static readonly DiagnosticDescriptor NegativeTimeout = new(
+        DiagnosticIds.NegativeTimeout,
+        title: "Negative timeout other than -1",
+        messageFormat: "A timeout of {0} ms waits without limit, as every negative timeout does; pass -1 to wait without limit, or the duration as a positive number of milliseconds",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Every negative millisecond timeout means no limit, so a constant below -1 is almost always a duration with the wrong sign.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.NegativeTimeout + ".md");
+
+    /// <summary>EPG0106. Argument: the target as written.</summary>
+    public static readonly DiagnosticDescriptor SetAddedToItself = new(
+        DiagnosticIds.SetAddedToItself,
+        title: "Epoll set added to itself",
+        messageFormat: "'{0}' is the set's own fd, and a set cannot watch itself, so epoll_ctl fails with EINVAL",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Linux refuses to add an epoll set to itself with EINVAL, and so does EpollGen.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.SetAddedToItself + ".md");
+
+    /// <summary>EPG0107. Arguments: the retried call as written, what to use instead.</summary>
+    public static readonly DiagnosticDescriptor AddRetriedAfterExists = new(
+        DiagnosticIds.AddRetriedAfterExists,
+        title: "EPOLL_CTL_ADD retried after EEXIST",
+        messageFormat: "'{0}' adds the fd again after EEXIST said it is registered already, and fails with EEXIST again; use {1} to change the registration",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "EEXIST from an ADD means the fd is in the set already; adding it again fails the same way. Code that wants to update an existing registration uses EPOLL_CTL_MOD.",
+        helpLinkUri: HelpLinkRoot + DiagnosticIds.AddRetriedAfterExists + ".md");
+
+    /// <summary>The epoll usage rules, for <c>SupportedDiagnostics</c>.</summary>
+    public static ImmutableArray<DiagnosticDescriptor> AllUsage { get; } = ImmutableArray.Create(
+        LevelTriggeredRegistration, UnsupportedEpollFlag, EpollFlagRejected, InvalidControlOperation,
+        NonPositiveMaxEvents, NegativeTimeout, SetAddedToItself, AddRetriedAfterExists);
 
     /// <summary>EPG0200. Arguments: struct name, its size, data offset, the architecture it is wrong on, the kernel's size there, data offset there.</summary>
     public static readonly DiagnosticDescriptor HandWrittenEpollEvent = new(

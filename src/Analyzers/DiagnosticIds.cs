@@ -25,5 +25,14 @@ internal static class DiagnosticIds
     public const string NativeStructModifiers = "EPG0017";
     public const string NativeStructNeedsUnsafe = "EPG0018";
 
+    public const string LevelTriggeredRegistration = "EPG0100";
+    public const string UnsupportedEpollFlag = "EPG0101";
+    public const string EpollFlagRejected = "EPG0102";
+    public const string InvalidControlOperation = "EPG0103";
+    public const string NonPositiveMaxEvents = "EPG0104";
+    public const string NegativeTimeout = "EPG0105";
+    public const string SetAddedToItself = "EPG0106";
+    public const string AddRetriedAfterExists = "EPG0107";
+
     public const string HandWrittenEpollEvent = "EPG0200";
 }

@@ -1,3 +1,4 @@
+using EpollGen.Analyzers.Epoll;
 using EpollGen.Analyzers.Interop;
 using EpollGen.Analyzers.Specs;
 using EpollGen.Analyzers.Tests.Infrastructure;
@@ -11,7 +12,10 @@ namespace EpollGen.Analyzers.Tests;
 public sealed class DescriptorTests
 {
     private static readonly DiagnosticDescriptor[] All =
-        new SpecAnalyzer().SupportedDiagnostics.Concat(new HandWrittenEpollEventAnalyzer().SupportedDiagnostics).ToArray();
+        new SpecAnalyzer().SupportedDiagnostics
+            .Concat(new EpollUsageAnalyzer().SupportedDiagnostics)
+            .Concat(new HandWrittenEpollEventAnalyzer().SupportedDiagnostics)
+            .ToArray();
 
     [Fact]
     public void EverySpecErrorKind_HasADescriptorUnderItsOwnId()
@@ -30,6 +34,8 @@ public sealed class DescriptorTests
         Assert.Equal(All.Length, All.Select(d => d.Id).Distinct().Count());
         foreach (DiagnosticDescriptor d in new SpecAnalyzer().SupportedDiagnostics)
             Assert.InRange(int.Parse(d.Id.AsSpan(3)), 1, 99);
+        foreach (DiagnosticDescriptor d in new EpollUsageAnalyzer().SupportedDiagnostics)
+            Assert.InRange(int.Parse(d.Id.AsSpan(3)), 100, 199);
         foreach (DiagnosticDescriptor d in new HandWrittenEpollEventAnalyzer().SupportedDiagnostics)
             Assert.InRange(int.Parse(d.Id.AsSpan(3)), 200, 299);
     }

@@ -11,9 +11,10 @@ using Xunit;
 namespace EpollGen.Analyzers.Tests;
 
 /// <summary>
-/// No analyzer ever throws (AD0001), whatever the code: malformed and half-typed versions of specs and
-/// P/Invoke declarations, cut, spliced and salted with the tokens that break attribute binding. The
-/// code fixes run on whatever EPG0001/EPG0003 such code still gets. Deterministic (fixed seeds).
+/// No analyzer ever throws (AD0001), whatever the code: malformed and half-typed versions of specs,
+/// P/Invoke declarations and epoll calls, cut, spliced and salted with the tokens that break attribute
+/// binding and constant folding. The code fixes run on whatever EPG0001/EPG0003/EPG0100–EPG0102/EPG0107 such
+/// code still gets. Deterministic (fixed seeds).
 /// </summary>
 public sealed class FuzzTests
 {
@@ -23,7 +24,39 @@ public sealed class FuzzTests
         "class", "enum", "<T>", "0x", "EpollGen.", "unsafe", "*", "ref", "readonly", "static", "Overlays =",
         "AlwaysReported =", "Size =", "Packing =", "(A)", "-1", "int.MaxValue", "[Flags]", "FlagPair(", "NativeField(",
         "delegate*<void>", "?", "!", "=>", "__arglist", "#if X", "/*", "//", "@", "$\"", "\"\"\"", "\n",
+        "|", "&", "~", "EpollEvents.", "EPOLLET", "(EpollEvents)", "(uint)", "Fd", "Epoll.EPOLL_CTL_ADD", "&ev", "out _", "events:",
     ];
+
+    /// <summary>Epoll calls that reach every usage rule and every shape the analyzer follows.</summary>
+    private const string UsageSeed = """
+        using System;
+        using EpollGen;
+        using EpollGen.Interop;
+        using static EpollGen.Interop.EpollEvents;
+        static unsafe class Use
+        {
+            static readonly EpollSet s_other = new();
+            const EpollEvents Mask = EPOLLIN | EPOLLOUT;
+            static void Run(EpollSet set, int fd, int epfd, void* buffer)
+            {
+                set.Add(fd, EpollEvents.EPOLLIN, 0);
+                set.Modify(fd, Mask | EPOLLEXCLUSIVE, 1);
+                set.TryAdd(set.Fd, EPOLLIN | EPOLLMSG | EPOLLET, 2, out _);
+                set.Add(s_other.Fd, EPOLLIN | EPOLLEXCLUSIVE | EPOLLONESHOT, 3);
+                EpollEvent ev = new EpollEvent { events = (uint)(EPOLLIN | EPOLLRDHUP), data = 4 };
+                Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &ev);
+                Epoll.epoll_ctl(epfd, 7, epfd, &ev);
+                Epoll.epoll_wait(epfd, buffer, 0, -300);
+                Epoll.epoll_pwait2(epfd, buffer, -1, null, null);
+                if (!set.TryAdd(fd, Mask | EPOLLET, 5, out int errno) && errno == 17)
+                    set.TryAdd(fd, Mask | EPOLLET, 5, out _);
+                try { set.Add(fd, EPOLLIN | EPOLLET, 6); }
+                catch (EpollException e) when (e.Errno is 17) { set.Add(fd, EPOLLIN | EPOLLET, 6); }
+                if (Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &ev) < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == 17)
+                    Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &ev);
+            }
+        }
+        """;
 
     private static readonly string[] Seeds = BuildSeeds();
 
@@ -71,6 +104,20 @@ public sealed class FuzzTests
         Assert.True(failures.Count == 0, string.Join("\n\n", failures.Take(3)));
     }
 
+    [Fact]
+    public async Task EveryPrefixOfAnEpollCallFile_IsSafe()
+    {
+        var failures = new List<string>();
+        for (int length = 0; length <= UsageSeed.Length; length += 4)
+        {
+            string source = UsageSeed.Substring(0, length);
+            var (diagnostics, exceptions) = await Compilations.AnalyzeAsync(Compilations.Create([source]));
+            failures.AddRange(exceptions.Select(e => $"{length}: {e}"));
+            failures.AddRange(diagnostics.Where(d => d.Id == "AD0001").Select(d => $"{length}: {d}"));
+        }
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures.Take(3)));
+    }
+
     private static string[] BuildSeeds()
     {
         var seeds = new List<string>();
@@ -97,6 +144,8 @@ public sealed class FuzzTests
             public partial class Outer { [FlagMap(typeof(W), typeof(Rd))][FlagPair(W.R, Rd.In)][FlagPair(W.Wr, Rd.Out)][FlagMode(W.E)] public static partial class Map; }
             [NativeStruct("hdr", Packing = NativePacking.Packed, Size = 7)][NativeField("kind", "uint8_t")][NativeField("len", "uint16_t")][NativeField("seq", "uint32_t")][NativeField("body", "char[]")] public partial struct Hdr;
             """);
+        seeds.Add(UsageSeed);
+        seeds.Add(UsageSeed);
         return seeds.ToArray();
     }
 
@@ -136,7 +185,9 @@ public sealed class FuzzTests
 
     private static async Task ApplyFixesAsync(string source, ImmutableArray<Diagnostic> diagnostics, List<string> failures)
     {
-        Diagnostic[] fixable = diagnostics.Where(d => d.Id is DiagnosticIds.TargetNotPartial or DiagnosticIds.FlagEnumWithoutFlags).ToArray();
+        Diagnostic[] fixable = diagnostics.Where(d => d.Id is DiagnosticIds.TargetNotPartial or DiagnosticIds.FlagEnumWithoutFlags
+            or DiagnosticIds.LevelTriggeredRegistration or DiagnosticIds.UnsupportedEpollFlag or DiagnosticIds.EpollFlagRejected
+            or DiagnosticIds.AddRetriedAfterExists).ToArray();
         if (fixable.Length == 0)
             return;
         using var workspace = new AdhocWorkspace();
@@ -147,10 +198,14 @@ public sealed class FuzzTests
             .AddMetadataReferences(Compilations.Framework.Append(Verify.EpollGenRuntime));
         Document document = project.AddDocument("File0.cs", SourceText.From(source));
         SyntaxTree tree = (await document.GetSyntaxTreeAsync())!;
-        CodeFixProvider[] providers = [new MakePartialCodeFix(), new AddFlagsCodeFix()];
+        CodeFixProvider[] providers = [new MakePartialCodeFix(), new AddFlagsCodeFix(), new AddEdgeTriggeredCodeFix(), new RemoveEpollFlagCodeFix(), new UseModifyCodeFix()];
         foreach (Diagnostic diagnostic in fixable)
         {
-            Diagnostic mapped = Diagnostic.Create(diagnostic.Descriptor, Location.Create(tree, diagnostic.Location.SourceSpan), diagnostic.Properties, Array.Empty<object>());
+            Diagnostic mapped = Diagnostic.Create(
+                diagnostic.Descriptor,
+                Location.Create(tree, diagnostic.Location.SourceSpan),
+                diagnostic.AdditionalLocations.Select(l => Location.Create(tree, l.SourceSpan)),
+                diagnostic.Properties);
             foreach (CodeFixProvider provider in providers.Where(p => p.FixableDiagnosticIds.Contains(diagnostic.Id)))
             {
                 try

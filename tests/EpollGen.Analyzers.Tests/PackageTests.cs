@@ -16,10 +16,21 @@ public sealed class PackageTests : IDisposable
 {
     /// <summary>
     /// Usage rules checked in the same consumer build: a source file to add and the id its build must
-    /// report as a warning. The epoll usage rules (EPG0100–EPG0199: a level-triggered Add, …) add their
-    /// case here when EpollSet and its analyzer exist.
+    /// report as a warning. A level-triggered Add is the rule every consumer meets first, and it needs
+    /// the packed analyzer to read the packed runtime's [EpollArgument] and [EpollFlag] attributes.
     /// </summary>
-    public static readonly IReadOnlyList<ConsumerCheck> UsageRuleChecks = [];
+    public static readonly IReadOnlyList<ConsumerCheck> UsageRuleChecks =
+    [
+        new("Usage.cs", """
+            using EpollGen;
+            using EpollGen.Interop;
+
+            public static class Usage
+            {
+                public static void Register(EpollSet set, int fd) => set.Add(fd, EpollEvents.EPOLLIN, 0);
+            }
+            """, "EPG0100"),
+    ];
 
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
     private readonly string _root = Path.Combine(Path.GetTempPath(), "epollgen-package-" + Guid.NewGuid().ToString("N"));

@@ -1,3 +1,4 @@
+using EpollGen.Analyzers.Epoll;
 using EpollGen.Analyzers.Interop;
 using EpollGen.Analyzers.Specs;
 using EpollGen.Analyzers.Tests.Infrastructure;
@@ -17,6 +18,24 @@ public sealed class SeverityConfigTests
         struct Ev { public uint events; public ulong data; }
         static unsafe class Native { [DllImport("libc")] public static extern int epoll_wait(int epfd, {|#0:Ev*|} e, int n, int t); }
         """;
+
+    private const string LevelTriggered = """
+        using EpollGen;
+        using EpollGen.Interop;
+        static class Use { static void Run(EpollSet set, int fd) => set.Add(fd, {|#0:EpollEvents.EPOLLIN|}, 0); }
+        """;
+
+    [Fact]
+    public Task LevelTriggered_DefaultIsWarning() =>
+        Run<EpollUsageAnalyzer>(LevelTriggered, config: null, DiagnosticSeverity.Warning, DiagnosticIds.LevelTriggeredRegistration);
+
+    [Fact]
+    public Task LevelTriggered_SeverityNone_Silences() =>
+        Run<EpollUsageAnalyzer>(LevelTriggered, "dotnet_diagnostic.EPG0100.severity = none", null, DiagnosticIds.LevelTriggeredRegistration);
+
+    [Fact]
+    public Task PerformanceCategory_Escalates_LevelTriggered() =>
+        Run<EpollUsageAnalyzer>(LevelTriggered, "dotnet_analyzer_diagnostic.category-Performance.severity = error", DiagnosticSeverity.Error, DiagnosticIds.LevelTriggeredRegistration);
 
     [Fact]
     public Task Default_IsWarning() => Run(NoFlagsSpec, config: null, DiagnosticSeverity.Warning);
@@ -55,7 +74,7 @@ public sealed class SeverityConfigTests
         if (config is not null)
             test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", $"root = true\n\n[*.cs]\n{config}\n"));
         if (expected is { } severity)
-            test.ExpectedDiagnostics.Add(new DiagnosticResult(id, severity).WithLocation(0));
+            test.ExpectedDiagnostics.Add(new DiagnosticResult(id, severity).WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations));
         return test.RunAsync();
     }
 }

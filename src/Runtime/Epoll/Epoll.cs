@@ -55,7 +55,7 @@ public static unsafe class Epoll
     /// <param name="op"><see cref="EPOLL_CTL_ADD"/>, <see cref="EPOLL_CTL_MOD"/> or <see cref="EPOLL_CTL_DEL"/>.</param>
     /// <param name="fd">The target fd.</param>
     /// <param name="event">A native <c>struct epoll_event</c>; may be null for DEL only.</param>
-    public static int epoll_ctl(int epfd, int op, int fd, void* @event)
+    public static int epoll_ctl([EpollArgument(EpollArgumentRole.Set)] int epfd, [EpollArgument(EpollArgumentRole.ControlOperation)] int op, [EpollArgument(EpollArgumentRole.Target)] int fd, [EpollArgument(EpollArgumentRole.ControlEvent)] void* @event)
     {
         try
         {
@@ -78,7 +78,7 @@ public static unsafe class Epoll
     /// clock, never returning early, and fills <paramref name="events"/> with up to
     /// <paramref name="maxevents"/> entries. EINTR when a signal interrupts the wait first.
     /// </summary>
-    public static int epoll_wait(int epfd, void* events, int maxevents, int timeout) =>
+    public static int epoll_wait(int epfd, void* events, [EpollArgument(EpollArgumentRole.MaxEvents)] int maxevents, [EpollArgument(EpollArgumentRole.TimeoutMilliseconds)] int timeout) =>
         epoll_pwait(epfd, events, maxevents, timeout, null);
 
     /// <summary>
@@ -87,14 +87,14 @@ public static unsafe class Epoll
     /// (Atomic for the thread that waits in the kernel for the set; with several threads waiting
     /// on one set, the others sleep under their own masks.)
     /// </summary>
-    public static int epoll_pwait(int epfd, void* events, int maxevents, int timeout, void* sigmask) =>
+    public static int epoll_pwait(int epfd, void* events, [EpollArgument(EpollArgumentRole.MaxEvents)] int maxevents, [EpollArgument(EpollArgumentRole.TimeoutMilliseconds)] int timeout, void* sigmask) =>
         Wait(epfd, events, maxevents, timeout < 0 ? long.MaxValue : Deadline(timeout * (long)TimeSpan.TicksPerMillisecond), timeout, sigmask);
 
     /// <summary>
     /// <see cref="epoll_pwait"/> with a nanosecond <c>struct timespec</c> timeout: null waits
     /// without limit, {0, 0} polls; a negative second or a nanosecond outside [0, 1e9) is EINVAL.
     /// </summary>
-    public static int epoll_pwait2(int epfd, void* events, int maxevents, Timespec* timeout, void* sigmask)
+    public static int epoll_pwait2(int epfd, void* events, [EpollArgument(EpollArgumentRole.MaxEvents)] int maxevents, Timespec* timeout, void* sigmask)
     {
         long deadline = long.MaxValue;
         int legacy = -1;

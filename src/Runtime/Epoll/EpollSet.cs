@@ -145,7 +145,7 @@ public sealed class EpollSet : IDisposable
 
     /// <summary>Registers <paramref name="fd"/> (EPOLL_CTL_ADD).</summary>
     /// <exception cref="EpollException">EBADF, EEXIST, EINVAL, ELOOP, EPERM, ENOMEM, ENOSPC.</exception>
-    public void Add(int fd, EpollEvents events, ulong data) => ThrowOnError("epoll_ctl(ADD)", Control(LibC.EPOLL_CTL_ADD, fd, events, data, null));
+    public void Add([EpollArgument(EpollArgumentRole.Target, SelfFd = nameof(Fd))] int fd, [EpollArgument(EpollArgumentRole.AddMask)] EpollEvents events, ulong data) => ThrowOnError("epoll_ctl(ADD)", Control(LibC.EPOLL_CTL_ADD, fd, events, data, null));
 
     /// <summary>
     /// Registers the fd of <paramref name="handle"/> and keeps the handle referenced until the
@@ -154,7 +154,7 @@ public sealed class EpollSet : IDisposable
     /// </summary>
     /// <exception cref="EpollException">As <see cref="Add(int, EpollEvents, ulong)"/>.</exception>
     /// <exception cref="ObjectDisposedException">The handle is closed.</exception>
-    public void Add(SafeHandle handle, EpollEvents events, ulong data)
+    public void Add(SafeHandle handle, [EpollArgument(EpollArgumentRole.AddMask)] EpollEvents events, ulong data)
     {
         ArgumentNullException.ThrowIfNull(handle);
         bool added = false;
@@ -169,10 +169,10 @@ public sealed class EpollSet : IDisposable
 
     /// <summary>Changes the mask and data of <paramref name="fd"/>'s registration (EPOLL_CTL_MOD); re-reads readiness.</summary>
     /// <exception cref="EpollException">EBADF, ENOENT, EINVAL, EPERM.</exception>
-    public void Modify(int fd, EpollEvents events, ulong data) => ThrowOnError("epoll_ctl(MOD)", Control(LibC.EPOLL_CTL_MOD, fd, events, data, null));
+    public void Modify([EpollArgument(EpollArgumentRole.Target, SelfFd = nameof(Fd))] int fd, [EpollArgument(EpollArgumentRole.ModifyMask)] EpollEvents events, ulong data) => ThrowOnError("epoll_ctl(MOD)", Control(LibC.EPOLL_CTL_MOD, fd, events, data, null));
 
     /// <summary>Changes the registration of <paramref name="handle"/>'s fd (EPOLL_CTL_MOD).</summary>
-    public void Modify(SafeHandle handle, EpollEvents events, ulong data) => Modify(HandleFd(handle), events, data);
+    public void Modify(SafeHandle handle, [EpollArgument(EpollArgumentRole.ModifyMask)] EpollEvents events, ulong data) => Modify(HandleFd(handle), events, data);
 
     /// <summary>Removes <paramref name="fd"/>'s registration (EPOLL_CTL_DEL).</summary>
     /// <exception cref="EpollException">EBADF, ENOENT, EINVAL.</exception>
@@ -182,11 +182,11 @@ public sealed class EpollSet : IDisposable
     public void Remove(SafeHandle handle) => Remove(HandleFd(handle));
 
     /// <summary>EPOLL_CTL_ADD without exceptions: false, with the errno, on failure.</summary>
-    public bool TryAdd(int fd, EpollEvents events, ulong data, out int errno) =>
+    public bool TryAdd([EpollArgument(EpollArgumentRole.Target, SelfFd = nameof(Fd))] int fd, [EpollArgument(EpollArgumentRole.AddMask)] EpollEvents events, ulong data, out int errno) =>
         (errno = Control(LibC.EPOLL_CTL_ADD, fd, events, data, null)) == 0;
 
     /// <summary>EPOLL_CTL_MOD without exceptions: false, with the errno, on failure.</summary>
-    public bool TryModify(int fd, EpollEvents events, ulong data, out int errno) =>
+    public bool TryModify([EpollArgument(EpollArgumentRole.Target, SelfFd = nameof(Fd))] int fd, [EpollArgument(EpollArgumentRole.ModifyMask)] EpollEvents events, ulong data, out int errno) =>
         (errno = Control(LibC.EPOLL_CTL_MOD, fd, events, data, null)) == 0;
 
     /// <summary>EPOLL_CTL_DEL without exceptions: false, with the errno, on failure.</summary>

@@ -43,14 +43,18 @@ public enum EpollEvents : uint
     EPOLLRDHUP = 0x2000,
 
     /// <summary>Wake only one of several epoll sets waiting on the same file (ADD only).</summary>
+    /// <remarks>The kernel's EPOLLEXCLUSIVE_OK_BITS: any other flag with it is EINVAL, as is MOD or an epoll target.</remarks>
+    [EpollFlag(AddOnly = true, NotOnEpollSets = true, CompatibleWith = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET)]
     EPOLLEXCLUSIVE = 1u << 28,
 
     /// <summary>Hold a wake lock while the event is pending (needs CAP_BLOCK_SUSPEND; else ignored).</summary>
     EPOLLWAKEUP = 1u << 29,
 
     /// <summary>Disarm after one event until re-armed by EPOLL_CTL_MOD.</summary>
+    [EpollFlag(OneShot = true)]
     EPOLLONESHOT = 1u << 30,
 
     /// <summary>Edge-triggered: report changes, not state.</summary>
+    [EpollFlag(EdgeTriggered = true)]
     EPOLLET = 1u << 31,
 }

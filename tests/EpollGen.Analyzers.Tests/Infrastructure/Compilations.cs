@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using EpollGen.Analyzers.Epoll;
 using EpollGen.Analyzers.Interop;
 using EpollGen.Analyzers.Specs;
 using Microsoft.CodeAnalysis;
@@ -16,7 +17,7 @@ internal static class Compilations
     public static IReadOnlyList<MetadataReference> Framework { get; } = LoadFramework();
 
     public static ImmutableArray<DiagnosticAnalyzer> Analyzers { get; } =
-        ImmutableArray.Create<DiagnosticAnalyzer>(new SpecAnalyzer(), new HandWrittenEpollEventAnalyzer());
+        ImmutableArray.Create<DiagnosticAnalyzer>(new SpecAnalyzer(), new EpollUsageAnalyzer(), new HandWrittenEpollEventAnalyzer());
 
     public static CSharpCompilation Create(IEnumerable<string> sources, bool allowUnsafe = true) =>
         CSharpCompilation.Create(
