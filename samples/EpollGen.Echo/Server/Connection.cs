@@ -24,6 +24,10 @@ internal sealed class Connection
     // The peer shut its side (read returned 0): flush what is left, then close.
     public bool ReadClosed;
 
+    // Reading stopped because the buffer was full: the edges that came meanwhile are spent, so the
+    // next read must go on to EAGAIN rather than trust a short read.
+    public bool ReadPaused;
+
     public long LastActive;
 
     public int Pending => Tail - Head;

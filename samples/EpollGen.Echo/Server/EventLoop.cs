@@ -135,7 +135,7 @@ internal sealed unsafe class EventLoop : IDisposable
         if (c.Pending > 0 && !Flush(c))
             return;
         if (!c.ReadClosed && c.Tail < _outputLimit)
-            ReadAndEcho(c);
+            ReadAndEcho(c, drain: c.ReadPaused || ((EpollEvents)ev.events & EpollEvents.EPOLLRDHUP) != 0);
     }
 
     private void Accept()
@@ -160,7 +160,7 @@ internal sealed unsafe class EventLoop : IDisposable
             c.Generation = ++_generation;
             c.Buffer = _freeBuffers.Count > 0 ? _freeBuffers.Pop() : GC.AllocateUninitializedArray<byte>(_outputLimit, pinned: true);
             c.Head = c.Tail = 0;
-            c.WantWrite = c.ReadClosed = false;
+            c.WantWrite = c.ReadClosed = c.ReadPaused = false;
             c.LastActive = Stopwatch.GetTimestamp();
             if (!_set.TryAdd(fd, Readable, DataOf(c), out _))
             {
@@ -177,18 +177,24 @@ internal sealed unsafe class EventLoop : IDisposable
     }
 
     // Reads while there is room, echoing each chunk at once so a request's answer never waits for
-    // the next read. A read shorter than the room means the socket was drained: its next data
-    // raises a new edge, so the EAGAIN read that would confirm it is skipped (one syscall less per
-    // message). A full buffer stops reading; the EPOLLOUT edge that drains it resumes it.
-    private void ReadAndEcho(Connection c)
+    // the next read. A read shorter than the room means the socket was drained, and data that comes
+    // later raises a new edge, so the EAGAIN read that would confirm it is skipped (one syscall less
+    // per message) -- unless <paramref name="drain"/>: a FIN that came with this edge (EPOLLRDHUP)
+    // or while reading was paused raises no new edge, and only reading on to 0 finds it. A full
+    // buffer pauses reading; the EPOLLOUT edge that drains it resumes it.
+    private void ReadAndEcho(Connection c, bool drain)
     {
+        c.ReadPaused = false;
         while (true)
         {
             int room = _outputLimit - c.Tail;
             if (room == 0)
             {
                 if (c.Head == 0)
+                {
+                    c.ReadPaused = true;
                     return;
+                }
                 c.Buffer.AsSpan(c.Head, c.Pending).CopyTo(c.Buffer);
                 c.Tail -= c.Head;
                 c.Head = 0;
@@ -203,7 +209,7 @@ internal sealed unsafe class EventLoop : IDisposable
                 c.LastActive = Stopwatch.GetTimestamp();
                 if (c.Pending > _maxPending)
                     Volatile.Write(ref _maxPending, c.Pending);
-                if (!Flush(c) || n < room)
+                if (!Flush(c) || (n < room && !drain))
                     return;
                 continue;
             }
