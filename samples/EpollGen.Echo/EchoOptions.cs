@@ -8,13 +8,13 @@ namespace EpollGen.Echo;
 public sealed record EchoOptions
 {
     public int Connections { get; init; } = 256;
-    public double Seconds { get; init; } = 10;
+    public double Seconds { get; init; } = 3;
     public double WarmupSeconds { get; init; } = 1;
     public int Size { get; init; } = 64;
     public TapBackendKind? Backend { get; init; }
     public bool ServerOnly { get; init; }
     public int Port { get; init; }
-    public int Rounds { get; init; } = 1;
+    public int Rounds { get; init; } = 3;
     public int Loops { get; init; } = Environment.ProcessorCount;
     public int ClientThreads { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
     public double? IdleTimeoutSeconds { get; init; }
@@ -24,10 +24,10 @@ public sealed record EchoOptions
     public const string Usage = """
         usage: EpollGen.Echo [options]
           --connections N     client connections (default 256)
-          --seconds S         measured seconds per server and round (default 10)
+          --seconds S         measured seconds per server and round (default 3)
           --warmup S          unmeasured seconds before each measurement (default 1)
           --size B            message bytes (default 64)
-          --rounds N          EpollGen/.NET pairs, alternating which goes first; medians reported (default 1)
+          --rounds N          EpollGen/.NET pairs, alternating which goes first; medians reported (default 3)
           --backend K         epoll | io_uring: the tap backend asked of EpollSet
           --loops N           EpollGen event-loop threads (default: one per CPU)
           --client-threads N  load-generator threads (default: half the CPUs, at least 1)

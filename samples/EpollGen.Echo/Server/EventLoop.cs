@@ -206,7 +206,7 @@ internal sealed unsafe class EventLoop : IDisposable
             if (n > 0)
             {
                 c.Tail += (int)n;
-                c.LastActive = Stopwatch.GetTimestamp();
+                Touch(c);
                 if (c.Pending > _maxPending)
                     Volatile.Write(ref _maxPending, c.Pending);
                 if (!Flush(c) || (n < room && !drain))
@@ -242,7 +242,7 @@ internal sealed unsafe class EventLoop : IDisposable
             if (n > 0)
             {
                 c.Head += (int)n;
-                c.LastActive = Stopwatch.GetTimestamp();
+                Touch(c);
                 continue;
             }
             int errno = Sys.Errno;
@@ -311,6 +311,13 @@ internal sealed unsafe class EventLoop : IDisposable
         c.Buffer = [];
         c.Fd = -1;
         _freeConnections.Push(c);
+    }
+
+    // The clock is read per message only when an idle timeout needs it.
+    private void Touch(Connection c)
+    {
+        if (_idleTicks > 0)
+            c.LastActive = Stopwatch.GetTimestamp();
     }
 
     private static ulong DataOf(Connection c) => (ulong)c.Generation << 32 | (uint)c.Fd;
