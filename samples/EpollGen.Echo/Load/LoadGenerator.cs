@@ -52,12 +52,12 @@ public static class LoadGenerator
                 thread.Start();
 
             Phase(threads, options.Warmup, warmingUp: true, progress, 0);
-            long startCount = Completed(threads);
+            // Measured requests are the recorded ones, counted by the threads under the same flag
+            // as the latencies, so the count and the histogram can never disagree.
             long start = Stopwatch.GetTimestamp();
             run.Recording = true;
-            Phase(threads, options.Duration, warmingUp: false, progress, startCount);
+            Phase(threads, options.Duration, warmingUp: false, progress, Completed(threads));
             run.Recording = false;
-            long requests = Completed(threads) - startCount;
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             long errors = 0;
             foreach (ClientThread thread in threads)
@@ -69,7 +69,7 @@ public static class LoadGenerator
             var latency = new LatencyHistogram();
             foreach (ClientThread thread in threads)
                 latency.Add(thread.Latency);
-            return new LoadResult(requests, seconds, latency, errors);
+            return new LoadResult(latency.Count, seconds, latency, errors);
         }
         finally
         {
