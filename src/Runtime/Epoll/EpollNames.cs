@@ -37,18 +37,7 @@ internal static class EpollNames
     public static void Own(int fd, EpollSet set)
     {
         lock (s_lock)
-        {
-            EpollSet?[] own = s_byOwnFd;
-            if (fd >= own.Length)
-            {
-                var grown = new EpollSet?[Math.Max(own.Length * 2, fd + 1)];
-                own.CopyTo(grown, 0);
-                // Readers may still hold the old array; both name the same sets.
-                Volatile.Write(ref s_byOwnFd, grown);
-                own = grown;
-            }
-            Volatile.Write(ref own[fd], set);
-        }
+            Publish(ref s_byOwnFd, fd, set);
     }
 
     /// <summary>Forgets the set's own fd, before it is closed and its number reused.</summary>
@@ -68,16 +57,7 @@ internal static class EpollNames
     {
         lock (s_lock)
         {
-            EpollSet?[] byFd = s_byFd;
-            if (fd >= byFd.Length)
-            {
-                var grown = new EpollSet?[Math.Max(byFd.Length * 2, fd + 1)];
-                byFd.CopyTo(grown, 0);
-                // Readers may still hold the old array; both name the same sets.
-                Volatile.Write(ref s_byFd, grown);
-                byFd = grown;
-            }
-            Volatile.Write(ref byFd[fd], set);
+            Publish(ref s_byFd, fd, set);
             if (set.Names++ == 0)
                 Volatile.Write(ref s_sets, [.. s_sets, set]);
         }
@@ -96,5 +76,20 @@ internal static class EpollNames
             Volatile.Write(ref s_sets, Array.FindAll(s_sets, s => s != set));
             return set;
         }
+    }
+
+    // Stores set at table[fd], growing the table first; the caller holds the lock. Readers may still
+    // hold the old array after a growth; both arrays name the same sets.
+    private static void Publish(ref EpollSet?[] table, int fd, EpollSet set)
+    {
+        EpollSet?[] current = table;
+        if (fd >= current.Length)
+        {
+            var grown = new EpollSet?[Math.Max(current.Length * 2, fd + 1)];
+            current.CopyTo(grown, 0);
+            Volatile.Write(ref table, grown);
+            current = grown;
+        }
+        Volatile.Write(ref current[fd], set);
     }
 }
