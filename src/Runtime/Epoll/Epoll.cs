@@ -236,14 +236,3 @@ public static unsafe class Epoll
     });
 }
 #pragma warning restore IDE1006, CA1707
-
-internal readonly unsafe ref struct NativeSink(byte* buffer) : IEventSink
-{
-    public void Write(int index, uint events, ulong data)
-    {
-        EpollEvent ev = default;
-        ev.events = events;
-        ev.data = data;
-        EpollEvent.WriteNative(buffer, index, ev);
-    }
-}

@@ -17,8 +17,9 @@ namespace EpollGen;
 /// An epoll instance built on the substrate: every registration is a tap that posts to the set's
 /// own event queue, and a wait turns the coalesced posts into epoll events with exactly Linux's
 /// semantics: reported masks are what the kernel read when the wait harvested the taps (registered
-/// ∩ ready, plus EPOLLERR|EPOLLHUP); level-triggered registrations and those that did not fit go
-/// back to the kernel to be re-read, so calls round-robin when more are ready than fit;
+/// ∩ ready, plus EPOLLERR|EPOLLHUP); level-triggered registrations are level-triggered in the
+/// kernel and each harvest takes at most maxevents, so calls round-robin when more are ready than
+/// fit, and edge-triggered ones that did not fit go back to the kernel to be re-read;
 /// EPOLLONESHOT disarms on delivery, in the kernel too, until MOD.
 /// </summary>
 /// <remarks>
@@ -840,17 +841,4 @@ public sealed class EpollSet : IDisposable
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be infinite, zero or positive.");
         return Stopwatch.GetTimestamp() + (long)Math.Min(timeout.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 2);
     }
-}
-
-/// <summary>Where a wait writes its events: a managed span or a native epoll_event array.</summary>
-internal interface IEventSink
-{
-    void Write(int index, uint events, ulong data);
-}
-
-internal readonly ref struct SpanSink(Span<EpollEvent> events) : IEventSink
-{
-    private readonly Span<EpollEvent> _events = events;
-
-    public void Write(int index, uint events, ulong data) => _events[index] = new EpollEvent { events = events, data = data };
 }
