@@ -220,14 +220,7 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
             errno = Marshal.GetLastPInvokeError();
         });
         waiter.Start();
-        long start = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(5))
-        {
-            int id = Volatile.Read(ref tid);
-            if (id != 0 && File.ReadAllText($"/proc/self/task/{id}/syscall").Split(' ')[0] is "232" or "281" or "22" or "426")
-                break;
-            Thread.Sleep(1);
-        }
+        KernelWaits.UntilBlocked(ref tid, TimeSpan.FromSeconds(5));
         Assert.Equal(0, TestLibC.tgkill(TestLibC.getpid(), Volatile.Read(ref tid), SIGURG));
         Assert.True(waiter.Join(TimeSpan.FromSeconds(5)), "the wait was not interrupted");
         Assert.Equal(-1, result);

@@ -352,7 +352,7 @@ public abstract class EpollSetTests : BackendTests, IDisposable
         try
         {
             for (int i = 0; i < threads.Length; i++)
-                WaitUntilInEpollWait(ref tids[i]);
+                KernelWaits.UntilBlocked(ref tids[i], Bound);
             TestLibC.Signal(fd);
             foreach (Thread thread in threads)
                 Assert.True(thread.Join(Bound));
@@ -400,19 +400,6 @@ public abstract class EpollSetTests : BackendTests, IDisposable
 
         Assert.Equal(Waits, reported);
         Assert.Equal(Waits * translations, allocated);
-    }
-
-    private static void WaitUntilInEpollWait(ref int tid)
-    {
-        long start = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetElapsedTime(start) < Bound)
-        {
-            int id = Volatile.Read(ref tid);
-            if (id != 0 && System.IO.File.ReadAllText($"/proc/self/task/{id}/syscall").Split(' ')[0] is "232" or "281" or "22" or "426")
-                return;
-            Thread.Sleep(1);
-        }
-        Assert.Fail("a waiter never blocked in epoll_wait");
     }
 
     private static unsafe bool Readable(int fd)
