@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Linq;
 using System.Runtime.InteropServices;
 using EpollGen.Interop;
+using static EpollGen.Benchmarks.Statistics;
 
 namespace EpollGen.Benchmarks.Chain;
 
@@ -240,13 +241,6 @@ internal static unsafe class EpollBenchmark
     }
 
     private static string Cell(List<double> values) => $"{Median(values):N0} ({values.Min():N0}–{values.Max():N0})";
-
-    private static double Median(IReadOnlyList<double> values)
-    {
-        double[] sorted = [.. values.Order()];
-        int mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
 
     private static string? Option(string[] args, string name)
     {

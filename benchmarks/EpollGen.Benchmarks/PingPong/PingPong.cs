@@ -8,6 +8,7 @@ using System.Threading;
 using EpollGen.Events;
 using EpollGen.Interop;
 using EpollGen.Taps;
+using static EpollGen.Benchmarks.Statistics;
 
 namespace EpollGen.Benchmarks.PingPong;
 
@@ -189,13 +190,6 @@ internal static unsafe class PingPongBenchmark
     {
         ulong value;
         read(fd, &value, 8);
-    }
-
-    private static double Median(List<double> values)
-    {
-        double[] sorted = [.. values.Order()];
-        int mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
     private static int Option(string[] args, string name, int fallback)
