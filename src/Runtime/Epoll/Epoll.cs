@@ -147,6 +147,24 @@ public static unsafe class Epoll
     public static int dup3(int oldfd, int newfd, int flags) =>
         oldfd == newfd || (flags & ~LibC.O_CLOEXEC) != 0 ? Fail(LibC.EINVAL) : Replace(oldfd, newfd, flags);
 
+    /// <summary>
+    /// fcntl(2) with an integer or pointer argument: <c>F_DUPFD</c> and <c>F_DUPFD_CLOEXEC</c> of a
+    /// set's name give a new name of the same set; every other command goes to libc unchanged.
+    /// </summary>
+    public static int fcntl(int fd, int cmd, nint arg)
+    {
+        if (cmd is not (LibC.F_DUPFD or LibC.F_DUPFD_CLOEXEC))
+            return LibC.fcntl(fd, cmd, arg);
+        try
+        {
+            return Named(fd, LibC.fcntl(fd, cmd, arg));
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
     private static int Create(bool closeOnExec)
     {
         try
@@ -178,7 +196,7 @@ public static unsafe class Epoll
             if (maxevents <= 0 || maxevents > MaxEvents)
                 return Fail(LibC.EINVAL);
             if (events is null)
-                return Fail(LibC.EFAULT);
+                return WaitWithoutBuffer(epfd, deadline, sigmask);
             var sink = new NativeSink((byte*)events);
             int count = set.WaitCore(ref sink, maxevents, deadline, interruptible: true, sigmask);
             return count >= 0 ? count : Fail(LibC.EINTR);
@@ -186,6 +204,29 @@ public static unsafe class Epoll
         catch (Exception e)
         {
             return Fail(e);
+        }
+    }
+
+    // NULL is a valid user range to Linux: the wait runs, and only the copy of a first event faults,
+    // which leaves that event ready. The set's fd polls readable exactly when a wait would report.
+    private static int WaitWithoutBuffer(int epfd, long deadline, void* sigmask)
+    {
+        var poll = new PollFd { fd = epfd, events = (short)PollEvents.POLLIN };
+        while (true)
+        {
+            long remaining = deadline == long.MaxValue ? -1 : Math.Max(0, deadline - Stopwatch.GetTimestamp());
+            var timeout = new Timespec
+            {
+                tv_sec = remaining / Stopwatch.Frequency,
+                tv_nsec = (remaining % Stopwatch.Frequency) * 1_000_000_000 / Stopwatch.Frequency,
+            };
+            int ready = LibC.ppoll(&poll, 1, remaining < 0 ? null : &timeout, sigmask);
+            if (ready > 0)
+                return Fail(LibC.EFAULT);
+            if (ready < 0)
+                return -1;
+            if (Stopwatch.GetTimestamp() >= deadline)
+                return 0;
         }
     }
 

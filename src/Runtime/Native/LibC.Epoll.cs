@@ -25,6 +25,9 @@ internal static unsafe partial class LibC
     public static partial int poll(void* fds, nuint count, int timeout);
 
     [LibraryImport("libc", SetLastError = true)]
+    public static partial int ppoll(void* fds, nuint count, void* timeout, void* sigmask);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial int fcntl(int fd, int command, nint argument);
 
     [LibraryImport("libc", SetLastError = true)]

@@ -104,6 +104,24 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
     }
 
     [Fact]
+    public void Wait_WithANullBuffer_TimesOutOrFaultsOnTheFirstEvent_WhichStaysReady()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        int fd = Fd(TestLibC.EventFd());
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN | EPOLLET, 7)));
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(0, Epoll.epoll_wait(set, null, 4, 20));           // a valid range to Linux: it waits
+        Assert.True(clock.ElapsedMilliseconds >= 20, $"returned after {clock.ElapsedMilliseconds} ms");
+
+        ulong one = 1;
+        Assert.Equal(8, (int)TestLibC.write(fd, &one, 8));
+        AssertFails(EFAULT, Epoll.epoll_wait(set, null, 4, -1));
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));           // the edge was not consumed
+        Assert.Equal(7UL, EpollEvent.ReadNative(events, 0).data);
+    }
+
+    [Fact]
     public void Pwait2_ValidatesTheTimespec_AndWaitsNoLessThanIt()
     {
         int set = Set(Epoll.epoll_create1(0));
@@ -146,6 +164,23 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         int third = Set(Epoll.epoll_create1(0));
         Assert.Equal(third, Epoll.dup2(copy, third));
         Assert.Equal(0, Epoll.epoll_ctl(third, Epoll.EPOLL_CTL_DEL, fd, null));
+    }
+
+    [Fact]
+    public void FcntlDupFd_NamesTheSameSet_AtOrAboveTheMinimum_AndOtherCommandsPassThrough()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        int copy = Set(Epoll.fcntl(set, TestLibC.F_DUPFD_CLOEXEC, 200));
+        Assert.True(copy >= 200, $"got fd {copy}");
+        Assert.Equal(TestLibC.FD_CLOEXEC, Epoll.fcntl(copy, TestLibC.F_GETFD, 0));
+        int fd = Fd(TestLibC.EventFd());
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN, 5)));
+        AssertFails(EEXIST, Epoll.epoll_ctl(copy, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN, 5)));
+
+        int plain = Set(Epoll.fcntl(copy, 0 /* F_DUPFD */, 0));
+        Assert.Equal(0, Epoll.fcntl(plain, TestLibC.F_GETFD, 0));
+        Assert.Equal(0, Epoll.epoll_ctl(plain, Epoll.EPOLL_CTL_DEL, fd, null));
+        AssertFails(EBADF, Epoll.fcntl(-1, TestLibC.F_DUPFD_CLOEXEC, 0));
     }
 
     [Fact]

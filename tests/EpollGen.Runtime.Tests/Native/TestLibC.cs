@@ -16,6 +16,7 @@ internal static unsafe partial class TestLibC
     public const int SOCK_NONBLOCK = 0x800;
     public const int SOCK_CLOEXEC = 0x80000;
     public const int F_GETFD = 1;
+    public const int F_DUPFD_CLOEXEC = 1030;
     public const int FD_CLOEXEC = 1;
     public const int SIGURG = 23;
     public const int SHUT_WR = 1;
