@@ -63,7 +63,9 @@ public static unsafe class Epoll
                 return Fail(LibC.EFAULT);
             if (EpollNames.Find(epfd) is not { } set)
                 return LibC.epoll_ctl(epfd, op, fd, @event);
-            EpollEvent ev = @event is null ? default : EpollEvent.ReadNative((byte*)@event, 0);
+            EpollEvent ev = default;
+            if (op != EPOLL_CTL_DEL && !TryCopyIn(@event, out ev))
+                return Fail(LibC.EFAULT);
             int error = set.Control(op, fd, (EpollEvents)ev.events, ev.data, null);
             return error == 0 ? 0 : Fail(error);
         }
@@ -87,8 +89,23 @@ public static unsafe class Epoll
     /// (Atomic for the thread that waits in the kernel for the set; with several threads waiting
     /// on one set, the others sleep under their own masks.)
     /// </summary>
-    public static int epoll_pwait(int epfd, void* events, [EpollArgument(EpollArgumentRole.MaxEvents)] int maxevents, [EpollArgument(EpollArgumentRole.TimeoutMilliseconds)] int timeout, void* sigmask) =>
-        Wait(epfd, events, maxevents, timeout < 0 ? long.MaxValue : Deadline(timeout * (long)TimeSpan.TicksPerMillisecond), timeout, sigmask);
+    public static int epoll_pwait(int epfd, void* events, [EpollArgument(EpollArgumentRole.MaxEvents)] int maxevents, [EpollArgument(EpollArgumentRole.TimeoutMilliseconds)] int timeout, void* sigmask)
+    {
+        try
+        {
+            if (EpollNames.Find(epfd) is not { } set)
+                return LibC.epoll_pwait(epfd, events, maxevents, timeout, sigmask);
+            ulong* mask = stackalloc ulong[SigsetWords];
+            if (sigmask is not null && !TryCopyIn(sigmask, mask, KernelSigsetSize))
+                return Fail(LibC.EFAULT);
+            long deadline = timeout < 0 ? long.MaxValue : Deadline(timeout * (long)TimeSpan.TicksPerMillisecond);
+            return Wait(set, events, maxevents, deadline, sigmask is null ? null : mask);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
 
     /// <summary>
     /// <see cref="epoll_pwait"/> with a nanosecond <c>struct timespec</c> timeout: null waits
@@ -96,19 +113,33 @@ public static unsafe class Epoll
     /// </summary>
     public static int epoll_pwait2(int epfd, void* events, [EpollArgument(EpollArgumentRole.MaxEvents)] int maxevents, Timespec* timeout, void* sigmask)
     {
-        long deadline = long.MaxValue;
-        int legacy = -1;
-        if (timeout is not null)
+        try
         {
-            if (timeout->tv_sec < 0 || timeout->tv_nsec is < 0 or >= 1_000_000_000)
-                return Fail(LibC.EINVAL);
-            long ticks = timeout->tv_sec >= long.MaxValue / TimeSpan.TicksPerSecond / 2
-                ? long.MaxValue / 4
-                : timeout->tv_sec * TimeSpan.TicksPerSecond + (timeout->tv_nsec + 99) / 100;
-            deadline = Deadline(ticks);
-            legacy = ticks == 0 ? 0 : 1;
+            if (EpollNames.Find(epfd) is not { } set)
+                return LibC.epoll_pwait2(epfd, events, maxevents, timeout, sigmask);
+            // The kernel's order: the mask is read first, then the timespec.
+            ulong* mask = stackalloc ulong[SigsetWords];
+            if (sigmask is not null && !TryCopyIn(sigmask, mask, KernelSigsetSize))
+                return Fail(LibC.EFAULT);
+            long deadline = long.MaxValue;
+            if (timeout is not null)
+            {
+                Timespec limit;
+                if (!TryCopyIn(timeout, &limit, sizeof(Timespec)))
+                    return Fail(LibC.EFAULT);
+                if (limit.tv_sec < 0 || limit.tv_nsec is < 0 or >= 1_000_000_000)
+                    return Fail(LibC.EINVAL);
+                long ticks = limit.tv_sec >= long.MaxValue / TimeSpan.TicksPerSecond / 2
+                    ? long.MaxValue / 4
+                    : limit.tv_sec * TimeSpan.TicksPerSecond + (limit.tv_nsec + 99) / 100;
+                deadline = Deadline(ticks);
+            }
+            return Wait(set, events, maxevents, deadline, sigmask is null ? null : mask);
         }
-        return Wait(epfd, events, maxevents, deadline, legacy, sigmask);
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
     }
 
     /// <summary>Closes <paramref name="fd"/>: a set's name, a registered fd, or any other fd.</summary>
@@ -186,25 +217,49 @@ public static unsafe class Epoll
         }
     }
 
-    // legacyTimeout: what to pass the kernel when epfd is not ours (ms, -1 = none).
-    private static int Wait(int epfd, void* events, int maxevents, long deadline, int legacyTimeout, void* sigmask)
+    // A wait on one of EpollGen's sets, after the checks of the mask and the timeout.
+    private static int Wait(EpollSet set, void* events, int maxevents, long deadline, void* sigmask)
     {
-        try
-        {
-            if (EpollNames.Find(epfd) is not { } set)
-                return LibC.epoll_pwait(epfd, events, maxevents, legacyTimeout, sigmask);
-            if (maxevents <= 0 || maxevents > MaxEvents)
-                return Fail(LibC.EINVAL);
-            if (events is null)
-                return WaitWithoutBuffer(epfd, deadline, sigmask);
-            var sink = new NativeSink((byte*)events);
-            int count = set.WaitCore(ref sink, maxevents, deadline, interruptible: true, sigmask);
-            return count >= 0 ? count : Fail(LibC.EINTR);
-        }
-        catch (Exception e)
-        {
-            return Fail(e);
-        }
+        if (maxevents <= 0 || maxevents > MaxEvents)
+            return Fail(LibC.EINVAL);
+        if (events is null)
+            return WaitWithoutBuffer(set.Fd, deadline, sigmask);
+        if (!IsUserRange(events, (nuint)maxevents * (nuint)EpollEvent.NativeSize))
+            return Fail(LibC.EFAULT);
+        var sink = new NativeSink((byte*)events);
+        int count = set.WaitCore(ref sink, maxevents, deadline, interruptible: true, sigmask);
+        return count > 0 ? count : sink.Faulted ? Fail(LibC.EFAULT) : count == 0 ? 0 : Fail(LibC.EINTR);
+    }
+
+    // The kernel's access_ok: the range lies below the top of user space (47-bit on x86_64 with
+    // four-level paging, 48-bit on arm64). Pages inside it may still fault; the sink probes those.
+    private static bool IsUserRange(void* start, nuint length)
+    {
+        nuint top = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? ((nuint)1 << 47) - 4096 : (nuint)1 << 48;
+        return (nuint)start <= top && length <= top - (nuint)start;
+    }
+
+    // copy_from_user: the caller's epoll_event is read by the kernel on our behalf, so an unmapped
+    // or kernel address is EFAULT and not a crash.
+    private static bool TryCopyIn(void* @event, out EpollEvent ev)
+    {
+        ev = default;
+        byte* copy = stackalloc byte[EpollEvent.NativeSize];
+        if (!TryCopyIn(@event, copy, EpollEvent.NativeSize))
+            return false;
+        ev = EpollEvent.ReadNative(copy, 0);
+        return true;
+    }
+
+    // Copies length bytes from a caller's pointer with process_vm_readv, which fails with EFAULT
+    // where the kernel's own copy would.
+    private static bool TryCopyIn(void* source, void* destination, int length)
+    {
+        if (source is null)
+            return false;
+        var local = new LibC.IoVec { Base = destination, Length = (nuint)length };
+        var remote = new LibC.IoVec { Base = source, Length = (nuint)length };
+        return LibC.process_vm_readv(Environment.ProcessId, &local, 1, &remote, 1, 0) == length;
     }
 
     // NULL is a valid user range to Linux: the wait runs, and only the copy of a first event faults,
@@ -258,6 +313,11 @@ public static unsafe class Epoll
             return Fail(e);
         }
     }
+
+    // The kernel reads sizeof its sigset (8 bytes on 64-bit); libc's sigset_t is 128 bytes, all of
+    // which the runtime's own calls may read, so the copy has that size with the rest zero.
+    private const int KernelSigsetSize = 8;
+    private const int SigsetWords = 16;
 
     private static long Deadline(long ticks) =>
         Stopwatch.GetTimestamp() + (long)Math.Min((double)ticks / TimeSpan.TicksPerSecond * Stopwatch.Frequency, long.MaxValue / 4);

@@ -348,7 +348,7 @@ public sealed class EpollSet : IDisposable
                 Ingest(messages, taken);
                 reported = Deliver(ref sink, maxEvents);
             }
-            if (reported > 0 || Stopwatch.GetTimestamp() >= deadline)
+            if (reported > 0 || sink.Faulted || Stopwatch.GetTimestamp() >= deadline)
                 return reported;
             taken = _queue.Wait(messages, deadline, interruptible, maxEvents, signalMask);
             if (taken < 0)
@@ -511,13 +511,14 @@ public sealed class EpollSet : IDisposable
             registration.Queued = false;
             if (registration.Removed || registration.Disarmed)
                 continue;
-            if (reported == maxEvents)
+            // Past maxevents, or past a write that faulted: the kernel re-reads these on re-arm.
+            if (reported == maxEvents || sink.Faulted || !sink.Write(reported, (uint)ready, registration.Data))
             {
                 if ((registration.Events & (EpollEvents.EPOLLET | EpollEvents.EPOLLONESHOT)) != 0)
                     _unreported.Add(registration);
                 continue;
             }
-            sink.Write(reported++, (uint)ready, registration.Data);
+            reported++;
             if ((registration.Events & EpollEvents.EPOLLONESHOT) != 0)
                 registration.Disarmed = true;
         }
@@ -543,7 +544,7 @@ public sealed class EpollSet : IDisposable
         List<Registration> ready = _ready, kept = _readyNext;
         PollFd* polls = stackalloc PollFd[PollBatch];
         int reported = 0, next = 0;
-        while (next < ready.Count && reported < maxEvents)
+        while (next < ready.Count && reported < maxEvents && !sink.Faulted)
         {
             int batch = Math.Min(PollBatch, ready.Count - next);
             Reread(ready, next, batch, polls);
@@ -553,11 +554,11 @@ public sealed class EpollSet : IDisposable
                 EpollEvents now = ReadyNow(registration, polls[i]);
                 if (now == 0)
                     registration.Queued = false;
-                else if (reported == maxEvents)
+                else if (reported == maxEvents || sink.Faulted || !sink.Write(reported, (uint)now, registration.Data))
                     kept.Add(registration);
                 else
                 {
-                    sink.Write(reported++, (uint)now, registration.Data);
+                    reported++;
                     if ((registration.Events & EpollEvents.EPOLLONESHOT) != 0)
                         registration.Disarmed = true;
                     if ((registration.Events & (EpollEvents.EPOLLET | EpollEvents.EPOLLONESHOT)) == 0)

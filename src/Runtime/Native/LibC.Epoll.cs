@@ -25,6 +25,19 @@ internal static unsafe partial class LibC
     public static partial int poll(void* fds, nuint count, int timeout);
 
     [LibraryImport("libc", SetLastError = true)]
+    public static partial int getresuid(uint* realUid, uint* effectiveUid, uint* savedUid);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint process_vm_readv(int pid, IoVec* local, nuint localCount, IoVec* remote, nuint remoteCount, nuint flags);
+
+    /// <summary><c>struct iovec</c>.</summary>
+    public struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial int ppoll(void* fds, nuint count, void* timeout, void* sigmask);
 
     [LibraryImport("libc", SetLastError = true)]
@@ -38,6 +51,9 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint readlink(string path, byte* buffer, nuint size);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_pwait2(int epfd, void* events, int maxevents, void* timeout, void* sigmask);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_pwait(int epfd, void* events, int maxevents, int timeout, void* sigmask);

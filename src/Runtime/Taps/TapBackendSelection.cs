@@ -13,7 +13,10 @@ internal static class TapBackendSelection
     /// <summary>Creates the backend <see cref="Choose"/> picks with this process's environment and kernel.</summary>
     public static ITapBackend Create(TapBackendKind? requested, CoalescingEventQueue mailbox)
     {
-        TapBackendKind kind = Choose(requested, Environment.GetEnvironmentVariable(EnvironmentVariable), IoUringRing.UnsupportedReason);
+        string? environmentValue = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        // Probed only when io_uring may be chosen: a kernel epoll queue never touches io_uring.
+        string? ioUringProblem = (requested ?? Parse(environmentValue)) == TapBackendKind.Epoll ? null : IoUringRing.UnsupportedReason;
+        TapBackendKind kind = Choose(requested, environmentValue, ioUringProblem);
         return kind == TapBackendKind.IoUring ? new IoUringTapBackend(mailbox) : new EpollTapBackend(mailbox);
     }
 

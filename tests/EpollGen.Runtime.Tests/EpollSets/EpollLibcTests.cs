@@ -122,6 +122,35 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
     }
 
     [Fact]
+    public void BadUserPointers_AreEfault_AsTheKernelsCopiesReport_AndAReadyEventIsKept()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        int fd = Fd(TestLibC.EventFd());
+        void* kernelAddress = (void*)-4096L;
+        AssertFails(EFAULT, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, kernelAddress));
+        AssertFails(EFAULT, Epoll.epoll_wait(set, kernelAddress, 4, -1));   // at once: not a user range
+
+        // A mapped page the caller cannot write: the wait runs, and the copy-out faults.
+        byte* readOnly = (byte*)TestLibC.mmap(null, 4096, TestLibC.PROT_READ, TestLibC.MAP_PRIVATE | TestLibC.MAP_ANONYMOUS, -1, 0);
+        Assert.NotEqual(-1, (nint)readOnly);
+        try
+        {
+            Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN | EPOLLET, 9)));
+            Assert.Equal(0, Epoll.epoll_wait(set, readOnly, 4, 0));
+            ulong one = 1;
+            Assert.Equal(8, (int)TestLibC.write(fd, &one, 8));
+            AssertFails(EFAULT, Epoll.epoll_wait(set, readOnly, 4, 5000));
+            byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+            Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
+            Assert.Equal(9UL, EpollEvent.ReadNative(events, 0).data);
+        }
+        finally
+        {
+            TestLibC.munmap(readOnly, 4096);
+        }
+    }
+
+    [Fact]
     public void Pwait2_ValidatesTheTimespec_AndWaitsNoLessThanIt()
     {
         int set = Set(Epoll.epoll_create1(0));

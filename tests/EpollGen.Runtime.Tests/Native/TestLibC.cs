@@ -54,6 +54,17 @@ internal static unsafe partial class TestLibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint write(int fd, void* buffer, nuint count);
 
+    public const int PROT_READ = 1;
+    public const int MAP_PRIVATE = 0x02;
+    public const int MAP_ANONYMOUS = 0x20;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial void* mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int munmap(void* address, nuint length);
+
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 

@@ -474,9 +474,19 @@ internal sealed unsafe class IoUringRing : IDisposable
             return $"no io_uring system call numbers for {RuntimeInformation.ProcessArchitecture}";
         if (ReadDisabledSetting() == 2)
             return "/proc/sys/kernel/io_uring_disabled is 2 (io_uring is disabled for every process)";
-        IoUringCreateResult probe = Create(1);
-        probe.Ring?.Dispose();
-        return probe.Succeeded ? null : probe.ToString();
+        // On a thread of its own: a ring's teardown queues kernel task work on every thread that set
+        // it up or submitted to it, and that work interrupts the thread's next wait with EINTR as a
+        // signal would. The probe's thread has exited by then; a caller's epoll_wait must not see it.
+        string? problem = null;
+        var prober = new Thread(() =>
+        {
+            IoUringCreateResult probe = Create(1);
+            probe.Ring?.Dispose();
+            problem = probe.Succeeded ? null : probe.ToString();
+        }) { IsBackground = true, Name = "EpollGen io_uring probe" };
+        prober.Start();
+        prober.Join();
+        return problem;
     }
 
     // 0: anyone may create rings; 1: only members of io_uring_group (setup says EPERM to others);
