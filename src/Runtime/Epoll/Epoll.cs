@@ -331,6 +331,7 @@ public static unsafe class Epoll
     private static int Fail(Exception e) => Fail(e switch
     {
         EpollException epoll => epoll.Errno,
+        System.ComponentModel.Win32Exception native => native.NativeErrorCode,   // a set's own fds could not be made (EMFILE)
         ObjectDisposedException => LibC.EBADF,
         OutOfMemoryException => LibC.ENOMEM,
         _ => LibC.EINVAL,
