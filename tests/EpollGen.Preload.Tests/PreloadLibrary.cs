@@ -48,15 +48,16 @@ public sealed class PreloadLibrary : IDisposable
     }
 
     /// <summary>
-    /// Asserts that LD_PRELOAD really puts the library in front of libc: the probe program names
-    /// libc.so.6 for every replaced function when run plainly and <see cref="FileName"/> when preloaded.
-    /// Without this, equal transcripts could mean only that the library was never loaded.
+    /// Asserts that LD_PRELOAD really puts the library in front of libc for <paramref name="functions"/>
+    /// (all the functions the probe knows when none are named): the probe program names libc.so.6 for
+    /// each when run plainly and <see cref="FileName"/> when preloaded. Without this, equal transcripts
+    /// could mean only that the library was never loaded.
     /// </summary>
-    public void AssertInEffect()
+    public void AssertInEffect(params string[] functions)
     {
         ProbeResult probe = _probe.Value;
-        AssertProbe("plain", probe.Plain, "libc.so.6");
-        AssertProbe("LD_PRELOAD=" + FileName, probe.Preloaded, FileName);
+        AssertProbe("plain", probe.Plain, "libc.so.6", functions);
+        AssertProbe("LD_PRELOAD=" + FileName, probe.Preloaded, FileName, functions);
     }
 
     public void Dispose()
@@ -111,13 +112,17 @@ public sealed class PreloadLibrary : IDisposable
         return new ProbeResult(probe.RunPlain(), probe.RunPreloaded(library));
     }
 
-    private static void AssertProbe(string how, ChildProcessResult run, string expected)
+    private static void AssertProbe(string how, ChildProcessResult run, string expected, string[] functions)
     {
         Assert.True(run.ExitCode == 0, $"the probe run {how} exited with {run.ExitCode}:\n{run.Output}\n{run.Error}");
         string[] lines = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(lines.Length > 1 && lines[0] == "epoll_create1(0) succeeded: yes",
             $"the probe run {how} could not create an epoll set:\n{run.Output}\n{run.Error}");
-        string[] wrong = lines.Skip(1).Where(line => !line.EndsWith(" " + expected, StringComparison.Ordinal)).ToArray();
+        // After the first line, one "function library" line per replaced function.
+        string[] checkedLines = lines.Skip(1).Where(line => functions.Length == 0 || functions.Contains(line.Split(' ')[0])).ToArray();
+        if (functions.Length > 0)
+            Assert.True(checkedLines.Length == functions.Length, $"the probe does not report each of {string.Join(", ", functions)}:\n{run.Output}");
+        string[] wrong = checkedLines.Where(line => !line.EndsWith(" " + expected, StringComparison.Ordinal)).ToArray();
         Assert.True(wrong.Length == 0,
             $"run {how}, these functions do not come from {expected}:\n{string.Join('\n', wrong)}\nstderr:\n{run.Error}");
     }

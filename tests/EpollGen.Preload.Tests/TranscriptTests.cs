@@ -41,7 +41,8 @@ public sealed class TranscriptTests
     public void Program_PrintsTheSameWithAndWithoutThePreload(string program)
     {
         string library = _library.SharedObject;
-        _library.AssertInEffect();
+        // Only that the library is in front at all; the probe fact reports each replaced function.
+        _library.AssertInEffect("epoll_create1");
         using var compiled = new CProgram(Path.Combine(TestPaths.Programs, program + ".c"));
 
         ChildProcessResult plain = compiled.RunPlain();
