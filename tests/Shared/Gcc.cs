@@ -79,29 +79,22 @@ internal static class Gcc
         return values;
     }
 
+    /// <summary>
+    /// Compiles one C file into <paramref name="binary"/> with the given flags (libraries after the
+    /// source, as the linker wants them); a compile error fails the calling test with gcc's message.
+    /// </summary>
+    public static void Compile(string source, string binary, IEnumerable<string> flags, IEnumerable<string> libraries)
+    {
+        var arguments = new List<string>(flags) { "-o", binary, source };
+        arguments.AddRange(libraries);
+        Run(Locate(), arguments.ToArray());
+    }
+
     private static string Run(string program, params string[] arguments)
     {
-        var start = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
-        // Both pipes drain concurrently: a child that fills one while we block on the other would deadlock.
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{program} {string.Join(' ', arguments)} did not finish within {Timeout.TotalSeconds} s");
-        }
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            Assert.Fail($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{error.Result}");
-        return output.Result;
+        ChildProcessResult result = ChildProcess.Run(program, arguments, Timeout);
+        if (result.ExitCode != 0)
+            Assert.Fail($"{program} {string.Join(' ', arguments)} exited with {result.ExitCode}:\n{result.Error}");
+        return result.Output;
     }
 }

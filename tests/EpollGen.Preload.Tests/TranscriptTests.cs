@@ -1,0 +1,61 @@
+using System.IO;
+using System.Linq;
+using EpollGen.Preload.Tests.Infrastructure;
+using EpollGen.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace EpollGen.Preload.Tests;
+
+/// <summary>
+/// The preload's contract: an unmodified C program cannot tell libepollgen.so from the kernel's
+/// epoll. Each program under programs/ prints a deterministic transcript of what the epoll API
+/// answered; run plainly and with LD_PRELOAD it must print the same text and exit 0 both times.
+/// </summary>
+[Collection(PreloadCollection.Name)]
+public sealed class TranscriptTests
+{
+    private readonly PreloadLibrary _library;
+    private readonly ITestOutputHelper _output;
+
+    public TranscriptTests(PreloadLibrary library, ITestOutputHelper output)
+    {
+        _library = library;
+        _output = output;
+    }
+
+    /// <summary>Every programs/*.c, by name without the extension.</summary>
+    public static TheoryData<string> Programs()
+    {
+        var programs = new TheoryData<string>();
+        foreach (string file in Directory.GetFiles(TestPaths.Programs, "*.c").Order())
+            programs.Add(Path.GetFileNameWithoutExtension(file));
+        return programs;
+    }
+
+    [Fact]
+    public void Probe_NamesLibcPlainAndTheLibraryPreloaded() => _library.AssertInEffect();
+
+    [Theory]
+    [MemberData(nameof(Programs))]
+    public void Program_PrintsTheSameWithAndWithoutThePreload(string program)
+    {
+        string library = _library.SharedObject;
+        // Only that the library is in front at all; the probe fact reports each replaced function.
+        _library.AssertInEffect("epoll_create1");
+        using var compiled = new CProgram(Path.Combine(TestPaths.Programs, program + ".c"));
+
+        ChildProcessResult plain = compiled.RunPlain();
+        _output.WriteLine($"{program}, on the kernel's epoll:\n{plain.Output}");
+        Assert.True(plain.ExitCode == 0, $"{program} failed on the kernel's own epoll (exit {plain.ExitCode}), so the program is wrong:\n{plain.Error}");
+        Assert.False(string.IsNullOrWhiteSpace(plain.Output), $"{program} printed nothing");
+
+        ChildProcessResult preloaded = compiled.RunPreloaded(library);
+        string difference = plain.Output == preloaded.Output
+            ? ""
+            : "\n" + TranscriptDiff.Describe(plain.Output, preloaded.Output, "kernel", "LD_PRELOAD=" + PreloadLibrary.FileName);
+        Assert.True(preloaded.ExitCode == 0,
+            $"{program} exited with {preloaded.ExitCode} under LD_PRELOAD.\nstderr:\n{preloaded.Error}{difference}");
+        Assert.True(difference.Length == 0, $"{program} printed something else under LD_PRELOAD:{difference}");
+    }
+}
