@@ -14,7 +14,7 @@ namespace EpollGen.Preload.Tests;
 /// benchmark request must be answered. redis-server, redis-cli and redis-benchmark come from the
 /// redis-server and redis-tools packages (tests/Shared/EnsureRedis.targets installs them).
 /// </summary>
-[Collection("Preload")]
+[Collection(PreloadCollection.Name)]
 public sealed class RedisTests(PreloadLibrary preload, ITestOutputHelper output)
 {
     /// <summary>
@@ -65,7 +65,7 @@ public sealed class RedisTests(PreloadLibrary preload, ITestOutputHelper output)
     public void Transcript_UnderThePreload_IsTheKernelsExactly()
     {
         string kernel = Transcript(preload: null);
-        string preloaded = Transcript(preload.Path);
+        string preloaded = Transcript(preload.SharedObject);
         Assert.Equal(kernel, preloaded);
     }
 
@@ -73,7 +73,7 @@ public sealed class RedisTests(PreloadLibrary preload, ITestOutputHelper output)
     public void Benchmark_UnderThePreload_AnswersEveryRequest()
     {
         Dictionary<string, double> kernel = Benchmark(preload: null);
-        Dictionary<string, double> preloaded = Benchmark(preload.Path);
+        Dictionary<string, double> preloaded = Benchmark(preload.SharedObject);
         output.WriteLine($"redis-benchmark -n {RequestsPerTest} -c 50, requests/s (client without preload):");
         foreach (string test in BenchmarkTests)
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {test,-6} kernel {kernel[test],10:F0}  preload {preloaded[test],10:F0}  ratio preload/kernel {preloaded[test] / kernel[test]:F3}"));
