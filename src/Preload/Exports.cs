@@ -33,7 +33,8 @@ internal static unsafe class Exports
     private static int Control(int epfd, int op, int fd, void* @event, int* error)
     {
         int result = Epoll.epoll_ctl(epfd, op, fd, @event);
-        if (result == 0 && op == Epoll.EPOLL_CTL_ADD)
+        // MOD too: it may have found an orphaned registration again (a dup2 back onto its number).
+        if (result == 0 && op is Epoll.EPOLL_CTL_ADD or Epoll.EPOLL_CTL_MOD)
             FdTable.MarkRegistered(fd);
         return Result(result, error);
     }

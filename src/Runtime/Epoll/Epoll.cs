@@ -147,13 +147,16 @@ public static unsafe class Epoll
     {
         try
         {
-            foreach (EpollSet set in EpollNames.Sets)
+            EpollSet[] sets = EpollNames.Sets;
+            foreach (EpollSet set in sets)
                 set.ForgetClosed(fd);
-            if (EpollNames.Find(fd) is null)
-                return LibC.close(fd);
             int result = LibC.close(fd);
             int error = Marshal.GetLastPInvokeError();
-            EpollNames.Remove(fd)?.Dispose();
+            // Only now can the kernel say whether the file outlived the close (a dup, a child).
+            foreach (EpollSet set in sets)
+                set.AfterClose(fd);
+            if (EpollNames.Find(fd) is not null)
+                EpollNames.Remove(fd)?.Dispose();
             Marshal.SetLastPInvokeError(error);
             return result;
         }
@@ -305,7 +308,11 @@ public static unsafe class Epoll
                 set.ForgetClosed(newfd);
             EpollSet? replaced = EpollNames.Find(newfd) is not null ? EpollNames.Remove(newfd) : null;
             int result = Named(oldfd, LibC.dup3(oldfd, newfd, flags));
+            int error = Marshal.GetLastPInvokeError();
+            foreach (EpollSet set in EpollNames.Sets)
+                set.AfterClose(newfd);
             replaced?.Dispose();
+            Marshal.SetLastPInvokeError(error);
             return result;
         }
         catch (Exception e)

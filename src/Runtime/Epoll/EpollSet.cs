@@ -79,6 +79,12 @@ public sealed class EpollSet : IDisposable
     private readonly List<Registration> _candidates = [];
     private readonly List<Registration> _unreported = [];
     private Registration?[] _byFd = new Registration?[64];
+    // Registrations whose fd was closed while its file stayed open elsewhere (kernel epoll only):
+    // Linux keeps them, keyed by (fd, file), reporting until the file is released.
+    private readonly List<Registration> _orphans = [];
+    // Orphans that fired but did not fit a wait: they cannot be re-armed through a closed fd, so
+    // they stay candidates for the next wait, and the set's fd is kept readable meanwhile.
+    private readonly List<Registration> _carried = [];
     private int _count;
     private int _disposed;
 
@@ -258,6 +264,8 @@ public sealed class EpollSet : IDisposable
                 if (registration is not null)
                     Unregister(registration);
             }
+            foreach (Registration orphan in _orphans.ToArray())
+                ReleaseOrphan(orphan);
         }
         // Linux drops a closed set from the sets it was registered in; here their entries stay
         // until removed, but they no longer count as links.
@@ -286,13 +294,102 @@ public sealed class EpollSet : IDisposable
     {
         lock (_lock)
         {
-            if (_disposed == 0 && Find(fd) is { Handle: null } registration)
+            // The ring holds the file until the poll's removal is submitted: submitted now, the
+            // close that follows releases it, and its peers see the hang-up at once. Kernel epoll
+            // sets wait for the close to learn whether the file outlives it (AfterClose).
+            if (_userSpaceReady && _disposed == 0 && Find(fd) is { Handle: null } registration)
             {
                 Unregister(registration);
-                // The ring holds the file until the poll's removal is submitted: submitted now, the
-                // close that follows releases it, and its peers see the hang-up at once.
-                if (_userSpaceReady)
-                    Collect();
+                Collect();
+            }
+        }
+    }
+
+    /// <summary>
+    /// After <paramref name="fd"/> was closed (kernel epoll sets): its registration stays, as an
+    /// orphan that goes on reporting, when the kernel still holds it because the file is open
+    /// elsewhere; otherwise it goes. Orphans whose file has since been released go too.
+    /// </summary>
+    internal void AfterClose(int fd)
+    {
+        if (_userSpaceReady)
+            return;
+        lock (_lock)
+        {
+            if (_disposed != 0)
+                return;
+            var backend = (EpollTapBackend)_queue.Backend;
+            if (Find(fd) is { Handle: null } registration)
+            {
+                backend.Orphan(fd);
+                OrphanOrUnregister(registration);
+            }
+            if (_orphans.Count > 0)
+            {
+                foreach (Tap tap in backend.ReleaseDeadOrphans())
+                {
+                    if (FindOrphan(tap.Id) is { } dead)
+                        ReleaseOrphan(dead);
+                }
+            }
+        }
+    }
+
+    // The registration's fd no longer names its file: an orphan when the backend made its tap one
+    // (the file is open elsewhere), else gone, as the kernel dropped it.
+    private void OrphanOrUnregister(Registration registration)
+    {
+        if (!_userSpaceReady && ((EpollTapBackend)_queue.Backend).IsOrphaned(registration.Id))
+        {
+            _byFd[registration.Fd] = null;
+            registration.Orphaned = true;
+            _orphans.Add(registration);
+        }
+        else
+        {
+            Unregister(registration);
+        }
+    }
+
+    // A loop, not List.Find with a lambda: the lambda's closure would be allocated on every message.
+    private Registration? FindOrphan(CeqId id)
+    {
+        foreach (Registration orphan in _orphans)
+        {
+            if (orphan.Id == id)
+                return orphan;
+        }
+        return null;
+    }
+
+    // An orphan whose file was released: the kernel dropped its registration, and so do we.
+    private void ReleaseOrphan(Registration orphan)
+    {
+        _orphans.Remove(orphan);
+        _carried.Remove(orphan);
+        _queue.Free(orphan.Id);
+        orphan.Removed = true;
+        Volatile.Write(ref _count, _count - 1);
+        if (orphan.Target is { } target)
+            Unlink(orphan, target);
+    }
+
+    // Before a ctl on fd finds no registration: an orphan whose file fd names again (dup2'd back
+    // onto its number) is the registration Linux's (fd, file) lookup finds.
+    private void AdoptOrphan(int fd)
+    {
+        if (_orphans.Count == 0 || _userSpaceReady || Find(fd) is not null)
+            return;
+        if (((EpollTapBackend)_queue.Backend).Adopt(fd) is not { } taps)
+            return;
+        foreach (Tap tap in taps)
+        {
+            if (FindOrphan(tap.Id) is { } orphan)
+            {
+                _orphans.Remove(orphan);
+                orphan.Orphaned = false;
+                _byFd[fd] = orphan;
+                return;
             }
         }
     }
@@ -310,6 +407,7 @@ public sealed class EpollSet : IDisposable
         {
             if (_disposed != 0)
                 return LibC.EBADF;
+            AdoptOrphan(fd);
             error = op switch
             {
                 LibC.EPOLL_CTL_ADD => AddLocked(fd, events, data, handle),
@@ -391,7 +489,15 @@ public sealed class EpollSet : IDisposable
         // io_uring sets, so EpollGen's own graph decides (and agrees with the kernel on epoll sets).
         if (EpollNames.SetOf(fd) is { } target && !CanNest(this, target))
             return LibC.ELOOP;
-        return Find(fd) is null ? 0 : LibC.EEXIST;
+        if (Find(fd) is not { } existing)
+            return 0;
+        // The number was closed and reused behind our back (not through Epoll.close): Linux's
+        // (fd, file) key makes the new file a new registration; the old one is orphaned or gone.
+        if (_userSpaceReady || existing.Handle is not null || !((EpollTapBackend)_queue.Backend).IsStale(fd))
+            return LibC.EEXIST;
+        ((EpollTapBackend)_queue.Backend).Orphan(fd);
+        OrphanOrUnregister(existing);
+        return 0;
     }
 
     private int ModifyLocked(int fd, EpollEvents events, ulong data)
@@ -411,7 +517,7 @@ public sealed class EpollSet : IDisposable
         if (FdTaps.Submit([request], out error) != 1)
         {
             if (error == LibC.ENOENT)
-                Unregister(registration);
+                OrphanOrUnregister(registration);
             return error;
         }
         registration.Events = events | AlwaysReported;
@@ -469,7 +575,10 @@ public sealed class EpollSet : IDisposable
         {
             foreach (CeqMessage message in buffer[..taken])
             {
-                if (Find((int)message.UserData) is not { } registration || registration.Id != message.Id || registration.Disarmed)
+                Registration? registration = Find((int)message.UserData);
+                if (registration is null || registration.Id != message.Id)
+                    registration = FindOrphan(message.Id);
+                if (registration is null || registration.Disarmed)
                     continue;
                 EpollEvents ready = EpollTapMap.ToSource((TapFilters)message.Bits) & registration.Events & Pollable;
                 if (ready == 0)
@@ -504,6 +613,18 @@ public sealed class EpollSet : IDisposable
         if (_userSpaceReady)
             return DeliverReadyList(ref sink, maxEvents);
         int reported = 0;
+        if (_carried.Count > 0)
+        {
+            foreach (Registration carried in _carried)
+            {
+                if (!carried.Queued)
+                {
+                    carried.Queued = true;
+                    _candidates.Add(carried);
+                }
+            }
+            _carried.Clear();
+        }
         foreach (Registration registration in _candidates)
         {
             EpollEvents ready = registration.Pending;
@@ -514,8 +635,15 @@ public sealed class EpollSet : IDisposable
             // Past maxevents, or past a write that faulted: the kernel re-reads these on re-arm.
             if (reported == maxEvents || sink.Faulted || !sink.Write(reported, (uint)ready, registration.Data))
             {
-                if ((registration.Events & (EpollEvents.EPOLLET | EpollEvents.EPOLLONESHOT)) != 0)
+                if (registration.Orphaned)
+                {
+                    registration.Pending = ready;
+                    _carried.Add(registration);
+                }
+                else if ((registration.Events & (EpollEvents.EPOLLET | EpollEvents.EPOLLONESHOT)) != 0)
+                {
                     _unreported.Add(registration);
+                }
                 continue;
             }
             reported++;
@@ -523,6 +651,9 @@ public sealed class EpollSet : IDisposable
                 registration.Disarmed = true;
         }
         _candidates.Clear();
+        // Carried orphans keep the set's fd readable, as a kernel ready list would.
+        if (_carried.Count > 0)
+            _queue.Backend.Wake();
         foreach (Registration registration in _unreported)
         {
             // A failure means the fd was closed or now names another file: nothing to re-read.

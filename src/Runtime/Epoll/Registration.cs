@@ -37,6 +37,9 @@ internal sealed class Registration(int fd, CeqId id, SafeHandle? handle)
     /// <summary>A one-shot registration that has reported; silent until MOD re-arms it.</summary>
     public bool Disarmed { get; set; }
 
+    /// <summary>Its fd was closed while the file stayed open elsewhere: it reports on, unreachable by ctl.</summary>
+    public bool Orphaned { get; set; }
+
     /// <summary>Removed from the set; ready-list entries for it are skipped.</summary>
     public bool Removed { get; set; }
 }

@@ -107,6 +107,9 @@ public sealed partial class EventQueue : IDisposable
     /// </summary>
     internal int TapPollFd => _backend.PollFd;
 
+    /// <summary>The tap backend, for an epoll set's handling of closed fds.</summary>
+    internal ITapBackend Backend => _backend;
+
     /// <summary>Allocates an id to tap or post with.</summary>
     public CeqId Allocate(ulong userData = 0) => _mailbox.Allocate(userData);
 

@@ -24,6 +24,17 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int poll(void* fds, nuint count, int timeout);
 
+    public const int KCMP_EPOLL_TFD = 7;
+
+    /// <summary>kcmp(2), through syscall(2): glibc has no wrapper. The two trailing arguments are pointers or fds.</summary>
+    public static int kcmp(int pid1, int pid2, int type, nuint idx1, nuint idx2) =>
+        (int)syscall(SysKcmp, pid1, pid2, type, idx1, idx2);
+
+    private static long SysKcmp => RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 312 : 272;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial long syscall(long number, long pid1, long pid2, long type, nuint idx1, nuint idx2);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int getresuid(uint* realUid, uint* effectiveUid, uint* savedUid);
 

@@ -30,6 +30,10 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     private readonly int _wakeFd;
     private readonly byte* _events;
     private FdEntry?[] _entries = new FdEntry?[64];
+    // Entries whose fd was closed while another fd (or process) kept the file open: the kernel
+    // keeps their registrations, keyed by (fd, file), and so do we until the file is released.
+    // Published whole (copy on write) for dispatch; rare, so searched linearly.
+    private FdEntry[] _orphans = [];
     private int _closed;
     private long _interruptedWaits;
 
@@ -128,11 +132,175 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             }
             int fd = (int)(uint)ev.data;
             if ((uint)fd >= (uint)entries.Length || entries[fd] is not { } entry || entry.Generation != (uint)(ev.data >> 32))
-                continue;
+            {
+                if (FindOrphan(ev.data) is not { } orphan)
+                    continue;
+                entry = orphan;
+            }
             posted |= Tap.Post(_mailbox, entry.Taps, EpollTapMap.ToTarget((EpollEvents)ev.events));
         }
         DispatchPosted = posted;
         return true;
+    }
+
+    /// <summary>
+    /// Called after <paramref name="fd"/> was closed: when the kernel still holds the fd's
+    /// registration (its file is open elsewhere, through a dup or in a child), the entry becomes an
+    /// orphan whose taps go on firing, and the number is free for a new file. Returns whether it did;
+    /// false when the file was released (the registration went with it) or the kernel cannot tell
+    /// (kcmp refused, as some sandboxes do).
+    /// </summary>
+    public bool Orphan(int fd)
+    {
+        lock (_lock)
+        {
+            FdEntry?[] entries = _entries;
+            return (uint)fd < (uint)entries.Length && entries[fd] is { Taps.Length: > 0 } entry && OrphanLocked(entry);
+        }
+    }
+
+    /// <summary>Whether <paramref name="id"/>'s tap belongs to an orphan (see <see cref="Orphan"/>).</summary>
+    public bool IsOrphaned(CeqId id)
+    {
+        foreach (FdEntry orphan in Volatile.Read(ref _orphans))
+        {
+            if (orphan.IndexOf(id) >= 0)
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Whether the registration of <paramref name="fd"/> is for a file the number no longer names
+    /// (it was closed, and the number reused or left unused, behind EpollGen's back).
+    /// </summary>
+    public bool IsStale(int fd)
+    {
+        lock (_lock)
+        {
+            FdEntry?[] entries = _entries;
+            return (uint)fd < (uint)entries.Length && entries[fd] is { Taps.Length: > 0 } && !NamesRegisteredFile(fd);
+        }
+    }
+
+    // The caller holds the lock. The kernel holds more registrations under this number than the
+    // orphans already known: the entry's file is open elsewhere, so the entry becomes an orphan.
+    private bool OrphanLocked(FdEntry entry)
+    {
+        int fd = entry.Fd;
+        if (KernelItems(fd) <= OrphanCount(fd))
+            return false;
+        Volatile.Write(ref _orphans, [.. _orphans, entry]);
+        // The number's next registration must not share the orphan's event data.
+        Volatile.Write(ref _entries[fd], new FdEntry(fd, entry.Generation + 1));
+        return true;
+    }
+
+    /// <summary>
+    /// Takes back the orphan of <paramref name="fd"/> when the fd names the orphan's file again (a
+    /// dup2 back onto the number) and the number has no registration of its own: Linux's lookup by
+    /// (fd, file) finds it again. Returns the orphan's taps, or null.
+    /// </summary>
+    public Tap[]? Adopt(int fd)
+    {
+        lock (_lock)
+        {
+            FdEntry?[] entries = _entries;
+            if ((uint)fd >= (uint)entries.Length || entries[fd] is { Taps.Length: > 0 })
+                return null;
+            FdEntry? orphan = Array.Find(_orphans, o => o.Fd == fd);
+            if (orphan is null || !NamesRegisteredFile(fd))
+                return null;
+            Volatile.Write(ref _orphans, Array.FindAll(_orphans, o => o != orphan));
+            Volatile.Write(ref entries[fd], orphan);
+            return orphan.Taps;
+        }
+    }
+
+    /// <summary>
+    /// Drops orphans whose file has been released (the kernel dropped their registrations) and
+    /// returns their taps, so the queue's owner can free them. Oldest first when one number has
+    /// several: the kernel says how many remain, not which.
+    /// </summary>
+    public Tap[] ReleaseDeadOrphans()
+    {
+        lock (_lock)
+        {
+            if (_orphans.Length == 0)
+                return [];
+            var released = new System.Collections.Generic.List<Tap>();
+            FdEntry[] kept = _orphans;
+            foreach (int fd in System.Linq.Enumerable.Distinct(System.Linq.Enumerable.Select(_orphans, o => o.Fd)))
+            {
+                int live = (uint)fd < (uint)_entries.Length && _entries[fd] is { Taps.Length: > 0 } ? 1 : 0;
+                int dead = OrphanCount(fd) - Math.Max(0, KernelItems(fd) - live);
+                foreach (FdEntry orphan in _orphans)
+                {
+                    if (dead <= 0)
+                        break;
+                    if (orphan.Fd != fd)
+                        continue;
+                    released.AddRange(orphan.Taps);
+                    kept = Array.FindAll(kept, o => o != orphan);
+                    dead--;
+                }
+            }
+            Volatile.Write(ref _orphans, kept);
+            return [.. released];
+        }
+    }
+
+    private FdEntry? FindOrphan(ulong data)
+    {
+        foreach (FdEntry orphan in Volatile.Read(ref _orphans))
+        {
+            if (orphan.Data == data)
+                return orphan;
+        }
+        return null;
+    }
+
+    private int OrphanCount(int fd)
+    {
+        int count = 0;
+        foreach (FdEntry orphan in _orphans)
+            count += orphan.Fd == fd ? 1 : 0;
+        return count;
+    }
+
+    // How many registrations the kernel holds under the number fd (for different files), asked
+    // with kcmp(KCMP_EPOLL_TFD), which finds the toff-th registration of a target fd number even
+    // after the number was closed. 0 when kcmp is refused.
+    private int KernelItems(int fd)
+    {
+        int count = 0;
+        while (KernelCompare(_epfd, fd, count) >= 0)
+            count++;
+        return count;
+    }
+
+    // Whether fd names the file of the number's registration the kernel holds (any of them).
+    private bool NamesRegisteredFile(int fd)
+    {
+        for (int offset = 0; ; offset++)
+        {
+            int order = KernelCompare(fd, fd, offset);
+            if (order < 0)
+                return false;
+            if (order == 0)
+                return true;
+        }
+    }
+
+    // kcmp(self, self, KCMP_EPOLL_TFD, idx1, {epfd, tfd, toff}): 0 when idx1's file is the file of
+    // the toff-th registration of tfd in our epoll, 1 or 2 when it is another, -1 when there is none.
+    private int KernelCompare(int idx1, int targetFd, int offset)
+    {
+        uint* slot = stackalloc uint[3];
+        slot[0] = (uint)_epfd;
+        slot[1] = (uint)targetFd;
+        slot[2] = (uint)offset;
+        return LibC.kcmp(Environment.ProcessId, Environment.ProcessId, LibC.KCMP_EPOLL_TFD, (nuint)(uint)idx1, (nuint)slot);
     }
 
     /// <summary>Makes a thread blocked in <see cref="WaitAndDispatch"/> return.</summary>
@@ -214,9 +382,12 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             : Control(LibC.EPOLL_CTL_MOD, entry.Fd, entry.KernelMask, entry.Data);
         if (error is LibC.ENOENT or LibC.EBADF)
         {
-            // The registration vanished with its file, as Linux's own MOD would find: the taps go
-            // with it (the io_uring backend must drop them to release the file; both agree).
-            entry.Reset();
+            // The fd no longer names the registered file. If the file lives on elsewhere the kernel
+            // keeps its registration, and the entry becomes an orphan, unchanged by this MOD; if not,
+            // the registration vanished with the file, and its taps go with it.
+            entry.Publish(before, previous);
+            if (!OrphanLocked(entry))
+                entry.Reset();
         }
         else if (error != 0)
         {
@@ -276,10 +447,10 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     }
 
     // One fd's taps. Mutated only under the backend's lock; dispatch reads Taps and Generation.
-    private sealed class FdEntry(int fd)
+    private sealed class FdEntry(int fd, uint generation = 0)
     {
         private Tap[] _taps = [];
-        private uint _generation;
+        private uint _generation = generation;
 
         public int Fd { get; } = fd;
 

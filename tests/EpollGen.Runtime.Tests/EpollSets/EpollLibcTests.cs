@@ -229,6 +229,45 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
     }
 
     [Fact]
+    public void Close_WhileADupKeepsTheFile_KeepsTheRegistrationReporting_UntilTheFileIsReleased()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        (int read, int write) = TestLibC.Pipe();
+        _fds.Add(write);
+        int copy = TestLibC.Check(TestLibC.fcntl(read, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup");
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, read, Event(EPOLLIN, 2)));
+        Assert.Equal(0, Epoll.close(read));
+        byte one = 1;
+        Assert.Equal(1, (int)TestLibC.write(write, &one, 1));
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        if (Backend == TapBackendKind.IoUring)
+        {
+            // Documented: io_uring sets forget a registration at its fd's close (the ring's poll
+            // holds the file, so keeping it would keep every closed file open).
+            Assert.Equal(0, Epoll.epoll_wait(set, events, 4, 0));
+            Assert.Equal(0, Epoll.close(copy));
+            return;
+        }
+
+        // Linux keys the registration by (fd, file): the file is open through the copy, so it reports.
+        Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
+        Assert.Equal(2UL, EpollEvent.ReadNative(events, 0).data);
+        AssertFails(EBADF, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_DEL, read, null));   // the number is closed
+        AssertFails(ENOENT, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_DEL, copy, null));  // the copy is another key
+
+        // The number is free: a new file there is a new registration beside the orphan.
+        int reused = Fd(TestLibC.EventFd());
+        Assert.Equal(read, reused);
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, reused, Event(EPOLLOUT, 3)));
+        Assert.Equal(2, Epoll.epoll_wait(set, events, 4, 0));
+
+        // The last fd of the file goes: so does the registration.
+        Assert.Equal(0, Epoll.close(copy));
+        Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
+        Assert.Equal(3UL, EpollEvent.ReadNative(events, 0).data);
+    }
+
+    [Fact]
     public void Set_NestsInTheKernelsEpoll_AndTheKernelSeesItsReadiness()
     {
         int set = Set(Epoll.epoll_create1(0));
