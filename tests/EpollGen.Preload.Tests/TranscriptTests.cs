@@ -37,18 +37,10 @@ public sealed class TranscriptTests
     /// <summary>
     /// Where EpollGen knowingly answers otherwise, line by line: the kernel's line, and what
     /// EpollGen prints instead. Each kernel line must still appear (a stale entry fails), and the
-    /// rest of the transcript must match exactly. README.md and docs/preload.md explain both.
+    /// rest of the transcript must match exactly. docs/preload.md explains each.
     /// </summary>
     private static readonly (string Program, string Kernel, string EpollGen)[] KnownDivergences =
     [
-        // A registered fd closed while a dup keeps its file open: Linux keeps the registration,
-        // keyed by (fd, file), until the file is released; EpollGen forgets it at the close.
-        ("close_dup", "the registration outlives the close: 1 {0x1 data=0x2}", "the registration outlives the close: 0"),
-        ("close_dup", "both registrations (sorted by data): 2 {0x1 data=0x2} {0x1 data=0x3}", "both registrations (sorted by data): 1 {0x1 data=0x3}"),
-        ("close_dup", "MOD via that number data=5: 0", "MOD via that number data=5: -1 ENOENT"),
-        ("close_dup", "the old file still has a copy: still reported: 1 {0x1 data=0x5}", "the old file still has a copy: still reported: 0"),
-        ("close_dup", "one number, two registrations (sorted by data): 2 {0x1 data=0x5} {0x1 data=0x7}", "one number, two registrations (sorted by data): 1 {0x1 data=0x7}"),
-        ("close_dup", "the old registration is left: 1 {0x1 data=0x5}", "the old registration is left: 0"),
         // An EpollGen set holds three fds (its kernel epoll, its wake eventfd and its name), the
         // kernel's one: with a single fd free, EpollGen runs out first.
         ("bad_input", "epoll_create1(0) after one close: fd", "epoll_create1(0) after one close: -1 EMFILE"),
