@@ -18,4 +18,7 @@ internal static class TestPaths
 
     /// <summary>The program that tells which library each replaced function came from.</summary>
     public static string Probe { get; } = Path.Combine(AppContext.BaseDirectory, "probe", "which_library.c");
+
+    /// <summary>Programs that check where the preload differs from Linux on purpose (docs/preload.md).</summary>
+    public static string Subsets { get; } = Path.Combine(AppContext.BaseDirectory, "subsets");
 }
