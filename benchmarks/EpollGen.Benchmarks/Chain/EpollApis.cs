@@ -48,13 +48,18 @@ internal readonly unsafe struct EpollGenEpoll : IEpollApi
 {
     public static string Name => "EpollGen";
 
-    /// <summary>The tap backend of the sets created next ("epoll" or "io_uring").</summary>
+    /// <summary>
+    /// The tap backend of the sets created next: "epoll", "io_uring", or "io_uring+trust" (io_uring
+    /// taps, and the set trusts them: EPOLLGEN_TRUST_TAPS=1).
+    /// </summary>
     public static string Backend { get; set; } = "epoll";
 
-    // The libc-shaped API picks the backend from the environment when a set is created.
+    // The libc-shaped API picks the backend and the trust from the environment when a set is created.
     public static int Create()
     {
-        Environment.SetEnvironmentVariable("EPOLLGEN_TAP_BACKEND", Backend);
+        bool trust = Backend.EndsWith("+trust", StringComparison.Ordinal);
+        Environment.SetEnvironmentVariable("EPOLLGEN_TAP_BACKEND", trust ? Backend[..^"+trust".Length] : Backend);
+        Environment.SetEnvironmentVariable(Epoll.TrustTapsVariable, trust ? "1" : null);
         return Epoll.epoll_create1(Epoll.EPOLL_CLOEXEC);
     }
 

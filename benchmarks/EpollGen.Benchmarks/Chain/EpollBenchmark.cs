@@ -17,7 +17,7 @@ namespace EpollGen.Benchmarks.Chain;
 /// </summary>
 /// <remarks>
 /// Options: <c>--pairs 100,1000,9975</c> <c>--active 100,1000</c> <c>--writes 1000,10000</c>
-/// <c>--modes lt,et</c> <c>--backends epoll,io_uring</c> <c>--rounds 5</c> <c>--iterations 25</c>
+/// <c>--modes lt,et</c> <c>--backends epoll,io_uring,io_uring+trust</c> <c>--rounds 5</c> <c>--iterations 25</c>
 /// <c>--only chain|ctl|memory|waitcost</c>. ctl, memory and wait cost use the kernel-epoll backend.
 /// </remarks>
 internal static unsafe class EpollBenchmark

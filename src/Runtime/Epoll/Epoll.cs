@@ -12,6 +12,7 @@ namespace EpollGen;
 /// order. No exception escapes. Sets created here are EpollGen sets on the tap backend that
 /// <c>EPOLLGEN_TAP_BACKEND</c> names (kernel epoll when unset; see <see cref="EpollSet"/>), named by real kernel fds;
 /// calls on a kernel epoll fd that EpollGen did not create go to the kernel unchanged.
+/// <c>EPOLLGEN_TRUST_TAPS=1</c> makes the sets created here trust their taps (<see cref="EpollSet.TrustsTaps"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -203,7 +204,7 @@ public static unsafe class Epoll
     {
         try
         {
-            var set = new EpollSet();
+            var set = new EpollSet(closeOnExec: true, tapBackend: null, trustTaps: TrustTapsRequested());
             int name = LibC.fcntl(set.Fd, closeOnExec ? LibC.F_DUPFD_CLOEXEC : LibC.F_DUPFD, 0);
             if (name < 0)
             {
@@ -219,6 +220,14 @@ public static unsafe class Epoll
             return Fail(e);
         }
     }
+
+    /// <summary>
+    /// The environment variable that makes the sets created here trust their taps
+    /// (<see cref="EpollSet.TrustsTaps"/>): <c>1</c> to trust, unset or <c>0</c> for exact masks.
+    /// </summary>
+    public const string TrustTapsVariable = "EPOLLGEN_TRUST_TAPS";
+
+    private static bool TrustTapsRequested() => Environment.GetEnvironmentVariable(TrustTapsVariable) is "1" or "true";
 
     // A wait on one of EpollGen's sets, after the checks of the mask and the timeout.
     private static int Wait(EpollSet set, void* events, int maxevents, long deadline, void* sigmask)

@@ -82,6 +82,7 @@ public sealed class EpollSet : IDisposable
     // Registrations whose fd was closed while its file stayed open elsewhere (kernel epoll only):
     // Linux keeps them, keyed by (fd, file), reporting until the file is released.
     private readonly List<Registration> _orphans = [];
+    private readonly bool _trustTaps;
     // Orphans that fired but did not fit a wait: they cannot be re-armed through a closed fd, so
     // they stay candidates for the next wait, and the set's fd is kept readable meanwhile.
     private readonly List<Registration> _carried = [];
@@ -120,10 +121,27 @@ public sealed class EpollSet : IDisposable
     /// <exception cref="NotSupportedException">io_uring was asked for and is not usable here.</exception>
     /// <exception cref="ArgumentException"><c>EPOLLGEN_TAP_BACKEND</c> names no backend.</exception>
     public EpollSet(bool closeOnExec = true, TapBackendKind? tapBackend = null)
+        : this(closeOnExec, tapBackend, trustTaps: false)
+    {
+    }
+
+    /// <summary>Creates an empty set that may trust its taps.</summary>
+    /// <param name="closeOnExec">As in <see cref="EpollSet(bool, TapBackendKind?)"/>.</param>
+    /// <param name="tapBackend">As in <see cref="EpollSet(bool, TapBackendKind?)"/>.</param>
+    /// <param name="trustTaps">
+    /// Opt-in for edge-triggered users who read or write until EAGAIN: on io_uring taps, an
+    /// edge-triggered registration (without ONESHOT) is reported with the bits its poll completions
+    /// carried, without the poll(2) re-read that makes the mask exact. A completion can be stale, so
+    /// a report may be spurious (the fd turns out not ready); no edge is lost. Level-triggered,
+    /// one-shot and nested registrations stay exact, and kernel epoll taps are exact whatever this
+    /// says (the kernel re-reads at harvest for free). <see cref="TrustsTaps"/> tells.
+    /// </param>
+    public EpollSet(bool closeOnExec, TapBackendKind? tapBackend, bool trustTaps)
     {
         TapBackendKind kind = TapBackendSelection.ChooseForEpollSet(tapBackend);
         _queue = new EventQueue(tapBackend: kind);
         _userSpaceReady = kind == TapBackendKind.IoUring;
+        _trustTaps = trustTaps && _userSpaceReady;
         int error = _userSpaceReady
             ? CreateName(_queue.TapPollFd, closeOnExec, out _nameFd, out _indicatorFd)
             : !closeOnExec && LibC.fcntl(Fd, LibC.F_SETFD, 0) < 0 ? Marshal.GetLastPInvokeError() : 0;
@@ -137,6 +155,12 @@ public sealed class EpollSet : IDisposable
 
     /// <summary>The tap backend behind the set.</summary>
     public TapBackendKind TapBackend => _queue.TapBackend;
+
+    /// <summary>
+    /// Whether edge-triggered registrations are reported as their taps said, unchecked: asked for
+    /// at creation, and only ever true on io_uring taps.
+    /// </summary>
+    public bool TrustsTaps => _trustTaps;
 
     /// <summary>
     /// The kernel fd that names the set: readable (poll, select, a kernel epoll) while the set has
@@ -585,7 +609,9 @@ public sealed class EpollSet : IDisposable
                     continue;
                 if (_userSpaceReady)
                 {
-                    // A completion is only a hint (it may be stale): the delivery re-reads.
+                    // A completion is only a hint (it may be stale): the delivery re-reads, unless
+                    // the set trusts its taps, which report these bits as they are.
+                    registration.Pending |= ready;
                     Enqueue(registration);
                     continue;
                 }
@@ -682,7 +708,7 @@ public sealed class EpollSet : IDisposable
             for (int i = 0; i < batch; i++)
             {
                 Registration registration = ready[next + i];
-                EpollEvents now = ReadyNow(registration, polls[i]);
+                EpollEvents now = IsTrusted(registration) ? TakeTrusted(registration) : ReadyNow(registration, polls[i]);
                 if (now == 0)
                     registration.Queued = false;
                 else if (reported == maxEvents || sink.Faulted || !sink.Write(reported, (uint)now, registration.Data))
@@ -778,21 +804,34 @@ public sealed class EpollSet : IDisposable
     private unsafe bool IsReadyNow(Registration registration)
     {
         PollFd poll;
-        Reread([registration], 0, 1, &poll);
-        return ReadyNow(registration, poll) != 0;
+        Reread([registration], 0, 1, &poll, skipTrusted: false);
+        EpollEvents now = ReadyNow(registration, poll);
+        registration.Pending |= now;
+        return now != 0;
     }
+
+    // Trusted: an edge-triggered registration of a set that trusts its taps, reported with the
+    // bits its completions carried, unchecked. Nested sets are always re-read (Settle).
+    private bool IsTrusted(Registration registration) =>
+        _trustTaps && registration.Target is null
+        && (registration.Events & (EpollEvents.EPOLLET | EpollEvents.EPOLLONESHOT)) == EpollEvents.EPOLLET;
 
     // One poll(2) for registrations [start, start + count) into polls. A nested io_uring set is
     // settled first, so its name fd reads exactly what a wait on it would find.
-    private unsafe void Reread(List<Registration> registrations, int start, int count, PollFd* polls)
+    private unsafe void Reread(List<Registration> registrations, int start, int count, PollFd* polls, bool skipTrusted = true)
     {
+        int asked = 0;
         for (int i = 0; i < count; i++)
         {
             Registration registration = registrations[start + i];
             if (registration.Target is { } nested && nested != this)
                 nested.Settle();
-            polls[i] = new PollFd { fd = registration.Removed || registration.Disarmed ? -1 : registration.Fd, events = (short)(registration.Events & Pollable) };
+            bool skipped = registration.Removed || registration.Disarmed || (skipTrusted && IsTrusted(registration));
+            polls[i] = new PollFd { fd = skipped ? -1 : registration.Fd, events = (short)(registration.Events & Pollable) };
+            asked += skipped ? 0 : 1;
         }
+        if (asked == 0)
+            return;
         // EINTR: a signal arrived; a poll with no timeout loses nothing by being repeated.
         while (LibC.poll(polls, (nuint)count, 0) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
         {
@@ -800,6 +839,14 @@ public sealed class EpollSet : IDisposable
     }
 
     // Registered ∩ revents (ERR and HUP are always registered); POLLNVAL: the fd is closed.
+    // The bits a trusted registration's completions carried since it was last reported.
+    private static EpollEvents TakeTrusted(Registration registration)
+    {
+        EpollEvents bits = registration.Removed || registration.Disarmed ? 0 : registration.Pending & registration.Events & Pollable;
+        registration.Pending = 0;
+        return bits;
+    }
+
     private static EpollEvents ReadyNow(Registration registration, in PollFd poll)
     {
         var revents = (EpollEvents)(ushort)poll.revents;

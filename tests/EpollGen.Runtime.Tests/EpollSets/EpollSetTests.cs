@@ -113,6 +113,35 @@ public abstract class EpollSetTests : BackendTests, IDisposable
     }
 
     [Fact]
+    public void TrustedTaps_ReportEdgesAsTheTapsSaid_OnIoUringOnly_AndLoseNone()
+    {
+        using var trusting = new EpollSet(closeOnExec: true, Backend, trustTaps: true);
+        Assert.Equal(Backend == TapBackendKind.IoUring, trusting.TrustsTaps);
+        int fd = Track(TestLibC.EventFd());
+        trusting.Add(fd, EPOLLIN | EPOLLET, 1);
+        _set.Add(fd, EPOLLIN | EPOLLET, 1);
+        var events = new EpollEvent[4];
+
+        // Every edge is reported, once, with the mask registered ∩ what the tap saw.
+        for (int i = 0; i < 3; i++)
+        {
+            TestLibC.Signal(fd);
+            Assert.Equal(1, trusting.Wait(events, Bound));
+            Assert.Equal(EPOLLIN, (EpollEvents)events[0].events);
+            Assert.Equal(0, trusting.Wait(events, TimeSpan.Zero));
+            TestLibC.Drain(fd);
+        }
+
+        // Readiness consumed before the wait: the exact set re-reads and reports nothing; a trusting
+        // io_uring set reports the edge its completion carried (spurious, and allowed).
+        Assert.Equal(0, _set.Wait(events, TimeSpan.Zero));
+        TestLibC.Signal(fd);
+        TestLibC.Drain(fd);
+        Assert.Equal(0, _set.Wait(events, TimeSpan.Zero));
+        Assert.Equal(Backend == TapBackendKind.IoUring ? 1 : 0, trusting.Wait(events, TimeSpan.Zero));
+    }
+
+    [Fact]
     public void Modify_RereadsReadiness()
     {
         int fd = Track(TestLibC.EventFd());
