@@ -7,6 +7,7 @@ internal static unsafe partial class LibC
 {
     public const int ENOMEM = 12;
     public const int EFAULT = 14;
+    public const int ENFILE = 23;
     public const int EMFILE = 24;
     public const int ELOOP = 40;
 

@@ -97,7 +97,12 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         _mailbox = mailbox;
         IoUringCreateResult created = IoUringRing.Create(sqEntries, cqEntries);
         if (!created.Succeeded)
+        {
+            // Out of fds or memory is this process's state, not a missing feature: its errno goes up.
+            if (created.Errno is LibC.EMFILE or LibC.ENFILE or LibC.ENOMEM)
+                throw new Win32Exception(created.Errno, "io_uring_setup failed");
             throw new NotSupportedException("The io_uring tap backend cannot start: " + created);
+        }
         _ring = created.Ring!;
         _shadowEpfd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
         _wakeFd = _shadowEpfd < 0 ? -1 : LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
