@@ -838,7 +838,6 @@ public sealed class EpollSet : IDisposable
         }
     }
 
-    // Registered ∩ revents (ERR and HUP are always registered); POLLNVAL: the fd is closed.
     // The bits a trusted registration's completions carried since it was last reported.
     private static EpollEvents TakeTrusted(Registration registration)
     {
@@ -847,6 +846,7 @@ public sealed class EpollSet : IDisposable
         return bits;
     }
 
+    // Registered ∩ revents (ERR and HUP are always registered); POLLNVAL: the fd is closed.
     private static EpollEvents ReadyNow(Registration registration, in PollFd poll)
     {
         var revents = (EpollEvents)(ushort)poll.revents;
