@@ -22,6 +22,9 @@ public static class Program
         // So does the libevent chain workload and the other epoll comparisons: interleaved rounds.
         if (args.FirstOrDefault() == "epoll")
             return Chain.EpollBenchmark.Run(args[1..]);
+        // Every comparison at once, written to docs/benchmarks-suite.md with charts.
+        if (args.FirstOrDefault() == "suite")
+            return Suite.SuiteBenchmark.Run(args[1..]);
 
         // Fail before any timing if a form is wrong; a fast wrong answer is not a result.
         try

@@ -202,7 +202,8 @@ internal static unsafe class EpollBenchmark
         Console.WriteLine($"| EpollGen | {Median(small):N0} | {Median(large):N0} | {Median(large) / Median(small):0.00}× |");
     }
 
-    private static double WaitNs<TApi>(int[] active, int[] idle, int waits)
+    /// <summary>ns per zero-timeout wait on a fresh set holding <paramref name="idle"/> and <paramref name="active"/> (level-triggered).</summary>
+    internal static double WaitNs<TApi>(int[] active, int[] idle, int waits)
         where TApi : IEpollApi
     {
         int epfd = TApi.Create();
@@ -228,16 +229,18 @@ internal static unsafe class EpollBenchmark
     }
 
     [DllImport("libc", SetLastError = true)]
-    private static extern int eventfd(uint initval, int flags);
+    internal static extern int eventfd(uint initval, int flags);
 
-    // Runs a path for a second before it is timed, so the JIT has promoted every method on it to
+    // Runs a path for a while (a second unless told) before it is timed, so the JIT has promoted every method on it to
     // optimized code (tiered compilation starts methods unoptimized).
-    private static void WarmUp(Action run)
+    internal static void WarmUp(Action run) => WarmUp(run, TimeSpan.FromSeconds(1));
+
+    internal static void WarmUp(Action run, TimeSpan length)
     {
         long start = Stopwatch.GetTimestamp();
         do
             run();
-        while (Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(1));
+        while (Stopwatch.GetElapsedTime(start) < length);
     }
 
     private static string Cell(List<double> values) => $"{Median(values):N0} ({values.Min():N0}–{values.Max():N0})";

@@ -29,8 +29,8 @@ internal static unsafe class PingPongBenchmark
     {
         int roundTrips = Option(args, "--round-trips", 20_000);
         int repeats = Option(args, "--repeats", 7);
-        (string Name, int[] Cpus)[] placements = [("same core", [1, 1]), ("two cores", [0, 1])];
-        string[] modes = ["raw epoll", .. QueueModes(args)];
+        (string Name, int[] Cpus)[] placements = Placements;
+        string[] modes = [RawMode, .. QueueModes(args)];
         var results = new Dictionary<(string, string), List<double>>();
         Console.WriteLine($"ping-pong: {roundTrips} round trips per run, {repeats} interleaved rounds");
         for (int r = 0; r < repeats; r++)
@@ -53,7 +53,7 @@ internal static unsafe class PingPongBenchmark
         Console.WriteLine("|---|---|---:|---:|---:|");
         foreach ((string placement, _) in placements)
         {
-            double baseline = Median(results[(placement, "raw epoll")]);
+            double baseline = Median(results[(placement, RawMode)]);
             foreach (string mode in modes)
             {
                 List<double> times = results[(placement, mode)];
@@ -78,8 +78,12 @@ internal static unsafe class PingPongBenchmark
         };
     }
 
-    private const string EpollMode = "EpollGen, epoll taps";
-    private const string IoUringMode = "EpollGen, io_uring taps";
+    internal const string RawMode = "raw epoll";
+    internal const string EpollMode = "EpollGen, epoll taps";
+    internal const string IoUringMode = "EpollGen, io_uring taps";
+
+    /// <summary>The two placements every mode runs in: both threads on CPU 1, then on CPUs 0 and 1.</summary>
+    internal static readonly (string Name, int[] Cpus)[] Placements = [("same core", [1, 1]), ("two cores", [0, 1])];
 
     private static EventQueue? QueueFor(string mode) => mode switch
     {
@@ -88,7 +92,13 @@ internal static unsafe class PingPongBenchmark
         _ => null,
     };
 
-    private static double Measure(string mode, int[] cpus, int roundTrips)
+    /// <summary>
+    /// One run: µs per round trip over <paramref name="roundTrips"/> timed round trips. With
+    /// <paramref name="roundTripTicks"/> (at least that long), each round trip's own Stopwatch ticks
+    /// are stored there too, for a latency distribution; reading the clock per round trip costs
+    /// tens of nanoseconds, so the mean mode leaves it out.
+    /// </summary>
+    internal static double Measure(string mode, int[] cpus, int roundTrips, long[]? roundTripTicks = null)
     {
         int pingFd = EventFd(), pongFd = EventFd();
         var pingQueue = QueueFor(mode);
@@ -119,8 +129,11 @@ internal static unsafe class PingPongBenchmark
                 {
                     if (i == warmUp)
                         start = Stopwatch.GetTimestamp();
+                    long sent = roundTripTicks is null ? 0 : Stopwatch.GetTimestamp();
                     Signal(pongFd);
                     pingWait(pingFd);
+                    if (roundTripTicks is not null && i >= warmUp)
+                        roundTripTicks[i - warmUp] = Stopwatch.GetTimestamp() - sent;
                 }
                 elapsed = Stopwatch.GetTimestamp() - start;
             });

@@ -1,0 +1,133 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+
+namespace EpollGen.Benchmarks.Suite;
+
+/// <summary>
+/// How much the suite measures. The full settings are the ones docs/benchmarks.md quotes for the
+/// separate modes; <c>--quick</c> cuts rounds, iterations and seconds to a smoke test whose numbers
+/// are for checking the machinery, not for quoting.
+/// </summary>
+internal sealed record SuiteOptions
+{
+    public const string Usage = """
+        usage: EpollGen.Benchmarks suite [--quick] [--out DIR] [--only chain,pingpong,waitcost,echo]
+          --quick   smoke-test settings (a few minutes); the report says it was a quick run
+          --out     where benchmarks-suite.md and charts/ go (default: the repository's docs/)
+          --only    run these sections only (the report then holds only them)
+        """;
+
+    public static readonly string[] Sections = ["chain", "pingpong", "waitcost", "echo"];
+
+    public bool Quick { get; init; }
+
+    public required string OutputDirectory { get; init; }
+
+    public string[] Only { get; init; } = Sections;
+
+    public int[] ChainPairs { get; init; } = [100, 1000, 9900];
+
+    public int ChainActive { get; init; } = 100;
+
+    public int ChainWrites { get; init; } = 1000;
+
+    public string[] ChainModes { get; init; } = ["lt", "et"];
+
+    public int ChainRounds { get; init; } = 5;
+
+    public int ChainIterations { get; init; } = 25;
+
+    /// <summary>Untimed running of each C# path before its rounds, so tiered JIT has optimized it.</summary>
+    public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(1);
+
+    public int PingPongRoundTrips { get; init; } = 20_000;
+
+    public int PingPongRounds { get; init; } = 7;
+
+    /// <summary>Registered fds for the wait cost; 100 of them are always ready. 19,100 fits the VM's 20,000 fds.</summary>
+    public int[] WaitRegistered { get; init; } = [100, 1000, 10_000, 19_100];
+
+    public int WaitRounds { get; init; } = 5;
+
+    public int Waits { get; init; } = 2000;
+
+    public int EchoRounds { get; init; } = 5;
+
+    public double EchoSeconds { get; init; } = 3;
+
+    public double EchoWarmupSeconds { get; init; } = 1;
+
+    public int EchoConnections { get; init; } = 256;
+
+    public int EchoSize { get; init; } = 64;
+
+    public bool Runs(string section) => Only.Contains(section);
+
+    /// <summary>Parses the arguments after <c>suite</c>; throws <see cref="FormatException"/> with a readable message.</summary>
+    public static SuiteOptions Parse(string[] args)
+    {
+        bool quick = false;
+        string? output = null;
+        string[] only = Sections;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--out":
+                    output = Path.GetFullPath(Value());
+                    break;
+                case "--only":
+                    only = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    if (only.FirstOrDefault(s => !Sections.Contains(s)) is { } unknown)
+                        throw new FormatException($"--only: no section '{unknown}' (there are {string.Join(", ", Sections)})");
+                    break;
+                default:
+                    throw new FormatException($"unknown option {args[i]}");
+            }
+        }
+        var options = new SuiteOptions { OutputDirectory = output ?? DefaultOutput(), Only = only };
+        return quick
+            ? options with
+            {
+                Quick = true,
+                ChainModes = ["lt"],
+                ChainRounds = 3,
+                ChainIterations = 10,
+                WarmUp = TimeSpan.FromSeconds(0.5),
+                PingPongRoundTrips = 5000,
+                PingPongRounds = 3,
+                WaitRounds = 3,
+                Waits = 1000,
+                EchoRounds = 2,
+                EchoSeconds = 1.5,
+                EchoWarmupSeconds = 0.5,
+            }
+            : options;
+    }
+
+    /// <summary>The docs/ folder of the repository the command runs in (found from the working directory up).</summary>
+    private static string DefaultOutput()
+    {
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "EpollGen.sln")))
+                    return Path.Combine(dir.FullName, "docs");
+            }
+        }
+        throw new FormatException("cannot find the repository (EpollGen.sln) from here; pass --out DIR");
+    }
+
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"chain: pairs {string.Join("/", ChainPairs)}, {ChainActive} active, {ChainWrites} writes, {string.Join("+", ChainModes).ToUpperInvariant()}, {ChainRounds} rounds × {ChainIterations} iterations; " +
+        $"ping-pong: {PingPongRounds} rounds × {PingPongRoundTrips:N0} round trips; " +
+        $"wait cost: {WaitRounds} rounds × {Waits:N0} waits; " +
+        $"echo: {EchoRounds} rounds × {EchoSeconds:0.#} s after {EchoWarmupSeconds:0.#} s warm-up, {EchoConnections} connections, {EchoSize}-byte messages");
+}
