@@ -23,6 +23,7 @@ internal static class Charts
         [Implementations.RawEpoll] = Color.FromHex("#1f77b4"),
         [Implementations.EpollTaps] = Color.FromHex("#ff7f0e"),
         [Implementations.IoUringTaps] = Color.FromHex("#2ca02c"),
+        [Implementations.IoUringTrusted] = Color.FromHex("#17becf"),
         [Implementations.DotNetSocket] = Color.FromHex("#d62728"),
         [Implementations.RawEpollC] = Color.FromHex("#7f7f7f"),
         [Implementations.Libevent] = Color.FromHex("#9467bd"),

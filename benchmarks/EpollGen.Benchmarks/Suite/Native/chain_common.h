@@ -136,13 +136,14 @@ static void chain_send_byte(int fd)
         chain_die("send");
 }
 
-/* Reads one byte; 0 when the socket is empty (an edge-triggered drain always ends here). */
-static int chain_recv_byte(int fd)
+/* Reads up to `most` bytes; returns how many, 0 when the socket is empty (an edge-triggered drain
+ * always ends here). */
+static int chain_recv_some(int fd, int most)
 {
-    char b;
-    ssize_t got = recv(fd, &b, 1, 0);
-    if (got == 1)
-        return 1;
+    char b[64];
+    ssize_t got = recv(fd, b, (size_t)most, 0);
+    if (got > 0)
+        return (int)got;
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return 0;
     if (got == 0)
@@ -152,21 +153,23 @@ static int chain_recv_byte(int fd)
 }
 
 /* What a read callback does with one readable pair: one byte when level-triggered (as bench.c),
- * every byte up to EAGAIN when edge-triggered; each byte read sends one of the chained writes that
- * remain into the next pair, wrapping. */
+ * everything that piled up, 64 bytes a recv, to EAGAIN when edge-triggered; each byte read sends
+ * one of the chained writes that remain into the next pair, wrapping. */
 static void chain_on_readable(const struct chain_args *a, struct chain_progress *p, int index,
                               int fd, const int *write_end)
 {
+    int got;
     do {
-        if (!chain_recv_byte(fd))
-            break;
-        p->received++;
-        if (p->writes_left > 0) {
-            chain_send_byte(write_end[index + 1 == a->pairs ? 0 : index + 1]);
-            p->writes_left--;
-            p->sent++;
+        got = chain_recv_some(fd, a->edge ? 64 : 1);
+        for (int b = 0; b < got; b++) {
+            p->received++;
+            if (p->writes_left > 0) {
+                chain_send_byte(write_end[index + 1 == a->pairs ? 0 : index + 1]);
+                p->writes_left--;
+                p->sent++;
+            }
         }
-    } while (a->edge);
+    } while (a->edge && got > 0);
 }
 
 /* Sends the first byte into `active` pairs spaced n/a apart; the iteration's clock starts after. */
