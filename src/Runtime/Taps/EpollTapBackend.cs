@@ -100,6 +100,33 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     }
 
     /// <summary>
+    /// Removes the tap <paramref name="id"/> of <paramref name="fd"/> as a Remove request does, but
+    /// when it is the fd's last tap only if the kernel's DEL of the registration succeeds: that call
+    /// is the kernel's own check that <paramref name="fd"/> is open and still names the registered
+    /// file. Otherwise nothing changes and the kernel's errno is returned: EBADF (closed, O_PATH) or
+    /// ENOENT (another file took the number); ENOENT too when <paramref name="id"/> has no tap on
+    /// <paramref name="fd"/>. With other taps left on the fd (never for an epoll set's fds) no
+    /// kernel call checks it, and the removal is as unchecked as a Remove request's.
+    /// </summary>
+    public int RemoveChecked(int fd, CeqId id)
+    {
+        lock (_lock)
+        {
+            FdEntry?[] entries = _entries;
+            if (_closed != 0)
+                return LibC.EBADF;
+            if ((uint)fd >= (uint)entries.Length || entries[fd] is not { } entry || entry.IndexOf(id) is not (>= 0 and int index))
+                return LibC.ENOENT;
+            if (entry.Taps.Length > 1)
+                return Remove(entry, index);
+            int error = Control(LibC.EPOLL_CTL_DEL, fd, 0, 0);
+            if (error == 0)
+                entry.Reset();
+            return error;
+        }
+    }
+
+    /// <summary>
     /// Waits in the kernel for up to <paramref name="timeoutMs"/> (-1: no limit) and posts what the
     /// taps report, taking at most <paramref name="limit"/> kernel events when it is positive, with
     /// <paramref name="signalMask"/> (a sigset_t, or null) installed atomically for the wait. Returns false when the wait was interrupted (EINTR); the caller recomputes its
