@@ -122,6 +122,20 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
     }
 
     [Fact]
+    public void Ctl_ReadsAnEventOnTheCallersStack()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        int fd = Fd(TestLibC.EventFd());
+        byte* ev = stackalloc byte[EpollEvent.NativeSize];
+        EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)EPOLLOUT, data = 0x1234_5678_9ABC });
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, ev));
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
+        Assert.Equal(0x1234_5678_9ABCUL, EpollEvent.ReadNative(events, 0).data);
+        Assert.Equal((uint)EPOLLOUT, EpollEvent.ReadNative(events, 0).events);
+    }
+
+    [Fact]
     public void BadUserPointers_AreEfault_AsTheKernelsCopiesReport_AndAReadyEventIsKept()
     {
         int set = Set(Epoll.epoll_create1(0));
@@ -129,6 +143,12 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         void* kernelAddress = (void*)-4096L;
         AssertFails(EFAULT, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, kernelAddress));
         AssertFails(EFAULT, Epoll.epoll_wait(set, kernelAddress, 4, -1));   // at once: not a user range
+
+        // A mapped page the caller cannot read: the copy-in faults.
+        void* noAccess = TestLibC.mmap(null, 4096, 0 /* PROT_NONE */, TestLibC.MAP_PRIVATE | TestLibC.MAP_ANONYMOUS, -1, 0);
+        Assert.NotEqual(-1, (nint)noAccess);
+        AssertFails(EFAULT, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, noAccess));
+        TestLibC.munmap(noAccess, 4096);
 
         // A mapped page the caller cannot write: the wait runs, and the copy-out faults.
         byte* readOnly = (byte*)TestLibC.mmap(null, 4096, TestLibC.PROT_READ, TestLibC.MAP_PRIVATE | TestLibC.MAP_ANONYMOUS, -1, 0);
