@@ -263,12 +263,18 @@ public static unsafe class Epoll
         return true;
     }
 
-    // Copies length bytes from a caller's pointer with process_vm_readv, which fails with EFAULT
-    // where the kernel's own copy would.
+    // Copies length bytes from a caller's pointer: directly when it points into the caller's live
+    // stack, which cannot fault; otherwise with process_vm_readv, which fails with EFAULT where the
+    // kernel's own copy would.
     private static bool TryCopyIn(void* source, void* destination, int length)
     {
         if (source is null)
             return false;
+        if (ThreadStack.Contains(source, (nuint)length))
+        {
+            Buffer.MemoryCopy(source, destination, length, length);
+            return true;
+        }
         var local = new LibC.IoVec { Base = destination, Length = (nuint)length };
         var remote = new LibC.IoVec { Base = source, Length = (nuint)length };
         return LibC.process_vm_readv(Environment.ProcessId, &local, 1, &remote, 1, 0) == length;

@@ -555,21 +555,47 @@ public sealed class EpollSet : IDisposable
 
     private int RemoveLocked(int fd)
     {
-        int error = CheckFd(fd);
+        // On kernel epoll the tap's DEL checks the fd (below); io_uring's removal checks nothing.
+        int error = _userSpaceReady ? CheckFd(fd) : 0;
         if (error != 0)
             return error;
         if (IsSelf(fd))
             return LibC.EINVAL;
         if (Find(fd) is not { } registration)
             return LibC.ENOENT;
-        Unregister(registration);
-        return 0;
+        if (_userSpaceReady)
+        {
+            Unregister(registration);
+            return 0;
+        }
+        // The kernel's DEL fails, changing nothing, when fd was closed (EBADF) or names another file
+        // (ENOENT) behind our back: Linux's (fd, file) lookup then finds nothing, and the old
+        // registration is an orphan if its file lives on elsewhere, else gone with it. Control adds
+        // Linux's earlier checks of the new file to an ENOENT.
+        var backend = (EpollTapBackend)_queue.Backend;
+        error = backend.RemoveChecked(fd, registration.Id);
+        if (error == 0)
+        {
+            Forget(registration);
+        }
+        else if (registration.Handle is null)
+        {
+            backend.Orphan(fd);
+            OrphanOrUnregister(registration);
+        }
+        return error;
     }
 
     private void Unregister(Registration registration)
     {
         var request = new TapRequest(registration.Fd, TapCommand.Remove, 0, _queue, registration.Id);
         FdTaps.Submit([request], out _);
+        Forget(registration);
+    }
+
+    // The set's side of a removal, once the tap is gone.
+    private void Forget(Registration registration)
+    {
         _queue.Free(registration.Id);
         registration.Removed = true;
         _byFd[registration.Fd] = null;

@@ -15,25 +15,40 @@ namespace EpollGen.Taps;
 /// kernel, with no hand-off through another thread (raw epoll has none either).
 /// </summary>
 /// <remarks>
-/// Tap changes are serialized by a lock; dispatch reads an fd's taps from an array published
-/// whole (copy on write), so it takes no lock. A kernel event carries the fd and the generation
-/// of its entry, so events still queued for a removed or replaced registration are dropped.
+/// <para>
+/// Tap changes are serialized by a lock; dispatch takes none. It reads the tables below from arrays
+/// published whole (copy on write), and a kernel event names what it was registered for, so events
+/// still queued for a removed or replaced registration are dropped.
+/// </para>
+/// <para>
+/// An fd with one tap (every fd of an epoll set) costs one 64-bit word in a table indexed by fd,
+/// and no object: the tap packed (id, filter, modes), and the kernel registration's data is the fd
+/// and the tap's CEQ id, which a later tap on the number does not share while this one's id is
+/// allocated. Several taps on one fd share an entry whose data is a generation and the fd.
+/// </para>
 /// </remarks>
 internal sealed unsafe class EpollTapBackend : ITapBackend
 {
     private const ulong WakeToken = ulong.MaxValue;
     private const int BatchSize = 256;
 
+    // In _fds: the fd's taps are in its shared entry. Neither 0 (no tap) nor a packed tap (bit 63).
+    private const ulong SharedTaps = 1;
+
     private readonly CoalescingEventQueue _mailbox;
     private readonly object _lock = new();
     private readonly int _epfd;
     private readonly int _wakeFd;
     private readonly byte* _events;
-    private FdEntry?[] _entries = new FdEntry?[64];
-    // Entries whose fd was closed while another fd (or process) kept the file open: the kernel
-    // keeps their registrations, keyed by (fd, file), and so do we until the file is released.
+    // Per fd: its one tap packed (SoleTap), SharedTaps, or 0 for none; published for dispatch.
+    private ulong[] _fds = new ulong[64];
+    // The entries of fds with several taps, indexed by fd; published for dispatch.
+    private FdEntry?[] _shared = [];
+    // Taps whose fd was closed while another fd (or process) kept the file open: the kernel keeps
+    // their registrations, keyed by (fd, file), and so do we until the file is released.
     // Published whole (copy on write) for dispatch; rare, so searched linearly.
     private FdEntry[] _orphans = [];
+    private uint _generations;
     private int _closed;
     private long _interruptedWaits;
 
@@ -88,14 +103,57 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         {
             if (_closed != 0)
                 return LibC.EBADF;
-            FdEntry entry = EntryFor(request.Fd);
-            int index = entry.IndexOf(request.Id);
+            int fd = request.Fd;
+            ulong slot = SlotOf(fd);
+            if (slot == SharedTaps)
+                return ApplyShared(_shared[fd]!, request);
+            var tap = new Tap(request.Id, request.Filter, request.Modes);
+            if (slot == 0)
+                return request.Command == TapCommand.Add ? AddSole(fd, tap) : LibC.ENOENT;
+            Tap sole = SoleTap.Unpack(slot);
             return request.Command switch
             {
-                TapCommand.Add => index >= 0 ? LibC.EEXIST : Add(entry, request),
-                TapCommand.Remove => index < 0 ? LibC.ENOENT : Remove(entry, index),
-                _ => index < 0 ? LibC.ENOENT : Modify(entry, index, request),
+                TapCommand.Add => sole.Id == tap.Id ? LibC.EEXIST : Share(fd, sole, tap),
+                _ when sole.Id != tap.Id => LibC.ENOENT,
+                TapCommand.Remove => RemoveSole(fd),
+                _ => ModifySole(fd, sole, tap),
             };
+        }
+    }
+
+    /// <summary>
+    /// Removes the tap <paramref name="id"/> of <paramref name="fd"/> as a Remove request does, but
+    /// when it is the fd's last tap only if the kernel's DEL of the registration succeeds: that call
+    /// is the kernel's own check that <paramref name="fd"/> is open and still names the registered
+    /// file. Otherwise nothing changes and the kernel's errno is returned: EBADF (closed, O_PATH) or
+    /// ENOENT (another file took the number); ENOENT too when <paramref name="id"/> has no tap on
+    /// <paramref name="fd"/>. With other taps left on the fd (never for an epoll set's fds) no
+    /// kernel call checks it, and the removal is as unchecked as a Remove request's.
+    /// </summary>
+    public int RemoveChecked(int fd, CeqId id)
+    {
+        lock (_lock)
+        {
+            if (_closed != 0)
+                return LibC.EBADF;
+            ulong slot = SlotOf(fd);
+            if (slot == SharedTaps)
+            {
+                FdEntry entry = _shared[fd]!;
+                int index = entry.IndexOf(id);
+                if (index < 0)
+                    return LibC.ENOENT;
+                if (entry.Taps.Length > 1)
+                    return RemoveShared(entry, index);
+            }
+            else if (slot == 0 || SoleTap.Unpack(slot).Id != id)
+            {
+                return LibC.ENOENT;
+            }
+            int error = Control(LibC.EPOLL_CTL_DEL, fd, 0, 0);
+            if (error == 0)
+                Forget(fd);
+            return error;
         }
     }
 
@@ -119,7 +177,8 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             }
             throw new Win32Exception(error, "epoll_wait failed");
         }
-        FdEntry?[] entries = Volatile.Read(ref _entries);
+        ulong[] fds = Volatile.Read(ref _fds);
+        FdEntry?[] shared = Volatile.Read(ref _shared);
         bool posted = false;
         for (int i = 0; i < ready; i++)
         {
@@ -130,14 +189,27 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
                 LibC.read(_wakeFd, &drained, sizeof(ulong));
                 continue;
             }
-            int fd = (int)(uint)ev.data;
-            if ((uint)fd >= (uint)entries.Length || entries[fd] is not { } entry || entry.Generation != (uint)(ev.data >> 32))
+            TapFilters bits = EpollTapMap.ToTarget((EpollEvents)ev.events);
+            if (SoleTap.Is(ev.data))
+            {
+                // The tap the registration was made for, if the fd still has it; its filter may
+                // have changed since (MOD keeps the data).
+                int soleFd = SoleTap.FdOf(ev.data);
+                ulong slot = (uint)soleFd < (uint)fds.Length ? Volatile.Read(ref fds[soleFd]) : 0;
+                if (SoleTap.Is(slot) && (uint)slot == (uint)ev.data)
+                {
+                    posted |= SoleTap.Unpack(slot).Post(_mailbox, bits);
+                    continue;
+                }
+            }
+            int fd = SoleTap.Is(ev.data) ? SoleTap.FdOf(ev.data) : (int)(uint)ev.data;
+            if ((uint)fd >= (uint)shared.Length || shared[fd] is not { } entry || !entry.Owns(ev.data))
             {
                 if (FindOrphan(ev.data) is not { } orphan)
                     continue;
                 entry = orphan;
             }
-            posted |= Tap.Post(_mailbox, entry.Taps, EpollTapMap.ToTarget((EpollEvents)ev.events));
+            posted |= Tap.Post(_mailbox, entry.Taps, bits);
         }
         DispatchPosted = posted;
         return true;
@@ -145,18 +217,15 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
 
     /// <summary>
     /// Called after <paramref name="fd"/> was closed: when the kernel still holds the fd's
-    /// registration (its file is open elsewhere, through a dup or in a child), the entry becomes an
-    /// orphan whose taps go on firing, and the number is free for a new file. Returns whether it did;
+    /// registration (its file is open elsewhere, through a dup or in a child), its taps become an
+    /// orphan that goes on firing, and the number is free for a new file. Returns whether they did;
     /// false when the file was released (the registration went with it) or the kernel cannot tell
     /// (kcmp refused, as some sandboxes do).
     /// </summary>
     public bool Orphan(int fd)
     {
         lock (_lock)
-        {
-            FdEntry?[] entries = _entries;
-            return (uint)fd < (uint)entries.Length && entries[fd] is { Taps.Length: > 0 } entry && OrphanLocked(entry);
-        }
+            return SlotOf(fd) != 0 && OrphanLocked(fd);
     }
 
     /// <summary>Whether <paramref name="id"/>'s tap belongs to an orphan (see <see cref="Orphan"/>).</summary>
@@ -177,22 +246,21 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     public bool IsStale(int fd)
     {
         lock (_lock)
-        {
-            FdEntry?[] entries = _entries;
-            return (uint)fd < (uint)entries.Length && entries[fd] is { Taps.Length: > 0 } && !NamesRegisteredFile(fd);
-        }
+            return SlotOf(fd) != 0 && !NamesRegisteredFile(fd);
     }
 
-    // The caller holds the lock. The kernel holds more registrations under this number than the
-    // orphans already known: the entry's file is open elsewhere, so the entry becomes an orphan.
-    private bool OrphanLocked(FdEntry entry)
+    // The caller holds the lock, and fd has taps. The kernel holds more registrations under this
+    // number than the orphans already known: the fd's file is open elsewhere, so its taps become an
+    // orphan, under the data the kernel has for them.
+    private bool OrphanLocked(int fd)
     {
-        int fd = entry.Fd;
         if (KernelItems(fd) <= OrphanCount(fd))
             return false;
-        Volatile.Write(ref _orphans, [.. _orphans, entry]);
-        // The number's next registration must not share the orphan's event data.
-        Volatile.Write(ref _entries[fd], new FdEntry(fd, entry.Generation + 1));
+        ulong slot = _fds[fd];
+        FdEntry orphan = slot == SharedTaps ? _shared[fd]! : new FdEntry(fd, SoleTap.Data(fd, (uint)slot), [SoleTap.Unpack(slot)]);
+        // Published as an orphan before it leaves _shared, so dispatch finds it in one or the other.
+        Volatile.Write(ref _orphans, [.. _orphans, orphan]);
+        Forget(fd);
         return true;
     }
 
@@ -205,14 +273,21 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     {
         lock (_lock)
         {
-            FdEntry?[] entries = _entries;
-            if ((uint)fd >= (uint)entries.Length || entries[fd] is { Taps.Length: > 0 })
+            if (fd < 0 || SlotOf(fd) != 0)
                 return null;
             FdEntry? orphan = Array.Find(_orphans, o => o.Fd == fd);
             if (orphan is null || !NamesRegisteredFile(fd))
                 return null;
+            if (SoleTap.Is(orphan.Data))
+            {
+                PublishSlot(fd, SoleTap.Pack(orphan.Taps[0]));
+            }
+            else
+            {
+                PublishShared(fd, orphan);
+                PublishSlot(fd, SharedTaps);
+            }
             Volatile.Write(ref _orphans, Array.FindAll(_orphans, o => o != orphan));
-            Volatile.Write(ref entries[fd], orphan);
             return orphan.Taps;
         }
     }
@@ -232,7 +307,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             FdEntry[] kept = _orphans;
             foreach (int fd in System.Linq.Enumerable.Distinct(System.Linq.Enumerable.Select(_orphans, o => o.Fd)))
             {
-                int live = (uint)fd < (uint)_entries.Length && _entries[fd] is { Taps.Length: > 0 } ? 1 : 0;
+                int live = SlotOf(fd) != 0 ? 1 : 0;
                 int dead = OrphanCount(fd) - Math.Max(0, KernelItems(fd) - live);
                 foreach (FdEntry orphan in _orphans)
                 {
@@ -254,7 +329,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     {
         foreach (FdEntry orphan in Volatile.Read(ref _orphans))
         {
-            if (orphan.Data == data)
+            if (orphan.Owns(data))
                 return orphan;
         }
         return null;
@@ -322,85 +397,145 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         NativeMemory.Free(_events);
     }
 
-    // The new taps are published before the kernel call, so the readiness the kernel reports for
-    // the (re-)armed registration reaches the new tap too: ADD and MOD re-read readiness. Other taps
-    // of the fd may see that edge again; taps are hints, and re-reporting never loses an edge.
-    private int Add(FdEntry entry, in TapRequest request)
+    // The first tap of an fd, published before the kernel's ADD, which reads readiness: what it
+    // reports at once finds the tap.
+    private int AddSole(int fd, Tap tap)
     {
-        var tap = new Tap(request.Id, request.Filter, request.Modes);
-        if (entry.Taps.Length > 0)
-        {
-            Tap[] before = entry.Taps;
-            EpollEvents previous = entry.KernelMask;
-            Tap[] taps = entry.With(tap);
-            entry.Publish(taps, KernelMask(taps));
-            int error = Control(LibC.EPOLL_CTL_MOD, entry.Fd, entry.KernelMask, entry.Data);
-            if (error == 0)
-                return 0;
-            if (error is not (LibC.ENOENT or LibC.EBADF))
-            {
-                entry.Publish(before, previous);
-                return error;
-            }
-            // The registration vanished with its file: the fd now names another file, or none.
-            // Its taps go away quietly, and this one starts a fresh registration.
-            entry.Reset();
-        }
-        Tap[] fresh = [tap];
-        entry.Publish(fresh, KernelMask(fresh));
-        int addError = Control(LibC.EPOLL_CTL_ADD, entry.Fd, entry.KernelMask, entry.Data);
-        if (addError != 0)
-            entry.Reset();
-        return addError;
-    }
-
-    private int Remove(FdEntry entry, int index)
-    {
-        Tap[] taps = entry.Without(index);
-        if (taps.Length == 0)
-        {
-            // The file may be gone already; its taps go away quietly either way.
-            Control(LibC.EPOLL_CTL_DEL, entry.Fd, 0, 0);
-            entry.Reset();
-            return 0;
-        }
-        EpollEvents mask = KernelMask(taps);
-        if (mask != entry.KernelMask)
-            Control(LibC.EPOLL_CTL_MOD, entry.Fd, mask, entry.Data);
-        entry.Publish(taps, mask);
-        return 0;
-    }
-
-    private int Modify(FdEntry entry, int index, in TapRequest request)
-    {
-        Tap[] before = entry.Taps;
-        EpollEvents previous = entry.KernelMask;
-        Tap[] taps = entry.Replace(index, new Tap(request.Id, request.Filter, request.Modes));
-        entry.Publish(taps, KernelMask(taps));
-        int error = ((previous | entry.KernelMask) & EpollEvents.EPOLLEXCLUSIVE) != 0
-            ? Reregister(entry)
-            : Control(LibC.EPOLL_CTL_MOD, entry.Fd, entry.KernelMask, entry.Data);
-        if (error is LibC.ENOENT or LibC.EBADF)
-        {
-            // The fd no longer names the registered file. If the file lives on elsewhere the kernel
-            // keeps its registration, and the entry becomes an orphan, unchanged by this MOD; if not,
-            // the registration vanished with the file, and its taps go with it.
-            entry.Publish(before, previous);
-            if (!OrphanLocked(entry))
-                entry.Reset();
-        }
-        else if (error != 0)
-        {
-            entry.Publish(before, previous);
-        }
+        PublishSlot(fd, SoleTap.Pack(tap));
+        int error = Control(LibC.EPOLL_CTL_ADD, fd, KernelMask(tap.Filter, tap.Modes), SoleTap.Data(fd, tap.Id.Value));
+        if (error != 0)
+            PublishSlot(fd, 0);
         return error;
     }
 
-    // The kernel refuses MOD of an exclusive registration; DEL and ADD re-read readiness the same way.
-    private int Reregister(FdEntry entry)
+    private int RemoveSole(int fd)
     {
-        int error = Control(LibC.EPOLL_CTL_DEL, entry.Fd, 0, 0);
-        return error != 0 ? error : Control(LibC.EPOLL_CTL_ADD, entry.Fd, entry.KernelMask, entry.Data);
+        // The file may be gone already; its tap goes away quietly either way.
+        Control(LibC.EPOLL_CTL_DEL, fd, 0, 0);
+        Forget(fd);
+        return 0;
+    }
+
+    // The new filter is published before the kernel's MOD, which re-reads readiness, as for ADD.
+    private int ModifySole(int fd, Tap before, Tap after)
+    {
+        EpollEvents mask = KernelMask(after.Filter, after.Modes);
+        ulong data = SoleTap.Data(fd, after.Id.Value);
+        PublishSlot(fd, SoleTap.Pack(after));
+        int error = ((KernelMask(before.Filter, before.Modes) | mask) & EpollEvents.EPOLLEXCLUSIVE) != 0
+            ? Reregister(fd, mask, data)
+            : Control(LibC.EPOLL_CTL_MOD, fd, mask, data);
+        if (error == 0)
+            return 0;
+        PublishSlot(fd, SoleTap.Pack(before));
+        if (error is LibC.ENOENT or LibC.EBADF)
+            OrphanOrForget(fd);
+        return error;
+    }
+
+    // A second tap on the fd: its taps move to a shared entry, published before the kernel's MOD
+    // gives the registration the entry's data, so what the MOD re-reads reaches both taps. Events
+    // the kernel harvested with the sole tap's data reach the entry (it has that tap).
+    private int Share(int fd, Tap sole, Tap tap)
+    {
+        var entry = new FdEntry(fd, NextSharedData(fd), [sole, tap]) { SoleData = SoleTap.Data(fd, sole.Id.Value) };
+        PublishShared(fd, entry);
+        PublishSlot(fd, SharedTaps);
+        int error = Control(LibC.EPOLL_CTL_MOD, fd, entry.KernelMask, entry.Data);
+        if (error == 0)
+            return 0;
+        PublishSlot(fd, SoleTap.Pack(sole));
+        PublishShared(fd, null);
+        if (error is not (LibC.ENOENT or LibC.EBADF))
+            return error;
+        // The registration vanished with its file: the fd now names another file, or none.
+        // Its tap goes away quietly, and this one starts a fresh registration.
+        Forget(fd);
+        return AddSole(fd, tap);
+    }
+
+    private int ApplyShared(FdEntry entry, in TapRequest request)
+    {
+        int index = entry.IndexOf(request.Id);
+        return request.Command switch
+        {
+            TapCommand.Add => index >= 0 ? LibC.EEXIST : AddShared(entry, new Tap(request.Id, request.Filter, request.Modes)),
+            _ when index < 0 => LibC.ENOENT,
+            TapCommand.Remove => RemoveShared(entry, index),
+            _ => ModifyShared(entry, index, new Tap(request.Id, request.Filter, request.Modes)),
+        };
+    }
+
+    // The new taps are published before the kernel call, so the readiness the kernel reports for
+    // the re-armed registration reaches the new tap too: MOD re-reads readiness. Other taps of the
+    // fd may see that edge again; taps are hints, and re-reporting never loses an edge.
+    private int AddShared(FdEntry entry, Tap tap)
+    {
+        Tap[] before = entry.Taps;
+        entry.Publish(entry.With(tap));
+        int error = Control(LibC.EPOLL_CTL_MOD, entry.Fd, entry.KernelMask, entry.Data);
+        if (error == 0)
+            return 0;
+        entry.Publish(before);
+        if (error is not (LibC.ENOENT or LibC.EBADF))
+            return error;
+        // The registration vanished with its file: the fd now names another file, or none.
+        // Its taps go away quietly, and this one starts a fresh registration.
+        Forget(entry.Fd);
+        return AddSole(entry.Fd, tap);
+    }
+
+    private int RemoveShared(FdEntry entry, int index)
+    {
+        Tap[] taps = entry.Without(index);
+        if (taps.Length == 0)
+            return RemoveSole(entry.Fd);
+        EpollEvents mask = KernelMask(taps);
+        if (mask != entry.KernelMask)
+            Control(LibC.EPOLL_CTL_MOD, entry.Fd, mask, entry.Data);
+        entry.Publish(taps);
+        return 0;
+    }
+
+    private int ModifyShared(FdEntry entry, int index, Tap tap)
+    {
+        Tap[] before = entry.Taps;
+        EpollEvents previous = entry.KernelMask;
+        entry.Publish(entry.Replace(index, tap));
+        int error = ((previous | entry.KernelMask) & EpollEvents.EPOLLEXCLUSIVE) != 0
+            ? Reregister(entry.Fd, entry.KernelMask, entry.Data)
+            : Control(LibC.EPOLL_CTL_MOD, entry.Fd, entry.KernelMask, entry.Data);
+        if (error == 0)
+            return 0;
+        entry.Publish(before);
+        if (error is LibC.ENOENT or LibC.EBADF)
+            OrphanOrForget(entry.Fd);
+        return error;
+    }
+
+    // The fd no longer names the registered file. If the file lives on elsewhere the kernel keeps
+    // its registration, and the fd's taps become an orphan, unchanged; if not, the registration
+    // vanished with the file, and its taps go with it.
+    private void OrphanOrForget(int fd)
+    {
+        if (!OrphanLocked(fd))
+            Forget(fd);
+    }
+
+    // The fd has no taps any more. Events the kernel still holds for a shared entry carry its data,
+    // which no entry has now, and are dropped; those for a sole tap post to an id its owner frees.
+    private void Forget(int fd)
+    {
+        if (_fds[fd] == SharedTaps)
+            PublishShared(fd, null);
+        PublishSlot(fd, 0);
+    }
+
+    // The kernel refuses MOD of an exclusive registration; DEL and ADD re-read readiness the same way.
+    private int Reregister(int fd, EpollEvents mask, ulong data)
+    {
+        int error = Control(LibC.EPOLL_CTL_DEL, fd, 0, 0);
+        return error != 0 ? error : Control(LibC.EPOLL_CTL_ADD, fd, mask, data);
     }
 
     // A mode reaches the kernel only when every tap on the fd has it. Exclusive: one wake-up reaches
@@ -412,12 +547,17 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         TapModes common = TapModes.OneShot | TapModes.Level | TapModes.Exclusive;
         foreach (Tap tap in taps)
             common &= tap.Modes;
-        EpollEvents mask = EpollTapMap.ToSource(Tap.Union(taps));
-        if ((common & TapModes.Level) == 0)
+        return KernelMask(Tap.Union(taps), common);
+    }
+
+    private static EpollEvents KernelMask(TapFilters filter, TapModes modes)
+    {
+        EpollEvents mask = EpollTapMap.ToSource(filter);
+        if ((modes & TapModes.Level) == 0)
             mask |= EpollEvents.EPOLLET;
-        if ((common & TapModes.OneShot) != 0)
+        if ((modes & TapModes.OneShot) != 0)
             mask |= EpollEvents.EPOLLONESHOT;
-        if ((common & TapModes.Exclusive) != 0)
+        if ((modes & TapModes.Exclusive) != 0)
             mask |= EpollEvents.EPOLLEXCLUSIVE;
         return mask;
     }
@@ -432,35 +572,87 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         return LibC.epoll_ctl(_epfd, op, fd, native) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
-    private FdEntry EntryFor(int fd)
+    private ulong SlotOf(int fd) => (uint)fd < (uint)_fds.Length ? _fds[fd] : 0;
+
+    private void PublishSlot(int fd, ulong value)
     {
-        FdEntry?[] entries = _entries;
-        if (fd >= entries.Length)
+        ulong[] fds = _fds;
+        if (fd >= fds.Length)
         {
-            var grown = new FdEntry?[Math.Max(entries.Length * 2, fd + 1)];
-            entries.CopyTo(grown, 0);
-            // Dispatch may still read the old array; both hold the same entry objects.
-            Volatile.Write(ref _entries, grown);
-            entries = grown;
+            var grown = new ulong[Math.Max(fds.Length * 2, fd + 1)];
+            fds.CopyTo(grown, 0);
+            // Dispatch may still read the old array: it then misses only taps added since, whose
+            // kernel registrations are made after this (their events find the new array).
+            Volatile.Write(ref _fds, grown);
+            fds = grown;
         }
-        return entries[fd] ??= new FdEntry(fd);
+        Volatile.Write(ref fds[fd], value);
     }
 
-    // One fd's taps. Mutated only under the backend's lock; dispatch reads Taps and Generation.
-    private sealed class FdEntry(int fd, uint generation = 0)
+    // A shared entry's data: a generation no live entry of this backend has (31 bits, so bit 63,
+    // the sole-tap mark, stays clear) and the fd.
+    private ulong NextSharedData(int fd)
     {
-        private Tap[] _taps = [];
-        private uint _generation = generation;
+        _generations = (_generations + 1) & 0x7FFF_FFFF;
+        return (ulong)_generations << 32 | (uint)fd;
+    }
+
+    private void PublishShared(int fd, FdEntry? entry)
+    {
+        FdEntry?[] shared = _shared;
+        if (fd >= shared.Length)
+        {
+            if (entry is null)
+                return;
+            var grown = new FdEntry?[Math.Max(shared.Length * 2, fd + 1)];
+            shared.CopyTo(grown, 0);
+            // Dispatch may still read the old array; both hold the same entries.
+            Volatile.Write(ref _shared, grown);
+            shared = grown;
+        }
+        Volatile.Write(ref shared[fd], entry);
+    }
+
+    // A tap alone on its fd. In _fds it is packed into 64 bits: the id in bits 0-31, the filter in
+    // 32-47, the modes in 48-50. The kernel registration's data is the id in bits 0-31 and the fd
+    // in 32-62. Both set bit 63, which tells them from SharedTaps and from a shared entry's data;
+    // the wake token (all ones) would need fd 2^31-1, above any fd Linux gives (nr_open's limit).
+    private static class SoleTap
+    {
+        private const ulong Mark = 1UL << 63;
+
+        public static bool Is(ulong word) => (word & Mark) != 0;
+
+        public static ulong Pack(Tap tap) =>
+            Mark | (ulong)((uint)tap.Modes & 7) << 48 | (ulong)((uint)tap.Filter & 0xFFFF) << 32 | tap.Id.Value;
+
+        public static Tap Unpack(ulong packed) =>
+            new(new CeqId((uint)packed), (TapFilters)((packed >> 32) & 0xFFFF), (TapModes)((packed >> 48) & 7));
+
+        public static ulong Data(int fd, uint id) => Mark | (ulong)(uint)fd << 32 | id;
+
+        public static int FdOf(ulong data) => (int)((data >> 32) & 0x7FFF_FFFF);
+    }
+
+    // The taps of an fd that has several, or of an orphan, under the data of its kernel
+    // registration. Mutated only under the backend's lock; dispatch reads Taps.
+    private sealed class FdEntry(int fd, ulong data, Tap[] taps)
+    {
+        private Tap[] _taps = taps;
 
         public int Fd { get; } = fd;
 
+        public ulong Data { get; } = data;
+
+        /// <summary>The data the registration had while one tap had the fd, if it was made so.</summary>
+        public ulong SoleData { get; init; }
+
+        /// <summary>Whether a kernel event with <paramref name="data"/> is for this registration.</summary>
+        public bool Owns(ulong data) => data == Data || (data == SoleData && data != 0);
+
         public Tap[] Taps => Volatile.Read(ref _taps);
 
-        public uint Generation => Volatile.Read(ref _generation);
-
-        public EpollEvents KernelMask { get; private set; }
-
-        public ulong Data => (ulong)_generation << 32 | (uint)Fd;
+        public EpollEvents KernelMask { get; private set; } = EpollTapBackend.KernelMask(taps);
 
         public int IndexOf(CeqId id) => Tap.IndexOf(_taps, id);
 
@@ -470,19 +662,10 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
 
         public Tap[] Replace(int index, Tap tap) => Tap.Replace(_taps, index, tap);
 
-        public void Publish(Tap[] taps, EpollEvents mask)
+        public void Publish(Tap[] taps)
         {
-            KernelMask = mask;
+            KernelMask = EpollTapBackend.KernelMask(taps);
             Volatile.Write(ref _taps, taps);
-        }
-
-        // Drops every tap; events the kernel still holds for the old registration carry the old
-        // generation and are ignored.
-        public void Reset()
-        {
-            Volatile.Write(ref _generation, _generation + 1);
-            KernelMask = 0;
-            Volatile.Write(ref _taps, []);
         }
     }
 }

@@ -26,12 +26,15 @@ internal readonly record struct Tap(CeqId Id, TapFilters Filter, TapModes Modes 
     {
         bool posted = false;
         foreach (Tap tap in taps)
-        {
-            TapFilters bits = ready & (tap.Filter | AlwaysReported);
-            if (bits != 0)
-                posted |= mailbox.Post(tap.Id, (uint)bits);
-        }
+            posted |= tap.Post(mailbox, ready);
         return posted;
+    }
+
+    /// <summary>Posts to this tap the part of <paramref name="ready"/> it asked for, plus error and hang-up.</summary>
+    public bool Post(CoalescingEventQueue mailbox, TapFilters ready)
+    {
+        TapFilters bits = ready & (Filter | AlwaysReported);
+        return bits != 0 && mailbox.Post(Id, (uint)bits);
     }
 
     public static int IndexOf(Tap[] taps, CeqId id)

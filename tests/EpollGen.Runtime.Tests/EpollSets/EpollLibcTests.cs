@@ -122,6 +122,20 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
     }
 
     [Fact]
+    public void Ctl_ReadsAnEventOnTheCallersStack()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        int fd = Fd(TestLibC.EventFd());
+        byte* ev = stackalloc byte[EpollEvent.NativeSize];
+        EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)EPOLLOUT, data = 0x1234_5678_9ABC });
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, ev));
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
+        Assert.Equal(0x1234_5678_9ABCUL, EpollEvent.ReadNative(events, 0).data);
+        Assert.Equal((uint)EPOLLOUT, EpollEvent.ReadNative(events, 0).events);
+    }
+
+    [Fact]
     public void BadUserPointers_AreEfault_AsTheKernelsCopiesReport_AndAReadyEventIsKept()
     {
         int set = Set(Epoll.epoll_create1(0));
@@ -129,6 +143,12 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         void* kernelAddress = (void*)-4096L;
         AssertFails(EFAULT, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, kernelAddress));
         AssertFails(EFAULT, Epoll.epoll_wait(set, kernelAddress, 4, -1));   // at once: not a user range
+
+        // A mapped page the caller cannot read: the copy-in faults.
+        void* noAccess = TestLibC.mmap(null, 4096, 0 /* PROT_NONE */, TestLibC.MAP_PRIVATE | TestLibC.MAP_ANONYMOUS, -1, 0);
+        Assert.NotEqual(-1, (nint)noAccess);
+        AssertFails(EFAULT, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, noAccess));
+        TestLibC.munmap(noAccess, 4096);
 
         // A mapped page the caller cannot write: the wait runs, and the copy-out faults.
         byte* readOnly = (byte*)TestLibC.mmap(null, 4096, TestLibC.PROT_READ, TestLibC.MAP_PRIVATE | TestLibC.MAP_ANONYMOUS, -1, 0);
@@ -265,6 +285,41 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         Assert.Equal(0, Epoll.close(copy));
         Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
         Assert.Equal(3UL, EpollEvent.ReadNative(events, 0).data);
+    }
+
+    [Fact]
+    public void Del_OfAnFdClosedOrReusedBehindEpollGensBack_FailsAsTheKernelsDoes()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        int kernel = Fd(TestLibC.Check(TestLibC.epoll_create1(0), "epoll_create1"));
+        (int read, int write) = TestLibC.Pipe();
+        _fds.Add(write);
+        int copy = Fd(TestLibC.Check(TestLibC.fcntl(read, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, read, Event(EPOLLIN, 1)));
+        Assert.Equal(0, TestLibC.epoll_ctl(kernel, Epoll.EPOLL_CTL_ADD, read, Event(EPOLLIN, 1)));
+        TestLibC.close(read);   // not through Epoll.close: EpollGen is not told
+
+        AssertFails(EBADF, TestLibC.epoll_ctl(kernel, Epoll.EPOLL_CTL_DEL, read, null));
+        AssertFails(EBADF, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_DEL, read, null));
+        if (Backend == TapBackendKind.IoUring)
+            return;   // its removal asks the kernel nothing, so it cannot tell a reused number
+
+        int reused = Fd(TestLibC.EventFd());
+        Assert.Equal(read, reused);
+        AssertFails(ENOENT, TestLibC.epoll_ctl(kernel, Epoll.EPOLL_CTL_DEL, reused, null));
+        AssertFails(ENOENT, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_DEL, reused, null));
+
+        // The copy keeps the file, so both keep its registration, reporting.
+        byte one = 1;
+        Assert.Equal(1, (int)TestLibC.write(write, &one, 1));
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        Assert.Equal(1, TestLibC.epoll_wait(kernel, events, 4, 0));
+        Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
+        Assert.Equal(1UL, EpollEvent.ReadNative(events, 0).data);
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, reused, Event(EPOLLOUT, 2)));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_DEL, reused, null));
+        Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
+        Assert.Equal(1UL, EpollEvent.ReadNative(events, 0).data);
     }
 
     [Fact]

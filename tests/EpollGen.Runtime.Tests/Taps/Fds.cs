@@ -35,4 +35,10 @@ internal static unsafe class Fds
         byte b = 42;
         Assert.Equal(1, (int)write(fd, &b, 1));
     }
+
+    public static void ReadByte(int fd)
+    {
+        byte b;
+        Assert.Equal(1, (int)read(fd, &b, 1));
+    }
 }

@@ -119,6 +119,47 @@ public abstract class TapTests(TapBackendKind backend) : BackendTests(backend)
     }
 
     [Fact]
+    public void TapsJoiningAndLeavingAnFd_EachFiresOnlyWhileItIsThere()
+    {
+        using var queue = NewQueue();
+        (int a, int b) = Fds.SocketPair();
+        try
+        {
+            CeqId first = queue.Allocate(), second = queue.Allocate(), third = queue.Allocate();
+            Submit(new TapRequest(a, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, first));
+            Submit(new TapRequest(a, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, second));
+            Fds.WriteByte(b);
+            Assert.Equal(new[] { first, second }.OrderBy(id => id.Value), new[] { WaitOne(queue).Id, WaitOne(queue).Id }.OrderBy(id => id.Value));
+            Fds.ReadByte(a);
+
+            Submit(new TapRequest(a, TapCommand.Remove, 0, queue, first));
+            AssertNothing(queue);
+            Fds.WriteByte(b);
+            Assert.Equal(second, WaitOne(queue).Id);
+            AssertNothing(queue);
+            Fds.ReadByte(a);
+
+            Submit(new TapRequest(a, TapCommand.Modify, TapFilters.FDTAP_FILT_WRITABLE, queue, second));
+            CeqMessage writable = WaitOne(queue);
+            Assert.Equal(second, writable.Id);
+            Assert.Equal(TapFilters.FDTAP_FILT_WRITABLE, (TapFilters)writable.Bits);
+
+            // The fd's last tap goes; a new one starts afresh and sees nothing of the old ones.
+            Submit(new TapRequest(a, TapCommand.Remove, 0, queue, second));
+            Submit(new TapRequest(a, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, third));
+            AssertNothing(queue);
+            Fds.WriteByte(b);
+            Assert.Equal(third, WaitOne(queue).Id);
+            AssertNothing(queue);
+        }
+        finally
+        {
+            TestLibC.close(a);
+            TestLibC.close(b);
+        }
+    }
+
+    [Fact]
     public void Modify_ChangesTheFilter_AndRereadsReadiness()
     {
         using var queue = NewQueue();
