@@ -18,7 +18,8 @@ namespace EpollGen.Runtime.Tests.EpollSets;
 /// Random sequences of create / ctl / write / read / shutdown / close / dup / wait, run on the
 /// kernel's epoll and on EpollGen's libc-shaped API side by side; every return value, errno, event
 /// mask and data value must match. Fixed seeds, plus one random seed printed on failure.
-/// <c>EPOLLGEN_DIFFERENTIAL_OPS</c> sets the operations per seed (default 2,500; four seeds).
+/// <c>EPOLLGEN_DIFFERENTIAL_OPS</c> sets the operations per seed (default 2,500; four seeds);
+/// <c>EPOLLGEN_DIFFERENTIAL_SEED</c> replays a seed a failure printed, in place of the random one.
 /// </summary>
 /// <remarks>
 /// Two deliberate limits, both because the two worlds share one process: waits return events as a
@@ -46,7 +47,8 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
     public static TheoryData<int> Seeds()
     {
         var seeds = new TheoryData<int> { 1, 2, 3 };
-        seeds.Add(Random.Shared.Next());
+        // EPOLLGEN_DIFFERENTIAL_SEED replays a printed seed in place of the random one.
+        seeds.Add(int.TryParse(Environment.GetEnvironmentVariable("EPOLLGEN_DIFFERENTIAL_SEED"), out int replay) ? replay : Random.Shared.Next());
         return seeds;
     }
 
@@ -172,6 +174,13 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
             EpollEvents mask = RandomMask();
             if (target?.Kind == Kind.Set && !nestedEdges)
                 mask &= ~(EPOLLET | EPOLLONESHOT);
+            // A second documented io_uring divergence: an AF_UNIX peer's write wakes with
+            // IN|PRI|RDNORM|RDBAND, and Linux re-queues a PRI-without-IN edge registration on it
+            // (reporting what is ready, e.g. OUT); the ring's multishot poll posts no completion
+            // then. Such registrations ask IN too in the io_uring run
+            // (EpollSetTests.EdgeTriggered_PriOutOnASocket_… pins the divergence down).
+            if (target?.Kind == Kind.Socket && !nestedEdges && (mask & (EPOLLET | EPOLLONESHOT)) != 0 && (mask & (EPOLLPRI | EPOLLIN)) == EPOLLPRI)
+                mask |= EPOLLIN;
             ulong data = (ulong)_random.NextInt64();
             bool nullEvent = _random.Next(25) == 0;
             byte* ev = stackalloc byte[16];

@@ -102,6 +102,31 @@ public abstract class EpollSetTests : BackendTests, IDisposable
     }
 
     [Fact]
+    public void EdgeTriggered_PriOutOnASocket_ReFiresWhenThePeerWrites_AsTheWakeUpCarriesPri()
+    {
+        // AF_UNIX wakes readers with IN|PRI|RDNORM|RDBAND: PRI passes a PRI|OUT registration's
+        // filter, so Linux queues it again and the harvest reports what is ready, OUT.
+        (int a, int b) = TestLibC.SocketPair();
+        _fds.Add(a);
+        _fds.Add(b);
+        _set.Add(a, EPOLLPRI | EPOLLOUT | EPOLLET, 7);
+        var events = new EpollEvent[4];
+        Assert.Equal(1, _set.Wait(events, Bound));
+        Assert.Equal(EPOLLOUT, (EpollEvents)events[0].events);
+        Assert.Equal(0, _set.Wait(events, TimeSpan.Zero));
+        TestLibC.WriteByte(b);
+        if (Backend == TapBackendKind.IoUring)
+        {
+            // A documented io_uring divergence (see the note in EpollDifferentialTests): the
+            // ring's multishot poll posts nothing for this wake-up. Fixed, this line must change.
+            Assert.Equal(0, _set.Wait(events, TimeSpan.FromMilliseconds(50)));
+            return;
+        }
+        Assert.Equal(1, _set.Wait(events, Bound));
+        Assert.Equal(EPOLLOUT, (EpollEvents)events[0].events);
+    }
+
+    [Fact]
     public void EdgeTriggered_ReadinessConsumedBeforeTheWait_IsNotReported()
     {
         int fd = Track(TestLibC.EventFd());
