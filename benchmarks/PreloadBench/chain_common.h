@@ -1,8 +1,9 @@
 /*
- * What the chain workload's library versions (chain_libevent.c, chain_libev.c) share: the command
- * line, the socketpairs, one-byte sends and receives, the clock, the stall check and the output.
- * Both take the options of benchmarks/PreloadBench/chain.c and print the same lines, so the bench
- * suite reads all three the same way:
+ * What the chain workload's three C versions share: chain.c (over the epoll calls, so it also runs
+ * under LD_PRELOAD=libepollgen.so) and the bench suite's chain_libevent.c and chain_libev.c. The
+ * command line, the socketpairs, one-byte sends, receives (one byte in LT, draining in ET), the
+ * clock, the stall check and the summary are here, so all three take the same options and print the
+ * same lines, and the suite and PreloadBench/run.sh read them the same way:
  *
  *   config n=100 a=100 w=1000 mode=lt iterations=25 library=... backend=epoll
  *   iteration=1 us=2214.31 bytes=1100
