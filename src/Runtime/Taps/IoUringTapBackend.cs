@@ -398,7 +398,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
             entry.Data = 0;
             return;
         }
-        PollEvents mask = TapPollMap.ToTarget(Tap.Union(entry.Taps)) | AlwaysPolled;
+        PollEvents mask = PollMask(entry.Taps);
         if (!entry.Armed)
         {
             // A fresh arm names the file by fd number, and Apply validated that number some time
@@ -424,6 +424,17 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         }
         entry.ArmedMask = mask;
         entry.Reread = false;
+    }
+
+    // io_uring matches a wake-up's key against a poll's events without EPOLLPRI (the kernel's
+    // IO_ASYNC_POLL_COMMON), so a PRI interest alone never wakes: AF_UNIX and TCP wake readers with
+    // IN|PRI|RDNORM|RDBAND, which Linux's epoll lets through to a PRI|OUT registration. IN is polled
+    // too, for the key to match; the completion still carries the key's PRI, and a completion that
+    // carries neither PRI nor anything the taps asked for posts nothing (Tap.Post).
+    private static PollEvents PollMask(Tap[] taps)
+    {
+        PollEvents mask = TapPollMap.ToTarget(Tap.Union(taps)) | AlwaysPolled;
+        return (mask & PollEvents.POLLPRI) != 0 ? mask | PollEvents.POLLIN : mask;
     }
 
     // The wake-up poll's completions run as task_work of the thread that armed it; armed by the

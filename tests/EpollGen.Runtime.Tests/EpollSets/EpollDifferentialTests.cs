@@ -174,13 +174,6 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
             EpollEvents mask = RandomMask();
             if (target?.Kind == Kind.Set && !nestedEdges)
                 mask &= ~(EPOLLET | EPOLLONESHOT);
-            // A second documented io_uring divergence: an AF_UNIX peer's write wakes with
-            // IN|PRI|RDNORM|RDBAND, and Linux re-queues a PRI-without-IN edge registration on it
-            // (reporting what is ready, e.g. OUT); the ring's multishot poll posts no completion
-            // then. Such registrations ask IN too in the io_uring run
-            // (EpollSetTests.EdgeTriggered_PriOutOnASocket_… pins the divergence down).
-            if (target?.Kind == Kind.Socket && !nestedEdges && (mask & (EPOLLET | EPOLLONESHOT)) != 0 && (mask & (EPOLLPRI | EPOLLIN)) == EPOLLPRI)
-                mask |= EPOLLIN;
             ulong data = (ulong)_random.NextInt64();
             bool nullEvent = _random.Next(25) == 0;
             byte* ev = stackalloc byte[16];
