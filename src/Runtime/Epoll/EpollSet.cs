@@ -342,15 +342,11 @@ public sealed class EpollSet : IDisposable
         {
             if (_disposed != 0)
                 return;
-            var backend = (EpollTapBackend)_queue.Backend;
             if (Find(fd) is { Handle: null } registration)
-            {
-                backend.Orphan(fd);
-                OrphanOrUnregister(registration);
-            }
+                Detach(registration);
             if (_orphans.Count > 0)
             {
-                foreach (Tap tap in backend.ReleaseDeadOrphans())
+                foreach (Tap tap in KernelTaps.ReleaseDeadOrphans())
                 {
                     if (FindOrphan(tap.Id) is { } dead)
                         ReleaseOrphan(dead);
@@ -359,11 +355,18 @@ public sealed class EpollSet : IDisposable
         }
     }
 
-    // The registration's fd no longer names its file: an orphan when the backend made its tap one
-    // (the file is open elsewhere), else gone, as the kernel dropped it.
-    private void OrphanOrUnregister(Registration registration)
+    // The tap backend of a kernel epoll set (never called for io_uring sets).
+    private EpollTapBackend KernelTaps => (EpollTapBackend)_queue.Backend;
+
+    // The registration's fd no longer names its file (closed, or reused behind our back): the
+    // backend makes its tap an orphan when the kernel still holds the registration (the file is
+    // open elsewhere), and the registration follows.
+    private void Detach(Registration registration) => Follow(registration, KernelTaps.Orphan(registration.Fd));
+
+    // An orphan when the backend made the registration's tap one, else gone, as the kernel dropped it.
+    private void Follow(Registration registration, bool orphaned)
     {
-        if (!_userSpaceReady && ((EpollTapBackend)_queue.Backend).IsOrphaned(registration.Id))
+        if (orphaned)
         {
             _byFd[registration.Fd] = null;
             registration.Orphaned = true;
@@ -404,7 +407,7 @@ public sealed class EpollSet : IDisposable
     {
         if (_orphans.Count == 0 || _userSpaceReady || Find(fd) is not null)
             return;
-        if (((EpollTapBackend)_queue.Backend).Adopt(fd) is not { } taps)
+        if (KernelTaps.Adopt(fd) is not { } taps)
             return;
         foreach (Tap tap in taps)
         {
@@ -517,10 +520,9 @@ public sealed class EpollSet : IDisposable
             return 0;
         // The number was closed and reused behind our back (not through Epoll.close): Linux's
         // (fd, file) key makes the new file a new registration; the old one is orphaned or gone.
-        if (_userSpaceReady || existing.Handle is not null || !((EpollTapBackend)_queue.Backend).IsStale(fd))
+        if (_userSpaceReady || existing.Handle is not null || !KernelTaps.IsStale(fd))
             return LibC.EEXIST;
-        ((EpollTapBackend)_queue.Backend).Orphan(fd);
-        OrphanOrUnregister(existing);
+        Detach(existing);
         return 0;
     }
 
@@ -540,8 +542,9 @@ public sealed class EpollSet : IDisposable
         var request = new TapRequest(fd, TapCommand.Modify, Filter(events), _queue, registration.Id, Modes(events));
         if (FdTaps.Submit([request], out error) != 1)
         {
+            // The kernel epoll backend has made the tap an orphan itself when the file lives on.
             if (error == LibC.ENOENT)
-                OrphanOrUnregister(registration);
+                Follow(registration, !_userSpaceReady && KernelTaps.IsOrphaned(registration.Id));
             return error;
         }
         registration.Events = events | AlwaysReported;
@@ -572,17 +575,11 @@ public sealed class EpollSet : IDisposable
         // (ENOENT) behind our back: Linux's (fd, file) lookup then finds nothing, and the old
         // registration is an orphan if its file lives on elsewhere, else gone with it. Control adds
         // Linux's earlier checks of the new file to an ENOENT.
-        var backend = (EpollTapBackend)_queue.Backend;
-        error = backend.RemoveChecked(fd, registration.Id);
+        error = KernelTaps.RemoveChecked(fd, registration.Id);
         if (error == 0)
-        {
             Forget(registration);
-        }
         else if (registration.Handle is null)
-        {
-            backend.Orphan(fd);
-            OrphanOrUnregister(registration);
-        }
+            Detach(registration);
         return error;
     }
 
