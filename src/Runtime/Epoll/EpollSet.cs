@@ -501,8 +501,12 @@ public sealed class EpollSet : IDisposable
         if (EpollNames.SetOf(fd) is { } target)
             Link(registration, target);
         // ADD polls the target at once, as Linux does: ready, it is queued now.
-        if (_userSpaceReady && IsReadyNow(registration))
-            Enqueue(registration);
+        if (_userSpaceReady)
+        {
+            registration.Deaf = IsDeaf(registration);
+            if (IsReadyNow(registration))
+                Enqueue(registration);
+        }
         return 0;
     }
 
@@ -551,8 +555,12 @@ public sealed class EpollSet : IDisposable
         registration.Data = data;
         registration.Disarmed = false;
         // MOD re-reads readiness, as ADD does; an entry already queued keeps its place.
-        if (_userSpaceReady && IsReadyNow(registration))
-            Enqueue(registration);
+        if (_userSpaceReady)
+        {
+            registration.Deaf = IsDeaf(registration);
+            if (IsReadyNow(registration))
+                Enqueue(registration);
+        }
         return 0;
     }
 
@@ -632,6 +640,8 @@ public sealed class EpollSet : IDisposable
                     continue;
                 if (_userSpaceReady)
                 {
+                    if (registration.Deaf)
+                        continue;
                     // A completion is only a hint (it may be stale): the delivery re-reads, unless
                     // the set trusts its taps, which report these bits as they are.
                     registration.Pending |= ready;
@@ -1015,6 +1025,11 @@ public sealed class EpollSet : IDisposable
     // The probe is created with the first set (an explicit static constructor runs before it), not
     // on the first error path, where it could take the number of an fd the caller just closed.
     static EpollSet() => s_probe = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+
+    // See Registration.Deaf. The readlink is paid only by masks without EPOLLIN on fds that are
+    // not EpollGen sets.
+    private static bool IsDeaf(Registration registration) =>
+        (registration.Events & EpollEvents.EPOLLIN) == 0 && (registration.Target is not null || IsEpoll(registration.Fd));
 
     private static unsafe bool IsEpoll(int fd)
     {

@@ -18,6 +18,7 @@ internal sealed class Registration(int fd, CeqId id, SafeHandle? handle)
     private const uint DisarmedFlag = 1u << 17;
     private const uint OrphanedFlag = 1u << 18;
     private const uint RemovedFlag = 1u << 19;
+    private const uint DeafFlag = 1u << 20;
 
     private uint _state;
 
@@ -72,6 +73,18 @@ internal sealed class Registration(int fd, CeqId id, SafeHandle? handle)
     {
         get => Has(RemovedFlag);
         set => Set(RemovedFlag, value);
+    }
+
+    /// <summary>
+    /// io_uring sets: the fd is an epoll instance and the mask lacks EPOLLIN. An epoll instance
+    /// wakes its pollers with EPOLLIN alone (fs/eventpoll.c, ep_poll_safewake), so Linux never
+    /// queues such a registration on a wake-up: only ADD and MOD find it ready. Its tap's
+    /// completions (a re-armed poll's first report, above all) are not wake-ups and are dropped.
+    /// </summary>
+    public bool Deaf
+    {
+        get => Has(DeafFlag);
+        set => Set(DeafFlag, value);
     }
 
     private bool Has(uint flag) => (_state & flag) != 0;

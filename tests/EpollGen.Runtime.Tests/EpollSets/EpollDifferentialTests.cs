@@ -181,7 +181,7 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
             int k = TestLibC.epoll_ctl(set.Kernel, op, kfd, nullEvent ? null : ev);
             int ke = Errno(k);
             int g = Epoll.epoll_ctl(set.EpollGen, op, gfd, nullEvent ? null : ev);
-            Compare($"epoll_ctl(set {set.File}, op {op}, {Describe(target)}, {EpollTapMap.Format(mask)}, data {data:x16}{(nullEvent ? ", NULL" : "")})", k, ke, g, Errno(g));
+            Compare($"epoll_ctl(set {set.File} [k{set.Kernel} g{set.EpollGen}], op {op}, {Describe(target)}, {EpollTapMap.Format(mask)}, data {data:x16}{(nullEvent ? ", NULL" : "")})", k, ke, g, Errno(g));
         }
 
         private void Write()
@@ -328,7 +328,7 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
 
         private static int Errno(int result) => result < 0 ? Marshal.GetLastPInvokeError() : 0;
 
-        private static string Describe(Obj? o) => o is null ? "fd -1" : $"{o.Kind} {o.File}{(o.Closed ? " (closed)" : "")}";
+        private static string Describe(Obj? o) => o is null ? "fd -1" : $"{o.Kind} {o.File} [k{o.Kernel} g{o.EpollGen}]{(o.Closed ? " (closed)" : "")}";
 
         private void Log(string line)
         {

@@ -341,6 +341,43 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         Assert.Equal(1UL, EpollEvent.ReadNative(events, 0).data);
     }
 
+    // An epoll instance wakes its pollers with EPOLLIN alone, so a set registered without EPOLLIN
+    // is never queued by a wake-up: it reports only when ADD or MOD finds it ready. On io_uring
+    // taps the inner set's own completions end the outer poll's multishot (the kernel's
+    // EPOLL_URING_WAKE loop guard), and its re-arm must not pass for a wake-up.
+    [Fact]
+    public void NestedSet_RegisteredWithoutEPOLLIN_ReportsOnlyWhenCtlFindsItReady()
+    {
+        int outer = Set(Epoll.epoll_create1(0)), inner = Set(Epoll.epoll_create1(0));
+        int kernelOuter = Fd(TestLibC.Check(TestLibC.epoll_create1(0), "epoll_create1"));
+        int kernelInner = Fd(TestLibC.Check(TestLibC.epoll_create1(0), "epoll_create1"));
+        int fd = Fd(TestLibC.EventFd());
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+
+        Assert.Equal(0, Epoll.epoll_ctl(outer, Epoll.EPOLL_CTL_ADD, inner, Event(EPOLLRDNORM | EPOLLPRI, 7)));
+        Assert.Equal(0, TestLibC.epoll_ctl(kernelOuter, Epoll.EPOLL_CTL_ADD, kernelInner, Event(EPOLLRDNORM | EPOLLPRI, 7)));
+        Assert.Equal(0, Epoll.epoll_ctl(inner, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLOUT, 1)));
+        Assert.Equal(0, TestLibC.epoll_ctl(kernelInner, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLOUT, 1)));
+
+        // Both inner sets are ready (an eventfd is writable); neither outer set was woken for it.
+        Assert.Equal(1, TestLibC.epoll_wait(kernelInner, events, 4, 0));
+        Assert.Equal(1, Epoll.epoll_wait(inner, events, 4, 0));
+        Assert.Equal(0, TestLibC.epoll_wait(kernelOuter, events, 4, 0));
+        Assert.Equal(0, Epoll.epoll_wait(outer, events, 4, 0));
+
+        // MOD re-reads readiness: now both report, and keep reporting while the inner set is ready.
+        Assert.Equal(0, TestLibC.epoll_ctl(kernelOuter, Epoll.EPOLL_CTL_MOD, kernelInner, Event(EPOLLRDNORM | EPOLLPRI, 8)));
+        Assert.Equal(0, Epoll.epoll_ctl(outer, Epoll.EPOLL_CTL_MOD, inner, Event(EPOLLRDNORM | EPOLLPRI, 8)));
+        for (int round = 0; round < 2; round++)
+        {
+            Assert.Equal(1, TestLibC.epoll_wait(kernelOuter, events, 4, 0));
+            Assert.Equal((uint)EPOLLRDNORM, EpollEvent.ReadNative(events, 0).events);
+            Assert.Equal(1, Epoll.epoll_wait(outer, events, 4, 0));
+            Assert.Equal((uint)EPOLLRDNORM, EpollEvent.ReadNative(events, 0).events);
+            Assert.Equal(8UL, EpollEvent.ReadNative(events, 0).data);
+        }
+    }
+
     [Fact]
     public void Nesting_FiveLevelsWork_ASixthAndCyclesAreELOOP()
     {
