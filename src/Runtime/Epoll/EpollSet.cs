@@ -68,6 +68,9 @@ public sealed class EpollSet : IDisposable
     // EP_MAX_NESTS: at most this many links in a chain of nested sets.
     private const int MaxNests = 4;
 
+    // The lowest fd number a shadow dup takes when the limit allows (FD_SETSIZE).
+    private const int MirrorFloor = 1024;
+
     // Guards every set's _children and _parents: the nesting graph the ELOOP check walks.
     private static readonly Lock s_graphLock = new();
 
@@ -100,6 +103,10 @@ public sealed class EpollSet : IDisposable
     private List<Registration> _ready = [];
     private List<Registration> _readyNext = [];
     private readonly List<Registration> _readyTail = [];
+
+    // io_uring sets, under the lock: the registrations of other io_uring sets, each with its dup
+    // of the target's shadow epoll, held in this set's shadow (see MirrorLink).
+    private Dictionary<Registration, int>? _mirrors;
 
     // The sets registered in this one and those this one is registered in, one entry per
     // registration; guarded by s_graphLock.
@@ -486,19 +493,26 @@ public sealed class EpollSet : IDisposable
         int error = CheckAdd(fd, events);
         if (error != 0)
             return error;
+        EpollSet? target = EpollNames.SetOf(fd);
+        int mirror = -1;
+        if (target is { _userSpaceReady: true } && _userSpaceReady && (error = MirrorLink(target, out mirror)) != 0)
+            return error;
         CeqId id = _queue.Allocate((ulong)(uint)fd);
         var request = new TapRequest(fd, TapCommand.Add, Filter(events), _queue, id, Modes(events));
         if (FdTaps.Submit([request], out error) != 1)
         {
             _queue.Free(id);
+            Unmirror(mirror);
             return error;
         }
         var registration = new Registration(fd, id, handle) { Events = events | AlwaysReported, Data = data };
+        if (mirror >= 0)
+            (_mirrors ??= [])[registration] = mirror;
         if (fd >= _byFd.Length)
             Array.Resize(ref _byFd, Math.Max(_byFd.Length * 2, fd + 1));
         _byFd[fd] = registration;
         Volatile.Write(ref _count, _count + 1);
-        if (EpollNames.SetOf(fd) is { } target)
+        if (target is not null)
             Link(registration, target);
         // ADD polls the target at once, as Linux does: ready, it is queued now.
         if (_userSpaceReady)
@@ -977,12 +991,50 @@ public sealed class EpollSet : IDisposable
     private void Unlink(Registration registration, EpollSet target)
     {
         registration.Target = null;
+        if (_mirrors is not null && _mirrors.Remove(registration, out int mirror))
+            Unmirror(mirror);
         lock (s_graphLock)
         {
             _children.Remove(target);
             target._parents.Remove(this);
         }
     }
+
+    // Linux refuses an ADD (EINVAL, reverse_path_check) that would give a file too many wake-up
+    // paths up through nested sets. Sets on kernel-epoll taps nest in the kernel as they nest here,
+    // so the kernel counts their paths itself; io_uring sets poll through the ring, which the
+    // kernel cannot follow. Their shadows (every tapped fd, empty mask) are nested in its stead: a
+    // dup of the target's shadow, one per registration as Linux counts one path per registration,
+    // goes into this set's shadow, and the kernel's own checks on that ADD, and on every later ADD
+    // into a nested shadow, are Linux's. The dup is taken above the fd numbers select(2) can see.
+    private unsafe int MirrorLink(EpollSet target, out int mirror)
+    {
+        int targetShadow = ((IoUringTapBackend)target._queue.Backend).ShadowFd;
+        mirror = LibC.fcntl(targetShadow, LibC.F_DUPFD_CLOEXEC, MirrorFloor);
+        if (mirror < 0)
+            mirror = LibC.fcntl(targetShadow, LibC.F_DUPFD_CLOEXEC, 0);
+        if (mirror < 0)
+            return Marshal.GetLastPInvokeError();
+        byte* native = stackalloc byte[EpollEvent.Size];
+        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)EpollEvents.EPOLLET });
+        if (LibC.epoll_ctl(Shadow, LibC.EPOLL_CTL_ADD, mirror, native) == 0)
+            return 0;
+        int error = Marshal.GetLastPInvokeError();
+        LibC.close(mirror);
+        mirror = -1;
+        return error;
+    }
+
+    private unsafe void Unmirror(int mirror)
+    {
+        if (mirror < 0)
+            return;
+        // The target's own shadow keeps the file open: the link must be removed, not just closed.
+        LibC.epoll_ctl(Shadow, LibC.EPOLL_CTL_DEL, mirror, null);
+        LibC.close(mirror);
+    }
+
+    private int Shadow => ((IoUringTapBackend)_queue.Backend).ShadowFd;
 
     private static TapFilters Filter(EpollEvents events) => EpollTapMap.ToTarget(events & Pollable);
 

@@ -129,6 +129,12 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     public int PollFd => _ring.Fd;
 
     /// <summary>
+    /// The kernel epoll instance that holds every tapped fd with an empty mask: the oracle of the
+    /// (fd, file) pairs taps were made for, and the kernel's picture of this queue's wake-up paths.
+    /// </summary>
+    internal int ShadowFd => _shadowEpfd;
+
+    /// <summary>
     /// Kernel waits a signal interrupted; <see cref="WaitAndDispatch"/> returned false for each.
     /// </summary>
     public long InterruptedWaits => _ring.InterruptedWaits;

@@ -378,6 +378,50 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         }
     }
 
+    // reverse_path_check: at most 10 wake-up paths of five sets may lead up from one file. A file
+    // in a chain of four sets, the last of them registered in ten more, has ten; an eleventh ADD
+    // is refused with EINVAL, in the kernel's epoll and here, and changes nothing. Each world has
+    // its own file: paths through the other world's sets would count too.
+    [Fact]
+    public void NestedSets_TooManyWakeupPathsFromAFile_AddFailsWithEINVAL()
+    {
+        int fd = Fd(TestLibC.EventFd()), kernelFd = Fd(TestLibC.EventFd());
+        (int[] Chain, int[] Tops) ours = (new int[4], new int[11]), kernels = (new int[4], new int[11]);
+        for (int i = 0; i < 4; i++)
+        {
+            ours.Chain[i] = Set(Epoll.epoll_create1(0));
+            kernels.Chain[i] = Fd(TestLibC.Check(TestLibC.epoll_create1(0), "epoll_create1"));
+        }
+        for (int i = 0; i < 11; i++)
+        {
+            ours.Tops[i] = Set(Epoll.epoll_create1(0));
+            kernels.Tops[i] = Fd(TestLibC.Check(TestLibC.epoll_create1(0), "epoll_create1"));
+        }
+        Assert.Equal(0, Epoll.epoll_ctl(ours.Chain[0], Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN, 1)));
+        Assert.Equal(0, TestLibC.epoll_ctl(kernels.Chain[0], Epoll.EPOLL_CTL_ADD, kernelFd, Event(EPOLLIN, 1)));
+        for (int i = 1; i < 4; i++)
+        {
+            Assert.Equal(0, Epoll.epoll_ctl(ours.Chain[i], Epoll.EPOLL_CTL_ADD, ours.Chain[i - 1], Event(EPOLLIN, 1)));
+            Assert.Equal(0, TestLibC.epoll_ctl(kernels.Chain[i], Epoll.EPOLL_CTL_ADD, kernels.Chain[i - 1], Event(EPOLLIN, 1)));
+        }
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Equal(0, Epoll.epoll_ctl(ours.Tops[i], Epoll.EPOLL_CTL_ADD, ours.Chain[3], Event(EPOLLIN, 1)));
+            Assert.Equal(0, TestLibC.epoll_ctl(kernels.Tops[i], Epoll.EPOLL_CTL_ADD, kernels.Chain[3], Event(EPOLLIN, 1)));
+        }
+
+        AssertFails(EINVAL, TestLibC.epoll_ctl(kernels.Tops[10], Epoll.EPOLL_CTL_ADD, kernels.Chain[3], Event(EPOLLIN, 1)));
+        AssertFails(EINVAL, Epoll.epoll_ctl(ours.Tops[10], Epoll.EPOLL_CTL_ADD, ours.Chain[3], Event(EPOLLIN, 1)));
+
+        // Nothing changed: the refused set holds nothing, and a path freed makes room again.
+        AssertFails(ENOENT, Epoll.epoll_ctl(ours.Tops[10], Epoll.EPOLL_CTL_DEL, ours.Chain[3], null));
+        Assert.Equal(0, Epoll.epoll_ctl(ours.Tops[0], Epoll.EPOLL_CTL_DEL, ours.Chain[3], null));
+        Assert.Equal(0, Epoll.epoll_ctl(ours.Tops[10], Epoll.EPOLL_CTL_ADD, ours.Chain[3], Event(EPOLLIN, 1)));
+        TestLibC.Signal(fd);
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        Assert.Equal(1, Epoll.epoll_wait(ours.Tops[10], events, 4, 5000));
+    }
+
     [Fact]
     public void Nesting_FiveLevelsWork_ASixthAndCyclesAreELOOP()
     {
