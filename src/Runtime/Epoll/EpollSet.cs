@@ -40,11 +40,11 @@ namespace EpollGen;
 /// no io_uring form: every set tapping the file wakes (only the number of wake-ups differs).
 /// <see cref="Fd"/> is then a kernel epoll instance of the set's own holding the ring fd and an
 /// eventfd raised while the ready list is not empty; nesting depth and cycles (ELOOP) are checked
-/// in EpollGen's graph of sets, and a nested io_uring set brings its ready list up to date before
-/// its parent polls it, as Linux re-polls a nested set's entries. Approximate: a completion that
-/// turns out stale keeps <see cref="Fd"/> readable until the next wait, ctl or nested poll of the
-/// set collects it; and when several threads use one set, completions another thread is still
-/// collecting may reach a wait late.
+/// in EpollGen's graph of sets, and a nested io_uring set answers its parent's poll itself, after
+/// bringing its ready list up to date, as Linux re-polls a nested set's entries. Approximate: a
+/// completion that turns out stale keeps <see cref="Fd"/> readable until the next wait, ctl or
+/// nested poll of the set collects it; and when several threads use one set, completions another
+/// thread is still collecting may reach a wait late.
 /// </para>
 /// <para>
 /// Nested io_uring sets. <see cref="Fd"/> also wakes on the ring's own completions (the driver's
@@ -795,19 +795,16 @@ public sealed class EpollSet : IDisposable
     }
 
     /// <summary>
-    /// Brings an io_uring set's ready list up to date before its name fd is polled by a set it is
-    /// registered in: collects completions and drops entries up to the first that is still ready,
-    /// as Linux's poll of an epoll fd re-polls its ready list. No-op on kernel epoll, whose fd the
-    /// kernel keeps exact by itself.
+    /// Polls an io_uring set for a set it is registered in, as Linux's poll of an epoll fd scans
+    /// its ready list: collects completions, drops entries up to the first that is still ready and
+    /// returns whether one is. Called under the polling set's lock (parent first).
     /// </summary>
-    internal unsafe void Settle()
+    internal unsafe bool Settle()
     {
-        if (!_userSpaceReady)
-            return;
         lock (_lock)
         {
             if (_disposed != 0)
-                return;
+                return false;
             Collect();
             List<Registration> ready = _ready, kept = _readyNext;
             PollFd* polls = stackalloc PollFd[PollBatch];
@@ -838,6 +835,7 @@ public sealed class EpollSet : IDisposable
             _ready = kept;
             _readyNext = ready;
             UpdateIndicator();
+            return found;
         }
     }
 
@@ -940,27 +938,35 @@ public sealed class EpollSet : IDisposable
         _trustTaps && registration.Target is null
         && (registration.Events & (EpollEvents.EPOLLET | EpollEvents.EPOLLONESHOT)) == EpollEvents.EPOLLET;
 
-    // One poll(2) for registrations [start, start + count) into polls. A nested io_uring set is
-    // settled first, so its name fd reads exactly what a wait on it would find.
+    // One poll(2) for registrations [start, start + count) into polls. A nested io_uring set
+    // answers for itself instead (Settle, with Linux's EPOLLIN|EPOLLRDNORM): its name fd also
+    // reads its ring's own completions, which settling another set in the batch may post. A
+    // disarmed or removed registration's set is settled all the same, as Linux polls it too.
     private unsafe void Reread(List<Registration> registrations, int start, int count, PollFd* polls, bool skipTrusted = true)
     {
         int asked = 0;
         for (int i = 0; i < count; i++)
         {
             Registration registration = registrations[start + i];
-            if (registration.Target is { } nested && nested != this)
-                nested.Settle();
             bool skipped = registration.Removed || registration.Disarmed || (skipTrusted && IsTrusted(registration));
-            polls[i] = new PollFd { fd = skipped ? -1 : registration.Fd, events = (short)(registration.Events & Pollable) };
-            asked += skipped ? 0 : 1;
+            polls[i] = new PollFd { fd = skipped || NestedRing(registration) is not null ? -1 : registration.Fd, events = (short)(registration.Events & Pollable) };
+            asked += polls[i].fd < 0 ? 0 : 1;
         }
-        if (asked == 0)
-            return;
         // EINTR: a signal arrived; a poll with no timeout loses nothing by being repeated.
-        while (LibC.poll(polls, (nuint)count, 0) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
+        while (asked > 0 && LibC.poll(polls, (nuint)count, 0) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
         {
         }
+        for (int i = 0; i < count; i++)
+        {
+            Registration registration = registrations[start + i];
+            if (NestedRing(registration) is { } nested && nested.Settle() && !registration.Removed && !registration.Disarmed)
+                polls[i] = new PollFd { fd = registration.Fd, revents = (short)(EpollEvents.EPOLLIN | EpollEvents.EPOLLRDNORM) };
+        }
     }
+
+    // The io_uring set a registration names, if it names one (other than this set).
+    private EpollSet? NestedRing(Registration registration) =>
+        registration.Target is { _userSpaceReady: true } nested && nested != this ? nested : null;
 
     // The bits a trusted registration's completions carried since it was last reported.
     private static EpollEvents TakeTrusted(Registration registration)
