@@ -40,11 +40,25 @@ namespace EpollGen;
 /// no io_uring form: every set tapping the file wakes (only the number of wake-ups differs).
 /// <see cref="Fd"/> is then a kernel epoll instance of the set's own holding the ring fd and an
 /// eventfd raised while the ready list is not empty; nesting depth and cycles (ELOOP) are checked
-/// in EpollGen's graph of sets, and a nested io_uring set brings its ready list up to date before
-/// its parent polls it, as Linux re-polls a nested set's entries. Approximate: a completion that
-/// turns out stale keeps <see cref="Fd"/> readable until the next wait, ctl or nested poll of the
-/// set collects it; and when several threads use one set, completions another thread is still
-/// collecting may reach a wait late.
+/// in EpollGen's graph of sets, and a nested io_uring set answers its parent's poll itself, after
+/// bringing its ready list up to date, as Linux re-polls a nested set's entries. Approximate: a
+/// completion that turns out stale keeps <see cref="Fd"/> readable until the next wait, ctl or
+/// nested poll of the set collects it; and when several threads use one set, completions another
+/// thread is still collecting may reach a wait late.
+/// </para>
+/// <para>
+/// Nested io_uring sets. <see cref="Fd"/> also wakes on the ring's own completions (the driver's
+/// wake-ups, acknowledgements of poll updates and removals), which have no Linux counterpart. So
+/// the set counts the wake-ups Linux would give its pollers: a completion for an armed entry
+/// that asked for what it carries (ep_poll_callback), and an ADD or MOD that queues a ready entry
+/// (ep_insert, ep_modify). A set's registration of a nested io_uring set is queued only when that
+/// count moved, and only if it asks for EPOLLIN, the one key a set wakes its pollers with; its
+/// harvest re-polls the nested set, so an edge-triggered or one-shot registration reports the set
+/// when it is ready after a wake-up, whatever else made it ready, as in Linux. Not matched: a
+/// wake-up that carries no key and finds the fd not ready for its entry (a unix socket's
+/// shutdown wakes both ends so) posts nothing in io_uring, so no registration of the set hears of
+/// it; and pollers of <see cref="Fd"/> other than io_uring sets (poll(2), a kernel epoll, a
+/// kernel-epoll set) still see the ring's own wake-ups.
 /// </para>
 /// </remarks>
 public sealed class EpollSet : IDisposable
@@ -107,6 +121,16 @@ public sealed class EpollSet : IDisposable
     // io_uring sets, under the lock: the registrations of other io_uring sets, each with its dup
     // of the target's shadow epoll, held in this set's shadow (see MirrorLink).
     private Dictionary<Registration, int>? _mirrors;
+
+    // io_uring only, under the lock: how many times Linux would have woken the pollers of this
+    // set's fd (ep_poll_callback for an armed entry; ep_insert or ep_modify queueing a ready one).
+    // The name fd also wakes on the ring's own completions, which have no Linux counterpart, so a
+    // set this one is registered in takes a completion on it as a wake-up only when this moved.
+    private uint _wakes;
+
+    // io_uring only, under the lock: the registration whose ADD or MOD is being collected. Its
+    // completions then answer the arm or update, whose readiness the ctl read itself.
+    private Registration? _arming;
 
     // The sets registered in this one and those this one is registered in, one entry per
     // registration; guarded by s_graphLock.
@@ -271,7 +295,7 @@ public sealed class EpollSet : IDisposable
                 var sink = new SpanSink(events.Span);
                 lock (_lock)
                 {
-                    Ingest(messages, taken);
+                    IngestTaken(messages, taken);
                     reported = Deliver(ref sink, events.Length);
                 }
             }
@@ -330,6 +354,7 @@ public sealed class EpollSet : IDisposable
             // sets wait for the close to learn whether the file outlives it (AfterClose).
             if (_userSpaceReady && _disposed == 0 && Find(fd) is { Handle: null } registration)
             {
+                CollectForPollers();
                 Unregister(registration);
                 Collect();
             }
@@ -442,6 +467,7 @@ public sealed class EpollSet : IDisposable
             if (_disposed != 0)
                 return LibC.EBADF;
             AdoptOrphan(fd);
+            CollectForPollers();
             error = op switch
             {
                 LibC.EPOLL_CTL_ADD => AddLocked(fd, events, data, handle),
@@ -453,7 +479,11 @@ public sealed class EpollSet : IDisposable
             // the arm's report merges with the ready list before anyone waits, and a removed poll
             // lets go of its file.
             if (_userSpaceReady)
+            {
+                _arming = error == 0 && op != LibC.EPOLL_CTL_DEL ? Find(fd) : null;
                 Collect();
+                _arming = null;
+            }
         }
         // Linux checks the target (EBADF, then EPERM for files it cannot poll) before anything
         // else; on the success path the tap's own kernel call has done so.
@@ -477,7 +507,7 @@ public sealed class EpollSet : IDisposable
             int reported;
             lock (_lock)
             {
-                Ingest(messages, taken);
+                IngestTaken(messages, taken);
                 reported = Deliver(ref sink, maxEvents);
             }
             if (reported > 0 || sink.Faulted || Stopwatch.GetTimestamp() >= deadline)
@@ -514,12 +544,10 @@ public sealed class EpollSet : IDisposable
         Volatile.Write(ref _count, _count + 1);
         if (target is not null)
             Link(registration, target);
-        // ADD polls the target at once, as Linux does: ready, it is queued now.
         if (_userSpaceReady)
         {
             registration.Deaf = IsDeaf(registration);
-            if (IsReadyNow(registration))
-                Enqueue(registration);
+            PollAtCtl(registration);
         }
         return 0;
     }
@@ -568,12 +596,10 @@ public sealed class EpollSet : IDisposable
         registration.Events = events | AlwaysReported;
         registration.Data = data;
         registration.Disarmed = false;
-        // MOD re-reads readiness, as ADD does; an entry already queued keeps its place.
         if (_userSpaceReady)
         {
             registration.Deaf = IsDeaf(registration);
-            if (IsReadyNow(registration))
-                Enqueue(registration);
+            PollAtCtl(registration);
         }
         return 0;
     }
@@ -656,6 +682,12 @@ public sealed class EpollSet : IDisposable
                 {
                     if (registration.Deaf)
                         continue;
+                    // ep_poll_callback: the entry is queued and this set's pollers wake, each time.
+                    // On a nested io_uring set's fd only a wake-up of that set counts.
+                    if (registration.Nested is { Set._userSpaceReady: true } nested && !Woke(registration, nested))
+                        continue;
+                    if (registration != _arming)
+                        _wakes++;
                     // A completion is only a hint (it may be stale): the delivery re-reads, unless
                     // the set trusts its taps, which report these bits as they are.
                     registration.Pending |= ready;
@@ -785,19 +817,16 @@ public sealed class EpollSet : IDisposable
     }
 
     /// <summary>
-    /// Brings an io_uring set's ready list up to date before its name fd is polled by a set it is
-    /// registered in: collects completions and drops entries up to the first that is still ready,
-    /// as Linux's poll of an epoll fd re-polls its ready list. No-op on kernel epoll, whose fd the
-    /// kernel keeps exact by itself.
+    /// Polls an io_uring set for a set it is registered in, as Linux's poll of an epoll fd scans
+    /// its ready list: collects completions, drops entries up to the first that is still ready and
+    /// returns whether one is. Called under the polling set's lock (parent first).
     /// </summary>
-    internal unsafe void Settle()
+    internal unsafe bool Settle()
     {
-        if (!_userSpaceReady)
-            return;
         lock (_lock)
         {
             if (_disposed != 0)
-                return;
+                return false;
             Collect();
             List<Registration> ready = _ready, kept = _readyNext;
             PollFd* polls = stackalloc PollFd[PollBatch];
@@ -828,6 +857,7 @@ public sealed class EpollSet : IDisposable
             _ready = kept;
             _readyNext = ready;
             UpdateIndicator();
+            return found;
         }
     }
 
@@ -838,6 +868,73 @@ public sealed class EpollSet : IDisposable
         Span<CeqMessage> messages = stackalloc CeqMessage[MessageBatch];
         Ingest(messages, _queue.Wait(messages, 0, interruptible: false));
         UpdateIndicator();
+    }
+
+    // ADD and MOD poll the fd at once (ep_insert, ep_modify): ready and not queued yet, the entry
+    // is queued and this set's pollers wake; an entry already queued keeps its place. An entry
+    // naming an io_uring set follows that set's wake-ups from here: earlier ones are not its own.
+    private void PollAtCtl(Registration registration)
+    {
+        if (IsReadyNow(registration) && !registration.Queued)
+        {
+            Enqueue(registration);
+            _wakes++;
+        }
+        if (registration.Nested is { } nested)
+            nested.SeenWakes = nested.Set.CollectWakes();
+    }
+
+    // Under the lock: ingests messages a wait took from the queue before it held the lock. A set
+    // this one is registered in may have read the wake count in that window, found it unchanged
+    // and dropped its completion; a wake-up counted now wakes the name fd again, so it looks again.
+    private void IngestTaken(Span<CeqMessage> messages, int taken)
+    {
+        uint wakes = _wakes;
+        Ingest(messages, taken);
+        if (_wakes != wakes && IsPolled())
+            _queue.Backend.Wake();
+    }
+
+    // Whether a set holds a registration of this one.
+    private bool IsPolled()
+    {
+        lock (s_graphLock)
+            return _parents.Count > 0;
+    }
+
+    // io_uring, under the lock, before a ctl and before a close drops a registration: a set that
+    // is registered in others collects first, so wake-ups already posted for the entry are counted
+    // before the entry's poll is updated or removed, which would make them stale.
+    private void CollectForPollers()
+    {
+        if (_userSpaceReady && IsPolled())
+            Collect();
+    }
+
+    // Whether the io_uring set nested names woke the registration since it last looked. Its ring is
+    // collected first, so wake-ups it has posted are counted. A set wakes its pollers with the key
+    // EPOLLIN alone (ep_poll_safewake), so an entry without EPOLLIN is never woken, only polled.
+    private static bool Woke(Registration registration, NestedTarget nested)
+    {
+        uint wakes = nested.Set.CollectWakes();
+        bool woke = wakes != nested.SeenWakes && (registration.Events & EpollEvents.EPOLLIN) != 0;
+        nested.SeenWakes = wakes;
+        return woke;
+    }
+
+    /// <summary>
+    /// io_uring: collects what the ring holds and returns how many times Linux would have woken
+    /// the pollers of <see cref="Fd"/> so far. Called by a set this one is registered in, under
+    /// that set's lock (locks are always taken parent first).
+    /// </summary>
+    internal uint CollectWakes()
+    {
+        lock (_lock)
+        {
+            if (_disposed == 0)
+                Collect();
+            return _wakes;
+        }
     }
 
     private void Enqueue(Registration registration)
@@ -863,27 +960,35 @@ public sealed class EpollSet : IDisposable
         _trustTaps && registration.Target is null
         && (registration.Events & (EpollEvents.EPOLLET | EpollEvents.EPOLLONESHOT)) == EpollEvents.EPOLLET;
 
-    // One poll(2) for registrations [start, start + count) into polls. A nested io_uring set is
-    // settled first, so its name fd reads exactly what a wait on it would find.
+    // One poll(2) for registrations [start, start + count) into polls. A nested io_uring set
+    // answers for itself instead (Settle, with Linux's EPOLLIN|EPOLLRDNORM): its name fd also
+    // reads its ring's own completions, which settling another set in the batch may post. A
+    // disarmed or removed registration's set is settled all the same, as Linux polls it too.
     private unsafe void Reread(List<Registration> registrations, int start, int count, PollFd* polls, bool skipTrusted = true)
     {
         int asked = 0;
         for (int i = 0; i < count; i++)
         {
             Registration registration = registrations[start + i];
-            if (registration.Target is { } nested && nested != this)
-                nested.Settle();
             bool skipped = registration.Removed || registration.Disarmed || (skipTrusted && IsTrusted(registration));
-            polls[i] = new PollFd { fd = skipped ? -1 : registration.Fd, events = (short)(registration.Events & Pollable) };
-            asked += skipped ? 0 : 1;
+            polls[i] = new PollFd { fd = skipped || NestedRing(registration) is not null ? -1 : registration.Fd, events = (short)(registration.Events & Pollable) };
+            asked += polls[i].fd < 0 ? 0 : 1;
         }
-        if (asked == 0)
-            return;
         // EINTR: a signal arrived; a poll with no timeout loses nothing by being repeated.
-        while (LibC.poll(polls, (nuint)count, 0) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
+        while (asked > 0 && LibC.poll(polls, (nuint)count, 0) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
         {
         }
+        for (int i = 0; i < count; i++)
+        {
+            Registration registration = registrations[start + i];
+            if (NestedRing(registration) is { } nested && nested.Settle() && !registration.Removed && !registration.Disarmed)
+                polls[i] = new PollFd { fd = registration.Fd, revents = (short)(EpollEvents.EPOLLIN | EpollEvents.EPOLLRDNORM) };
+        }
     }
+
+    // The io_uring set a registration names, if it names one (other than this set).
+    private EpollSet? NestedRing(Registration registration) =>
+        registration.Target is { _userSpaceReady: true } nested && nested != this ? nested : null;
 
     // The bits a trusted registration's completions carried since it was last reported.
     private static EpollEvents TakeTrusted(Registration registration)
@@ -980,7 +1085,7 @@ public sealed class EpollSet : IDisposable
 
     private void Link(Registration registration, EpollSet target)
     {
-        registration.Target = target;
+        registration.Nested = new NestedTarget(target);
         lock (s_graphLock)
         {
             _children.Add(target);
@@ -990,7 +1095,7 @@ public sealed class EpollSet : IDisposable
 
     private void Unlink(Registration registration, EpollSet target)
     {
-        registration.Target = null;
+        registration.Nested = null;
         if (_mirrors is not null && _mirrors.Remove(registration, out int mirror))
             Unmirror(mirror);
         lock (s_graphLock)

@@ -34,8 +34,11 @@ internal sealed class Registration(int fd, CeqId id, SafeHandle? handle)
 
     public ulong Data { get; set; }
 
+    /// <summary>The set this registration's fd names, when it names one.</summary>
+    public NestedTarget? Nested { get; set; }
+
     /// <summary>The set this registration's fd names, when it names one: an edge of the nesting graph.</summary>
-    public EpollSet? Target { get; set; }
+    public EpollSet? Target => Nested?.Set;
 
     /// <summary>The bits its tap reported in this wait (poll(2)'s bits only).</summary>
     public EpollEvents Pending
