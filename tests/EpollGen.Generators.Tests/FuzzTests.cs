@@ -54,6 +54,17 @@ public sealed class FuzzTests(ITestOutputHelper output)
         Assert.True(generated >= cases / 20, $"only {generated} of {cases} cases generated code");
     }
 
+    // Half-typed declarations whose name is still missing: the compiler reports the syntax error,
+    // and the generators must emit nothing (a fresh seed once produced "Fuzz..FlagMap.g.cs").
+    [Theory]
+    [InlineData("[FlagMap(typeof(A), typeof(B))]\n[FlagPair(A.X, B.P)]\npublic static partial class ")]
+    [InlineData("public static partial class Outer { [FlagMap(typeof(A), typeof(B))] [FlagPair(A.X, B.P)] public static partial class  }")]
+    [InlineData("[NativeStruct(\"s\")]\n[NativeField(\"a\", \"int\")]\npublic partial struct ")]
+    public void TypeWithoutAName_GeneratesNothing(string spec)
+    {
+        Assert.Equal(0, Check(Prelude + spec));
+    }
+
     [Fact]
     public void FreshSeed_NeverThrowsNorEmitsBrokenCode()
     {

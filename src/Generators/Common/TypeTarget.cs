@@ -35,7 +35,8 @@ internal sealed record TypeTarget(
     }
 
     /// <summary>
-    /// Describes <paramref name="type"/> as a target, or returns the reason it cannot be one.
+    /// Describes <paramref name="type"/> as a target, or returns the reason it cannot be one (none
+    /// for a type without a name, which the compiler already reports).
     /// A target must be declared <c>partial</c> everywhere, as must every containing type, and no
     /// type in the chain may be generic (the spec attributes cannot name type parameters).
     /// </summary>
@@ -45,6 +46,10 @@ internal sealed record TypeTarget(
         var containing = new System.Collections.Generic.List<string>();
         for (INamedTypeSymbol? t = type; t is not null; t = t.ContainingType)
         {
+            // A declaration still being typed has no name yet: the compiler reports it, and there
+            // is nothing to reopen.
+            if (t.Name.Length == 0)
+                return null;
             if (t.IsGenericType)
             {
                 error = SpecErrorKind.TargetGeneric;
