@@ -58,7 +58,10 @@ namespace EpollGen;
 /// wake-up that carries no key and finds the fd not ready for its entry (a unix socket's
 /// shutdown wakes both ends so) posts nothing in io_uring, so no registration of the set hears of
 /// it; and pollers of <see cref="Fd"/> other than io_uring sets (poll(2), a kernel epoll, a
-/// kernel-epoll set) still see the ring's own wake-ups.
+/// kernel-epoll set) still see the ring's own wake-ups. Linux's limit on wake-up paths (EINVAL
+/// from an ADD that gives a file too many) is the kernel's own: the backend's shadow epoll holds
+/// every tapped fd, and a registration of another io_uring set puts a dup of that set's shadow
+/// in it, so the shadows nest as the sets do.
 /// </para>
 /// </remarks>
 public sealed class EpollSet : IDisposable
@@ -545,10 +548,7 @@ public sealed class EpollSet : IDisposable
         if (target is not null)
             Link(registration, target);
         if (_userSpaceReady)
-        {
-            registration.Deaf = IsDeaf(registration);
             PollAtCtl(registration);
-        }
         return 0;
     }
 
@@ -597,10 +597,7 @@ public sealed class EpollSet : IDisposable
         registration.Data = data;
         registration.Disarmed = false;
         if (_userSpaceReady)
-        {
-            registration.Deaf = IsDeaf(registration);
             PollAtCtl(registration);
-        }
         return 0;
     }
 
@@ -680,7 +677,7 @@ public sealed class EpollSet : IDisposable
                     continue;
                 if (_userSpaceReady)
                 {
-                    if (registration.Deaf)
+                    if (IsDeaf(registration))
                         continue;
                     // ep_poll_callback: the entry is queued and this set's pollers wake, each time.
                     // On a nested io_uring set's fd only a wake-up of that set counts.
@@ -1183,10 +1180,21 @@ public sealed class EpollSet : IDisposable
     // on the first error path, where it could take the number of an fd the caller just closed.
     static EpollSet() => s_probe = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
 
-    // See Registration.Deaf. The readlink is paid only by masks without EPOLLIN on fds that are
-    // not EpollGen sets.
-    private static bool IsDeaf(Registration registration) =>
-        (registration.Events & EpollEvents.EPOLLIN) == 0 && (registration.Target is not null || IsEpoll(registration.Fd));
+    // A registration of an epoll instance without EPOLLIN: its tap's completions (a re-armed
+    // poll's first report, above all) are not wake-ups Linux would queue it on (see
+    // Registration.NamesEpoll). The readlink is paid once, and only by registrations without
+    // EPOLLIN of fds that are not EpollGen sets.
+    private static bool IsDeaf(Registration registration)
+    {
+        if ((registration.Events & EpollEvents.EPOLLIN) != 0)
+            return false;
+        if (!registration.EpollKnown)
+        {
+            registration.NamesEpoll = registration.Target is not null || IsEpoll(registration.Fd);
+            registration.EpollKnown = true;
+        }
+        return registration.NamesEpoll;
+    }
 
     private static unsafe bool IsEpoll(int fd)
     {

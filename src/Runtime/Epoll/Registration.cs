@@ -18,7 +18,8 @@ internal sealed class Registration(int fd, CeqId id, SafeHandle? handle)
     private const uint DisarmedFlag = 1u << 17;
     private const uint OrphanedFlag = 1u << 18;
     private const uint RemovedFlag = 1u << 19;
-    private const uint DeafFlag = 1u << 20;
+    private const uint NamesEpollFlag = 1u << 20;
+    private const uint EpollKnownFlag = 1u << 21;
 
     private uint _state;
 
@@ -79,15 +80,22 @@ internal sealed class Registration(int fd, CeqId id, SafeHandle? handle)
     }
 
     /// <summary>
-    /// io_uring sets: the fd is an epoll instance and the mask lacks EPOLLIN. An epoll instance
-    /// wakes its pollers with EPOLLIN alone (fs/eventpoll.c, ep_poll_safewake), so Linux never
-    /// queues such a registration on a wake-up: only ADD and MOD find it ready. Its tap's
-    /// completions (a re-armed poll's first report, above all) are not wake-ups and are dropped.
+    /// io_uring sets: whether the fd names an epoll instance, learnt once (<see cref="EpollKnown"/>),
+    /// when a registration without EPOLLIN first hears from its tap. An epoll instance wakes its
+    /// pollers with EPOLLIN alone (fs/eventpoll.c, ep_poll_safewake), so Linux never queues such a
+    /// registration on a wake-up: only ADD and MOD find it ready.
     /// </summary>
-    public bool Deaf
+    public bool NamesEpoll
     {
-        get => Has(DeafFlag);
-        set => Set(DeafFlag, value);
+        get => Has(NamesEpollFlag);
+        set => Set(NamesEpollFlag, value);
+    }
+
+    /// <summary>Whether <see cref="NamesEpoll"/> has been learnt.</summary>
+    public bool EpollKnown
+    {
+        get => Has(EpollKnownFlag);
+        set => Set(EpollKnownFlag, value);
     }
 
     private bool Has(uint flag) => (_state & flag) != 0;
