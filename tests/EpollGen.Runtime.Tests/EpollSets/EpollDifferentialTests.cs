@@ -18,7 +18,7 @@ namespace EpollGen.Runtime.Tests.EpollSets;
 /// Random sequences of create / ctl / write / read / shutdown / close / dup / wait, run on the
 /// kernel's epoll and on EpollGen's libc-shaped API side by side; every return value, errno, event
 /// mask and data value must match. Fixed seeds, plus one random seed printed on failure.
-/// <c>EPOLLGEN_DIFFERENTIAL_OPS</c> sets the operations per seed (default 2,500; four seeds);
+/// <c>EPOLLGEN_DIFFERENTIAL_OPS</c> sets the operations per seed (default 5,000; four seeds);
 /// <c>EPOLLGEN_DIFFERENTIAL_SEED</c> replays a seed a failure printed, in place of the random one.
 /// </summary>
 /// <remarks>
@@ -46,7 +46,7 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
 
     private const int MaxEvents = 256;
     private const int HistoryLines = 3000;
-    private static readonly int OpsPerSeed = int.TryParse(Environment.GetEnvironmentVariable("EPOLLGEN_DIFFERENTIAL_OPS"), out int ops) && ops > 0 ? ops : 2_500;
+    private static readonly int OpsPerSeed = int.TryParse(Environment.GetEnvironmentVariable("EPOLLGEN_DIFFERENTIAL_OPS"), out int ops) && ops > 0 ? ops : 5_000;
 
     public static TheoryData<int> Seeds()
     {
