@@ -139,6 +139,8 @@ public sealed class EpollSet : IDisposable
     // registration; guarded by s_graphLock.
     private readonly List<EpollSet> _children = [];
     private readonly List<EpollSet> _parents = [];
+    // _parents.Count, written under s_graphLock and read without it (IsPolled).
+    private int _parentCount;
 
     /// <summary>How many libc-shaped names (fds) the set has; guarded by <see cref="EpollNames"/>' lock.</summary>
     internal int Names;
@@ -332,6 +334,7 @@ public sealed class EpollSet : IDisposable
             foreach (EpollSet parent in _parents)
                 parent._children.RemoveAll(child => child == this);
             _parents.Clear();
+            Volatile.Write(ref _parentCount, 0);
         }
         EpollNames.Disown(Fd, this);
         int nameFd = Fd;
@@ -892,12 +895,9 @@ public sealed class EpollSet : IDisposable
             _queue.Backend.Wake();
     }
 
-    // Whether a set holds a registration of this one.
-    private bool IsPolled()
-    {
-        lock (s_graphLock)
-            return _parents.Count > 0;
-    }
+    // Whether a set holds a registration of this one. Read on every wait that counted a wake-up,
+    // so it reads a count kept beside _parents rather than take the graph's global lock.
+    private bool IsPolled() => Volatile.Read(ref _parentCount) > 0;
 
     // io_uring, under the lock, before a ctl and before a close drops a registration: a set that
     // is registered in others collects first, so wake-ups already posted for the entry are counted
@@ -1087,6 +1087,7 @@ public sealed class EpollSet : IDisposable
         {
             _children.Add(target);
             target._parents.Add(this);
+            Volatile.Write(ref target._parentCount, target._parents.Count);
         }
     }
 
@@ -1099,6 +1100,7 @@ public sealed class EpollSet : IDisposable
         {
             _children.Remove(target);
             target._parents.Remove(this);
+            Volatile.Write(ref target._parentCount, target._parents.Count);
         }
     }
 
