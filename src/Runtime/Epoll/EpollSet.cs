@@ -358,6 +358,10 @@ public sealed class EpollSet : IDisposable
             // The ring holds the file until the poll's removal is submitted: submitted now, the
             // close that follows releases it, and its peers see the hang-up at once. Kernel epoll
             // sets wait for the close to learn whether the file outlives it (AfterClose).
+            // A witness of an epoll instance would nest it one level deeper in the kernel's eyes
+            // (ELOOP, wake-up paths); a closed set's orphan is known by the set instead.
+            if (!_userSpaceReady && _disposed == 0 && Find(fd) is { Handle: null, Target: null } && !IsEpoll(fd))
+                KernelTaps.PrepareClose(fd);
             if (_userSpaceReady && _disposed == 0 && Find(fd) is { Handle: null } registration)
             {
                 CollectForPollers();
@@ -382,9 +386,10 @@ public sealed class EpollSet : IDisposable
                 return;
             if (Find(fd) is { Handle: null } registration)
                 Detach(registration);
+            KernelTaps.DropPendingWitness();
             if (_orphans.Count > 0)
             {
-                foreach (Tap tap in KernelTaps.ReleaseDeadOrphans())
+                foreach (Tap tap in KernelTaps.ReleaseDeadOrphans(IsClosedSet))
                 {
                     if (FindOrphan(tap.Id) is { } dead)
                         ReleaseOrphan(dead);
@@ -392,6 +397,9 @@ public sealed class EpollSet : IDisposable
             }
         }
     }
+
+    // An orphan naming a set that has been closed: its file is gone, whatever else shares the number.
+    private bool IsClosedSet(Tap tap) => FindOrphan(tap.Id) is { Target: { } target } && Volatile.Read(ref target._disposed) != 0;
 
     // The tap backend of a kernel epoll set (never called for io_uring sets).
     private EpollTapBackend KernelTaps => (EpollTapBackend)_queue.Backend;

@@ -48,6 +48,11 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     // their registrations, keyed by (fd, file), and so do we until the file is released.
     // Published whole (copy on write) for dispatch; rare, so searched linearly.
     private FdEntry[] _orphans = [];
+
+    // Between PrepareClose and the Orphan that follows the close: a witness for the registration
+    // of the fd being closed (see PrepareClose), or -1.
+    private int _pendingWitnessFd = -1;
+    private int _pendingWitness = -1;
     private uint _generations;
     private int _closed;
     private long _interruptedWaits;
@@ -225,8 +230,61 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     public bool Orphan(int fd)
     {
         lock (_lock)
-            return SlotOf(fd) != 0 && OrphanLocked(fd);
+        {
+            bool orphaned = SlotOf(fd) != 0 && OrphanLocked(fd);
+            DropPendingWitness();
+            return orphaned;
+        }
     }
+
+    /// <summary>
+    /// Before <paramref name="fd"/>, which has taps, is closed: a witness of the registration, a
+    /// private epoll instance holding the same (fd, file) with an empty mask. Should the close
+    /// make the taps an orphan, the witness stays with it: the kernel drops its one item when the
+    /// file is released, which tells this orphan's death apart from another's under the same
+    /// number. <see cref="Orphan"/> consumes it; <see cref="DropPendingWitness"/> discards it.
+    /// </summary>
+    public unsafe void PrepareClose(int fd)
+    {
+        lock (_lock)
+        {
+            DropPendingWitness();
+            if (SlotOf(fd) == 0)
+                return;
+            int created = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+            if (created < 0)
+                return;
+            // Above select(2)'s range where the limit allows, so it takes no number a program
+            // expects to be handed next.
+            int witness = LibC.fcntl(created, LibC.F_DUPFD_CLOEXEC, WitnessFloor);
+            if (witness >= 0)
+                LibC.close(created);
+            else
+                witness = created;
+            byte* native = stackalloc byte[EpollEvent.Size];
+            EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)EpollEvents.EPOLLET });
+            if (LibC.epoll_ctl(witness, LibC.EPOLL_CTL_ADD, fd, native) != 0)
+            {
+                LibC.close(witness);
+                return;
+            }
+            _pendingWitnessFd = fd;
+            _pendingWitness = witness;
+        }
+    }
+
+    /// <summary>Closes a witness that no orphan took.</summary>
+    public void DropPendingWitness()
+    {
+        lock (_lock)
+        {
+            if (_pendingWitness >= 0)
+                LibC.close(_pendingWitness);
+            _pendingWitness = _pendingWitnessFd = -1;
+        }
+    }
+
+    private const int WitnessFloor = 1024;
 
     /// <summary>Whether <paramref name="id"/>'s tap belongs to an orphan (see <see cref="Orphan"/>).</summary>
     public bool IsOrphaned(CeqId id)
@@ -258,6 +316,11 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             return false;
         ulong slot = _fds[fd];
         FdEntry orphan = slot == SharedTaps ? _shared[fd]! : new FdEntry(fd, SoleTap.Data(fd, (uint)slot), [SoleTap.Unpack(slot)]);
+        if (_pendingWitnessFd == fd)
+        {
+            orphan.Witness = _pendingWitness;
+            _pendingWitness = _pendingWitnessFd = -1;
+        }
         // Published as an orphan before it leaves _shared, so dispatch finds it in one or the other.
         Volatile.Write(ref _orphans, [.. _orphans, orphan]);
         Forget(fd);
@@ -288,16 +351,18 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
                 PublishSlot(fd, SharedTaps);
             }
             Volatile.Write(ref _orphans, Array.FindAll(_orphans, o => o != orphan));
+            orphan.CloseWitness();
             return orphan.Taps;
         }
     }
 
     /// <summary>
     /// Drops orphans whose file has been released (the kernel dropped their registrations) and
-    /// returns their taps, so the queue's owner can free them. Oldest first when one number has
-    /// several: the kernel says how many remain, not which.
+    /// returns their taps, so the queue's owner can free them. When one number has several, the
+    /// kernel says how many remain, not which: those <paramref name="knownDead"/> names go first
+    /// (a set that has been closed, say), then the oldest.
     /// </summary>
-    public Tap[] ReleaseDeadOrphans()
+    public Tap[] ReleaseDeadOrphans(Func<Tap, bool>? knownDead = null)
     {
         lock (_lock)
         {
@@ -308,16 +373,28 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             foreach (int fd in System.Linq.Enumerable.Distinct(System.Linq.Enumerable.Select(_orphans, o => o.Fd)))
             {
                 int live = SlotOf(fd) != 0 ? 1 : 0;
-                int dead = OrphanCount(fd) - Math.Max(0, KernelItems(fd) - live);
-                foreach (FdEntry orphan in _orphans)
+                int dead = OrphanCount(fd) - Math.Max(0, KernelItems(_epfd, fd) - live);
+                // Orphans with a witness say for themselves; the others share what is left of the
+                // count: the known dead first, then the oldest.
+                for (int pass = 0; pass < 3; pass++)
                 {
-                    if (dead <= 0)
-                        break;
-                    if (orphan.Fd != fd)
-                        continue;
-                    released.AddRange(orphan.Taps);
-                    kept = Array.FindAll(kept, o => o != orphan);
-                    dead--;
+                    foreach (FdEntry orphan in _orphans)
+                    {
+                        if (orphan.Fd != fd || Array.IndexOf(kept, orphan) < 0 || (pass == 0) != (orphan.Witness >= 0))
+                            continue;
+                        bool release = pass switch
+                        {
+                            0 => KernelItems(orphan.Witness, fd) == 0,
+                            1 => dead > 0 && knownDead is not null && Array.Exists(orphan.Taps, t => knownDead(t)),
+                            _ => dead > 0,
+                        };
+                        if (!release)
+                            continue;
+                        released.AddRange(orphan.Taps);
+                        kept = Array.FindAll(kept, o => o != orphan);
+                        orphan.CloseWitness();
+                        dead--;
+                    }
                 }
             }
             Volatile.Write(ref _orphans, kept);
@@ -346,10 +423,13 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     // How many registrations the kernel holds under the number fd (for different files), asked
     // with kcmp(KCMP_EPOLL_TFD), which finds the toff-th registration of a target fd number even
     // after the number was closed. 0 when kcmp is refused.
-    private int KernelItems(int fd)
+    private int KernelItems(int fd) => KernelItems(_epfd, fd);
+
+    // How many registrations epfd holds under the number fd.
+    private static int KernelItems(int epfd, int fd)
     {
         int count = 0;
-        while (KernelCompare(_epfd, fd, count) >= 0)
+        while (KernelCompare(epfd, epfd, fd, count) >= 0)
             count++;
         return count;
     }
@@ -359,7 +439,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     {
         for (int offset = 0; ; offset++)
         {
-            int order = KernelCompare(fd, fd, offset);
+            int order = KernelCompare(_epfd, fd, fd, offset);
             if (order < 0)
                 return false;
             if (order == 0)
@@ -369,10 +449,10 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
 
     // kcmp(self, self, KCMP_EPOLL_TFD, idx1, {epfd, tfd, toff}): 0 when idx1's file is the file of
     // the toff-th registration of tfd in our epoll, 1 or 2 when it is another, -1 when there is none.
-    private int KernelCompare(int idx1, int targetFd, int offset)
+    private static int KernelCompare(int epfd, int idx1, int targetFd, int offset)
     {
         uint* slot = stackalloc uint[3];
-        slot[0] = (uint)_epfd;
+        slot[0] = (uint)epfd;
         slot[1] = (uint)targetFd;
         slot[2] = (uint)offset;
         return LibC.kcmp(Environment.ProcessId, Environment.ProcessId, LibC.KCMP_EPOLL_TFD, (nuint)(uint)idx1, (nuint)slot);
@@ -392,6 +472,9 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             if (Interlocked.Exchange(ref _closed, 1) != 0)
                 return;
         }
+        DropPendingWitness();
+        foreach (FdEntry orphan in _orphans)
+            orphan.CloseWitness();
         LibC.close(_wakeFd);
         LibC.close(_epfd);
         NativeMemory.Free(_events);
@@ -643,6 +726,16 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         public int Fd { get; } = fd;
 
         public ulong Data { get; } = data;
+
+        /// <summary>An orphan's witness (see <see cref="PrepareClose"/>), or -1.</summary>
+        public int Witness { get; set; } = -1;
+
+        public void CloseWitness()
+        {
+            if (Witness >= 0)
+                LibC.close(Witness);
+            Witness = -1;
+        }
 
         /// <summary>The data the registration had while one tap had the fd, if it was made so.</summary>
         public ulong SoleData { get; init; }
