@@ -360,7 +360,7 @@ public sealed class EpollSet : IDisposable
             // sets wait for the close to learn whether the file outlives it (AfterClose).
             // A witness of an epoll instance would nest it one level deeper in the kernel's eyes
             // (ELOOP, wake-up paths); a closed set's orphan is known by the set instead.
-            if (!_userSpaceReady && _disposed == 0 && Find(fd) is { Handle: null, Target: null } && !IsEpoll(fd))
+            if (!_userSpaceReady && _disposed == 0 && _orphans.Count > 0 && Find(fd) is { Handle: null, Target: null } && !IsEpoll(fd))
                 KernelTaps.PrepareClose(fd);
             if (_userSpaceReady && _disposed == 0 && Find(fd) is { Handle: null } registration)
             {

@@ -238,18 +238,20 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     }
 
     /// <summary>
-    /// Before <paramref name="fd"/>, which has taps, is closed: a witness of the registration, a
-    /// private epoll instance holding the same (fd, file) with an empty mask. Should the close
-    /// make the taps an orphan, the witness stays with it: the kernel drops its one item when the
-    /// file is released, which tells this orphan's death apart from another's under the same
-    /// number. <see cref="Orphan"/> consumes it; <see cref="DropPendingWitness"/> discards it.
+    /// Before <paramref name="fd"/>, which has taps, is closed, when the number already has an
+    /// orphan: a witness of the registration, a private epoll instance holding the same (fd, file)
+    /// with an empty mask. Should the close make the taps a second orphan under the number, the
+    /// witness stays with it: the kernel drops its one item when the file is released, which tells
+    /// this orphan's death apart from the other's (the kernel's count of the number's registrations
+    /// decides for the one orphan without a witness). <see cref="Orphan"/> consumes it;
+    /// <see cref="DropPendingWitness"/> discards it. A number with no orphan costs nothing.
     /// </summary>
     public unsafe void PrepareClose(int fd)
     {
         lock (_lock)
         {
             DropPendingWitness();
-            if (SlotOf(fd) == 0)
+            if (SlotOf(fd) == 0 || OrphanCount(fd) == 0)
                 return;
             int created = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
             if (created < 0)
