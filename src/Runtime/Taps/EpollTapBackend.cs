@@ -340,8 +340,8 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         {
             if (fd < 0 || SlotOf(fd) != 0)
                 return null;
-            FdEntry? orphan = Array.Find(_orphans, o => o.Fd == fd);
-            if (orphan is null || !NamesRegisteredFile(fd))
+            FdEntry? orphan = OrphanNamedBy(fd);
+            if (orphan is null)
                 return null;
             if (SoleTap.Is(orphan.Data))
             {
@@ -402,6 +402,24 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             Volatile.Write(ref _orphans, kept);
             return [.. released];
         }
+    }
+
+    // The orphan under fd's number whose file fd names now, if one does. An orphan with a witness
+    // is compared itself; the number's one orphan without a witness is the match when fd names a
+    // file the number has a registration of and no witnessed orphan claims it.
+    private FdEntry? OrphanNamedBy(int fd)
+    {
+        FdEntry? unwitnessed = null;
+        foreach (FdEntry orphan in _orphans)
+        {
+            if (orphan.Fd != fd)
+                continue;
+            if (orphan.Witness < 0)
+                unwitnessed ??= orphan;
+            else if (KernelCompare(orphan.Witness, fd, fd, 0) == 0)
+                return orphan;
+        }
+        return unwitnessed is not null && NamesRegisteredFile(fd) ? unwitnessed : null;
     }
 
     private FdEntry? FindOrphan(ulong data)

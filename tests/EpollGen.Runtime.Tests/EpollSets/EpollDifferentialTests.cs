@@ -101,7 +101,8 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
         private readonly byte* _kernelEvents = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * EpollEvent.NativeSize));
         private readonly byte* _genEvents = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * EpollEvent.NativeSize));
         private int _files;
-        private int _nextDupNumber = 10_000;
+        private const int FirstDupNumber = 10_000;
+        private int _nextDupNumber = FirstDupNumber;
 
         public int Steps { get; private set; }
 
@@ -125,7 +126,12 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
             else if (roll < 72)
                 Close();
             else if (roll < 75)
-                Dup();
+            {
+                if (singleCloses && _random.Next(3) == 0)
+                    Dup2();
+                else
+                    Dup();
+            }
             else
                 Wait();
         }
@@ -267,6 +273,29 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
                 _objects.Add(new Obj(o.Kind, k, g, o.File));
             foreach (Obj closed in _objects.Where(x => x.Closed))
                 closed.NumberReusable = true;
+        }
+
+        // dup2 onto another open fd: that fd is closed on the way, as by close, and then names the
+        // source's file (only where a close closes one fd; see the class remarks). The target is a
+        // dup, whose numbers were never used before in either world: a number that a creation
+        // reused differs between the worlds, and an orphan keyed by it would make dup2 onto it
+        // mean different things in each.
+        private void Dup2()
+        {
+            Obj? source = Pick(_ => true);
+            Obj? target = Pick(x => x != source && x.File != source?.File && x.Kernel >= FirstDupNumber);
+            if (source is null || target is null)
+                return;
+            int k = TestLibC.dup2(source.Kernel, target.Kernel);
+            int ke = Errno(k);
+            int g = Epoll.dup2(source.EpollGen, target.EpollGen);
+            Compare($"dup2({Describe(source)}, {Describe(target)})", k < 0 ? -1 : 0, ke, g < 0 ? -1 : 0, Errno(g));
+            if (k < 0)
+                return;
+            // The old object's numbers now name the source's file.
+            target.Closed = true;
+            target.NumberReusable = true;
+            _objects.Add(new Obj(source.Kind, target.Kernel, target.EpollGen, source.File));
         }
 
         private void Wait()

@@ -69,6 +69,9 @@ internal static unsafe partial class TestLibC
     public static partial int close(int fd);
 
     [LibraryImport("libc", SetLastError = true)]
+    public static partial int dup2(int oldfd, int newfd);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial int shutdown(int fd, int how);
 
     public const int EPIPE = 32;
