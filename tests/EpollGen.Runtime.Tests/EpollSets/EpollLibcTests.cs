@@ -321,6 +321,47 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         Assert.Equal(1UL, EpollEvent.ReadNative(events, 0).data);
     }
 
+    // Two orphans under one number, and the number made to name one of their files again: Linux's
+    // (fd, file) lookup finds that file's registration, not the other's.
+    [Fact]
+    public void TwoOrphansUnderOneNumber_Dup2BackOntoTheNumber_FindsTheRightOne()
+    {
+        const int Number = 900;
+        int set = Set(Epoll.epoll_create1(0));
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        int first = Fd(TestLibC.EventFd()), second = Fd(TestLibC.EventFd());
+        Assert.Equal(Number, Epoll.dup2(first, Number));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, Number, Event(EPOLLIN, 1)));
+        Assert.Equal(0, Epoll.close(Number));
+        Assert.Equal(Number, Epoll.dup2(second, Number));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, Number, Event(EPOLLIN, 2)));
+        Assert.Equal(0, Epoll.close(Number));
+        if (Backend == TapBackendKind.IoUring)
+        {
+            // Documented: io_uring sets forget a registration at its fd's close.
+            TestLibC.Signal(first);
+            TestLibC.Signal(second);
+            Assert.Equal(0, Epoll.epoll_wait(set, events, 4, 0));
+            return;
+        }
+
+        // The number names the second file again: a MOD reaches that file's registration.
+        Assert.Equal(Number, Epoll.dup2(second, Number));
+        _fds.Add(Number);
+        AssertFails(EEXIST, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, Number, Event(EPOLLIN, 9)));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_MOD, Number, Event(EPOLLIN, 3)));
+        TestLibC.Signal(second);
+        Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
+        Assert.Equal(3UL, EpollEvent.ReadNative(events, 0).data);
+
+        // The first file's registration is still the orphan it was.
+        TestLibC.Signal(first);
+        Assert.Equal(2, Epoll.epoll_wait(set, events, 4, 0));
+        var data = new[] { EpollEvent.ReadNative(events, 0).data, EpollEvent.ReadNative(events, 1).data };
+        Array.Sort(data);
+        Assert.Equal([1UL, 3UL], data);
+    }
+
     [Fact]
     public void Del_OfAnFdClosedOrReusedBehindEpollGensBack_FailsAsTheKernelsDoes()
     {
