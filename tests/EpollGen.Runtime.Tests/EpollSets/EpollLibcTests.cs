@@ -288,54 +288,52 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
     }
 
     // Two orphans under one number: the kernel says how many registrations the number still has,
-    // not whose. When the newer file is released, the older orphan must go on reporting.
+    // not whose. When the newer file is released, the older orphan must go on reporting. The
+    // number is never free (dup2 replaces it at once), so no other thread's fd lands on it.
     [Fact]
     public void TwoOrphansUnderOneNumber_TheOneWhoseFileIsReleasedGoes_TheOtherReports()
     {
         int set = Set(Epoll.epoll_create1(0));
         byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
-        int first = TestLibC.EventFd();
-        int firstCopy = Fd(TestLibC.Check(TestLibC.fcntl(first, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
-        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, first, Event(EPOLLIN, 1)));
-        Assert.Equal(0, Epoll.close(first));
+        int first = Fd(TestLibC.EventFd()), second = TestLibC.EventFd(), third = Fd(TestLibC.EventFd());
+        int number = Fd(TestLibC.Check(TestLibC.fcntl(first, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 1)));
+        Assert.Equal(number, Epoll.dup2(second, number));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 2)));
+        Assert.Equal(number, Epoll.dup2(third, number));
         if (Backend == TapBackendKind.IoUring)
         {
-            // Documented (see the test above): io_uring sets forget the registration at the close.
-            TestLibC.Signal(firstCopy);
+            // Documented (see above): io_uring sets forget the registration at the close.
+            TestLibC.Signal(first);
             Assert.Equal(0, Epoll.epoll_wait(set, events, 4, 0));
+            Assert.Equal(0, Epoll.close(second));
             return;
         }
-        int second = TestLibC.EventFd();
-        Assert.Equal(first, second);
-        int secondCopy = TestLibC.Check(TestLibC.fcntl(second, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup");
-        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, second, Event(EPOLLIN, 2)));
-        Assert.Equal(0, Epoll.close(second));
-        TestLibC.Signal(secondCopy);
+        TestLibC.Signal(second);
         Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
         Assert.Equal(2UL, EpollEvent.ReadNative(events, 0).data);
 
-        Assert.Equal(0, Epoll.close(secondCopy));
-        TestLibC.Signal(firstCopy);
+        Assert.Equal(0, Epoll.close(second));
+        TestLibC.Signal(first);
 
         Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
         Assert.Equal(1UL, EpollEvent.ReadNative(events, 0).data);
     }
 
     // Two orphans under one number, and the number made to name one of their files again: Linux's
-    // (fd, file) lookup finds that file's registration, not the other's.
+    // (fd, file) lookup finds that file's registration, not the other's. The number is never free
+    // (each dup2 replaces it at once), so no other thread's fd can land on it meanwhile.
     [Fact]
     public void TwoOrphansUnderOneNumber_Dup2BackOntoTheNumber_FindsTheRightOne()
     {
-        const int Number = 900;
         int set = Set(Epoll.epoll_create1(0));
         byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
-        int first = Fd(TestLibC.EventFd()), second = Fd(TestLibC.EventFd());
-        Assert.Equal(Number, Epoll.dup2(first, Number));
-        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, Number, Event(EPOLLIN, 1)));
-        Assert.Equal(0, Epoll.close(Number));
-        Assert.Equal(Number, Epoll.dup2(second, Number));
-        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, Number, Event(EPOLLIN, 2)));
-        Assert.Equal(0, Epoll.close(Number));
+        int first = Fd(TestLibC.EventFd()), second = Fd(TestLibC.EventFd()), third = Fd(TestLibC.EventFd());
+        int number = Fd(TestLibC.Check(TestLibC.fcntl(first, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 1)));
+        Assert.Equal(number, Epoll.dup2(second, number));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 2)));
+        Assert.Equal(number, Epoll.dup2(third, number));
         if (Backend == TapBackendKind.IoUring)
         {
             // Documented: io_uring sets forget a registration at its fd's close.
@@ -346,10 +344,9 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         }
 
         // The number names the second file again: a MOD reaches that file's registration.
-        Assert.Equal(Number, Epoll.dup2(second, Number));
-        _fds.Add(Number);
-        AssertFails(EEXIST, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, Number, Event(EPOLLIN, 9)));
-        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_MOD, Number, Event(EPOLLIN, 3)));
+        Assert.Equal(number, Epoll.dup2(second, number));
+        AssertFails(EEXIST, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 9)));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_MOD, number, Event(EPOLLIN, 3)));
         TestLibC.Signal(second);
         Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
         Assert.Equal(3UL, EpollEvent.ReadNative(events, 0).data);
