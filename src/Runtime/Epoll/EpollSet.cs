@@ -85,8 +85,6 @@ public sealed class EpollSet : IDisposable
     // EP_MAX_NESTS: at most this many links in a chain of nested sets.
     private const int MaxNests = 4;
 
-    // The lowest fd number a shadow dup takes when the limit allows (FD_SETSIZE).
-    private const int MirrorFloor = 1024;
 
     // Guards every set's _children and _parents: the nesting graph the ELOOP check walks.
     private static readonly Lock s_graphLock = new();
@@ -1118,20 +1116,15 @@ public sealed class EpollSet : IDisposable
     // kernel cannot follow. Their shadows (every tapped fd, empty mask) are nested in its stead: a
     // dup of the target's shadow, one per registration as Linux counts one path per registration,
     // goes into this set's shadow, and the kernel's own checks on that ADD, and on every later ADD
-    // into a nested shadow, are Linux's. The dup is taken above the fd numbers select(2) can see.
-    private unsafe int MirrorLink(EpollSet target, out int mirror)
+    // into a nested shadow, are Linux's.
+    private int MirrorLink(EpollSet target, out int mirror)
     {
-        int targetShadow = ((IoUringTapBackend)target._queue.Backend).ShadowFd;
-        mirror = LibC.fcntl(targetShadow, LibC.F_DUPFD_CLOEXEC, MirrorFloor);
-        if (mirror < 0)
-            mirror = LibC.fcntl(targetShadow, LibC.F_DUPFD_CLOEXEC, 0);
+        mirror = PrivateFds.Dup(((IoUringTapBackend)target._queue.Backend).ShadowFd);
         if (mirror < 0)
             return Marshal.GetLastPInvokeError();
-        byte* native = stackalloc byte[EpollEvent.Size];
-        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)EpollEvents.EPOLLET });
-        if (LibC.epoll_ctl(Shadow, LibC.EPOLL_CTL_ADD, mirror, native) == 0)
+        int error = PrivateFds.CtlEmpty(Shadow, LibC.EPOLL_CTL_ADD, mirror);
+        if (error == 0)
             return 0;
-        int error = Marshal.GetLastPInvokeError();
         LibC.close(mirror);
         mirror = -1;
         return error;

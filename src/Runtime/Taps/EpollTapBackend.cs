@@ -246,7 +246,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     /// decides for the one orphan without a witness). <see cref="Orphan"/> consumes it;
     /// <see cref="DropPendingWitness"/> discards it. A number with no orphan costs nothing.
     /// </summary>
-    public unsafe void PrepareClose(int fd)
+    public void PrepareClose(int fd)
     {
         lock (_lock)
         {
@@ -256,16 +256,13 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             int created = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
             if (created < 0)
                 return;
-            // Above select(2)'s range where the limit allows, so it takes no number a program
-            // expects to be handed next.
-            int witness = LibC.fcntl(created, LibC.F_DUPFD_CLOEXEC, WitnessFloor);
+            // Moved out of the numbers a program expects to be handed next.
+            int witness = PrivateFds.Dup(created);
             if (witness >= 0)
                 LibC.close(created);
             else
                 witness = created;
-            byte* native = stackalloc byte[EpollEvent.Size];
-            EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)EpollEvents.EPOLLET });
-            if (LibC.epoll_ctl(witness, LibC.EPOLL_CTL_ADD, fd, native) != 0)
+            if (PrivateFds.CtlEmpty(witness, LibC.EPOLL_CTL_ADD, fd) != 0)
             {
                 LibC.close(witness);
                 return;
@@ -286,7 +283,6 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         }
     }
 
-    private const int WitnessFloor = 1024;
 
     /// <summary>Whether <paramref name="id"/>'s tap belongs to an orphan (see <see cref="Orphan"/>).</summary>
     public bool IsOrphaned(CeqId id)

@@ -596,14 +596,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         return (ulong)_sequence << 32 | slot;
     }
 
-    private int Shadow(int op, int fd)
-    {
-        EpollEvent ev = default;
-        ev.events = (uint)EpollEvents.EPOLLET; // an empty mask: the oracle never reports anything
-        byte* native = stackalloc byte[EpollEvent.Size];
-        EpollEvent.WriteNative(native, 0, ev);
-        return LibC.epoll_ctl(_shadowEpfd, op, fd, native) == 0 ? 0 : Marshal.GetLastPInvokeError();
-    }
+    private int Shadow(int op, int fd) => PrivateFds.CtlEmpty(_shadowEpfd, op, fd);
 
     private IoUringFdEntry? Lookup(uint fd) => fd < (uint)_entries.Length ? _entries[fd] : null;
 
