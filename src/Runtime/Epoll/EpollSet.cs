@@ -690,7 +690,7 @@ public sealed class EpollSet : IDisposable
                         continue;
                     // ep_poll_callback: the entry is queued and this set's pollers wake, each time.
                     // On a nested io_uring set's fd only a wake-up of that set counts.
-                    if (registration.Nested is { Set._userSpaceReady: true } nested && !Woke(registration, nested))
+                    if (registration.Nested is { Set._userSpaceReady: true } nested && !Woke(nested))
                         continue;
                     if (registration != _arming)
                         _wakes++;
@@ -915,12 +915,12 @@ public sealed class EpollSet : IDisposable
     }
 
     // Whether the io_uring set nested names woke the registration since it last looked. Its ring is
-    // collected first, so wake-ups it has posted are counted. A set wakes its pollers with the key
-    // EPOLLIN alone (ep_poll_safewake), so an entry without EPOLLIN is never woken, only polled.
-    private static bool Woke(Registration registration, NestedTarget nested)
+    // collected first, so wake-ups it has posted are counted. (An entry without EPOLLIN, which a
+    // set never wakes, does not get here: IsDeaf drops its completions first.)
+    private static bool Woke(NestedTarget nested)
     {
         uint wakes = nested.Set.CollectWakes();
-        bool woke = wakes != nested.SeenWakes && (registration.Events & EpollEvents.EPOLLIN) != 0;
+        bool woke = wakes != nested.SeenWakes;
         nested.SeenWakes = wakes;
         return woke;
     }
