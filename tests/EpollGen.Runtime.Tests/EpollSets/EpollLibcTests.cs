@@ -288,19 +288,14 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
     }
 
     // Two orphans under one number: the kernel says how many registrations the number still has,
-    // not whose. When the newer file is released, the older orphan must go on reporting. The
-    // number is never free (dup2 replaces it at once), so no other thread's fd lands on it.
+    // not whose. When the newer file is released, the older orphan must go on reporting.
     [Fact]
     public void TwoOrphansUnderOneNumber_TheOneWhoseFileIsReleasedGoes_TheOtherReports()
     {
         int set = Set(Epoll.epoll_create1(0));
         byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
-        int first = Fd(TestLibC.EventFd()), second = TestLibC.EventFd(), third = Fd(TestLibC.EventFd());
-        int number = Fd(TestLibC.Check(TestLibC.fcntl(first, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
-        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 1)));
-        Assert.Equal(number, Epoll.dup2(second, number));
-        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 2)));
-        Assert.Equal(number, Epoll.dup2(third, number));
+        int first = Fd(TestLibC.EventFd()), second = TestLibC.EventFd();
+        TwoOrphansUnderOneNumber(set, first, second);
         if (Backend == TapBackendKind.IoUring)
         {
             // Documented (see above): io_uring sets forget the registration at the close.
@@ -321,19 +316,14 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
     }
 
     // Two orphans under one number, and the number made to name one of their files again: Linux's
-    // (fd, file) lookup finds that file's registration, not the other's. The number is never free
-    // (each dup2 replaces it at once), so no other thread's fd can land on it meanwhile.
+    // (fd, file) lookup finds that file's registration, not the other's.
     [Fact]
     public void TwoOrphansUnderOneNumber_Dup2BackOntoTheNumber_FindsTheRightOne()
     {
         int set = Set(Epoll.epoll_create1(0));
         byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
-        int first = Fd(TestLibC.EventFd()), second = Fd(TestLibC.EventFd()), third = Fd(TestLibC.EventFd());
-        int number = Fd(TestLibC.Check(TestLibC.fcntl(first, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
-        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 1)));
-        Assert.Equal(number, Epoll.dup2(second, number));
-        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 2)));
-        Assert.Equal(number, Epoll.dup2(third, number));
+        int first = Fd(TestLibC.EventFd()), second = Fd(TestLibC.EventFd());
+        int number = TwoOrphansUnderOneNumber(set, first, second);
         if (Backend == TapBackendKind.IoUring)
         {
             // Documented: io_uring sets forget a registration at its fd's close.
@@ -357,6 +347,20 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         var data = new[] { EpollEvent.ReadNative(events, 0).data, EpollEvent.ReadNative(events, 1).data };
         Array.Sort(data);
         Assert.Equal([1UL, 3UL], data);
+    }
+
+    // A dup of first, registered in set with data 1, then dup2'd over by second, registered with
+    // data 2, then dup2'd over by a third file: on kernel epoll sets, two orphans under the number
+    // it returns. dup2 replaces the number at once, so it is never free for another thread's fd.
+    private int TwoOrphansUnderOneNumber(int set, int first, int second)
+    {
+        int third = Fd(TestLibC.EventFd());
+        int number = Fd(TestLibC.Check(TestLibC.fcntl(first, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 1)));
+        Assert.Equal(number, Epoll.dup2(second, number));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 2)));
+        Assert.Equal(number, Epoll.dup2(third, number));
+        return number;
     }
 
     [Fact]
