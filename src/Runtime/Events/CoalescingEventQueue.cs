@@ -34,7 +34,8 @@ namespace EpollGen.Events;
 /// Differences from Akaros (akaros-notes §7.2): a stale ring entry does not end a drain; the
 /// queue never looks empty while a recovery scan is due or under way; messages with no bits never
 /// surface; ids are 32-bit with a generation, checked atomically with the coalesce. The header keeps
-/// Akaros's <see cref="Ceq"/> layout, but <c>cons_pub_idx</c> stays zero: consumers do not release
+/// Akaros's <see cref="Ceq"/> layout, but ring entries are 64-bit (the slot and the lap of the
+/// position they were written for, so consumers never clear a cell), <c>cons_pub_idx</c> stays zero: consumers do not release
 /// ring positions in order, which is what let one stalled Akaros consumer stall the rest, and
 /// <c>u_lock[0]</c> is the recovery scan's try-lock.
 /// </para>
@@ -45,23 +46,26 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
     // so a post checks the generation and adds its bits in one compare-and-swap: an id freed and
     // reallocated between the check and the add cannot receive the old id's bits.
     private const long BitsMask = 0xFFFF_FFFFL;
-    private const int Empty = -1;
+    private const int NoSlot = -1;
     private const int MaxClaimAttempts = 10;
     private const int MaxCellSpins = 64;
     private const nuint CommitGranularity = 64 * 1024;
     private const int HeaderOffset = 16;
 
-    // A ring entry is the slot and, above it, the lap of the ring position it was written for,
-    // so a consumer can tell an entry written late, a lap behind, from the one it claimed.
-    private const int LapBits = 31 - CeqId.SlotBits;
-    private const int LapMask = (1 << LapBits) - 1;
+    // A ring entry is the slot and, above it, the lap of the ring position it was written for
+    // (42 bits of it), so the entry tells a consumer which position it belongs to: cells are never
+    // cleared, a cell holding the lap a consumer expects was written for that position, and a
+    // write delayed by a preempted producer could pass for a current one only 2^42 laps later.
+    private const ulong SlotMask = CeqId.MaxSlots - 1;
+    private const ulong LapMask = ulong.MaxValue >> CeqId.SlotBits;
+    private const ulong Unwritten = ulong.MaxValue;
 
     private readonly AddressReservation _events;
     private readonly byte* _headerBlock;
     private readonly Ceq* _header;
     private readonly int _ringBits;
     private long _consumerHint;
-    private readonly int* _ring;
+    private readonly ulong* _ring;
     private readonly int _ringMask;
     private readonly CeqOperation _operation;
     private readonly object _idLock = new();
@@ -95,8 +99,8 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
         new Span<byte>(_headerBlock, sizeof(Ceq) + 64).Clear();
         _header = (Ceq*)(_headerBlock + HeaderOffset);
         _ringBits = System.Numerics.BitOperations.Log2((uint)ringSize);
-        _ring = (int*)NativeMemory.Alloc((nuint)ringSize, sizeof(int));
-        new Span<int>(_ring, ringSize).Fill(Empty);
+        _ring = (ulong*)NativeMemory.Alloc((nuint)ringSize, sizeof(ulong));
+        new Span<ulong>(_ring, ringSize).Fill(Unwritten);
         _header->events = _events.Start;
         _header->ring = _ring;
         _header->ring_sz = (uint)ringSize;
@@ -279,9 +283,13 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
                     messages[taken++] = message;
             }
         }
-        // The rest (a recovery scan, or posts that raced in) by the one-at-a-time path.
-        while (taken < messages.Length && TryTake(out CeqMessage last))
-            messages[taken++] = last;
+        // A recovery scan by the one-at-a-time path. Its flags share the line ClaimPositions just
+        // read when it found the ring empty, so checking them first costs no cache miss.
+        if (taken < messages.Length && RecoveryDue)
+        {
+            while (taken < messages.Length && TryTake(out CeqMessage last))
+                messages[taken++] = last;
+        }
         return taken;
     }
 
@@ -303,6 +311,9 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
         NativeMemory.AlignedFree(_headerBlock);
     }
 
+    private bool RecoveryDue =>
+        Volatile.Read(ref _header->ring_overflowed) || Volatile.Read(ref _header->overflow_recovery);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private CeqEvent* Event(int slot) => (CeqEvent*)_events.Start + slot;
 
@@ -321,9 +332,9 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
         }
     }
 
-    // Claims the next ring position and writes the slot into it. A full ring, a contended claim, or
-    // a position still holding a late write from an earlier lap all end the same way: the overflow
-    // flag, which sends a consumer on a scan that finds this slot by its idx_posted.
+    // Claims the next ring position and writes the slot into it. A full ring or a contended claim
+    // ends with the overflow flag, which sends a consumer on a scan that finds this slot by its
+    // idx_posted. The write needs no atomic: the lap in the entry says which position it is for.
     private void Enqueue(int slot)
     {
         ref long producer = ref _header->prod_idx;
@@ -331,8 +342,8 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
         {
             long position = Volatile.Read(ref producer);
             // The fullness test reads the consumers' index only when a cached copy says the ring is
-            // full: it is a heuristic (the ring cell's CAS below is what keeps entries safe), and
-            // reading a line the consumer writes on every take would cost a cache miss per post.
+            // full: reading a line the consumer writes on every take would cost a cache miss per
+            // post. An entry that overtakes one claimed but not yet read is caught by its lap.
             if (position - Volatile.Read(ref _consumerHint) > _ringMask)
             {
                 long consumer = Volatile.Read(ref _header->cons_pvt_idx);
@@ -342,10 +353,8 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
             }
             if (Interlocked.CompareExchange(ref producer, position + 1, position) != position)
                 continue;
-            int entry = (int)((position >> _ringBits) & LapMask) << CeqId.SlotBits | slot;
-            if (Interlocked.CompareExchange(ref _ring[position & _ringMask], entry, Empty) == Empty)
-                return;
-            break;
+            Volatile.Write(ref _ring[position & _ringMask], Lap(position) << CeqId.SlotBits | (uint)slot);
+            return;
         }
         Interlocked.Increment(ref _overflows);
         if (EpollGenMetrics.CeqOverflows.Enabled)
@@ -360,44 +369,60 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
             if (TryReadClaimed(position, out slot))
                 return true;
         }
-        slot = Empty;
+        slot = NoSlot;
         return false;
     }
 
     // Claims up to `most` ring positions that producers have claimed, with one CAS; returns how
-    // many (0 when none wait), the first at `first`.
+    // many (0 when none wait), the first at `first`. Cells already written for their position are
+    // claimed without reading the producers' index, whose line a producer writes on every post.
     private long ClaimPositions(long most, out long first)
     {
         ref long consumer = ref _header->cons_pvt_idx;
         while (true)
         {
             first = Volatile.Read(ref consumer);
-            long available = Volatile.Read(ref _header->prod_idx) - first;
-            if (available <= 0)
-                return 0;
-            long claim = Math.Min(available, most);
+            long claim = 0;
+            while (claim < most && Written(first + claim))
+                claim++;
+            if (claim == 0)
+            {
+                long available = Volatile.Read(ref _header->prod_idx) - first;
+                if (available <= 0)
+                    return 0;
+                claim = Math.Min(available, most);
+            }
             if (Interlocked.CompareExchange(ref consumer, first + claim, first) == first)
                 return claim;
         }
     }
 
-    // Takes the entry of a claimed position. An empty cell means its producer has not written yet;
-    // an entry of an earlier lap means a late write took the cell, and this lap's producer will
-    // write behind us. Rather than wait for a thread that may be preempted, both leave the missing
-    // id to a recovery scan, which finds it by its idx_posted. A late entry still names a slot with
-    // work, so it is returned.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong Lap(long position) => ((ulong)position >> _ringBits) & LapMask;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Written(long position) =>
+        Volatile.Read(ref _ring[position & _ringMask]) >> CeqId.SlotBits == Lap(position);
+
+    // Reads the entry of a claimed position. A cell still holding an earlier lap's entry has not
+    // been written yet; one holding a later lap's was overwritten by a producer that found the
+    // ring not full once this position was claimed. Rather than wait for a thread that may be
+    // preempted, both leave the missing id to a recovery scan, which finds it by its idx_posted.
     private bool TryReadClaimed(long position, out int slot)
     {
-        ref int cell = ref _ring[position & _ringMask];
-        // A producer between its two CASes is usually nanoseconds from writing: a short, bounded
-        // spin spares a recovery scan in the common case without waiting on a preempted thread.
-        for (int spin = 0; spin < MaxCellSpins && Volatile.Read(ref cell) == Empty; spin++)
+        // A producer between its claim and its write is usually nanoseconds from writing: a short,
+        // bounded spin spares a recovery scan in the common case without waiting on a preempted thread.
+        for (int spin = 0; spin < MaxCellSpins && !Written(position); spin++)
             Thread.SpinWait(1);
-        int entry = Interlocked.Exchange(ref cell, Empty);
-        if (entry == Empty || (entry >> CeqId.SlotBits) != (int)((position >> _ringBits) & LapMask))
+        ulong entry = Volatile.Read(ref _ring[position & _ringMask]);
+        if (entry >> CeqId.SlotBits != Lap(position))
+        {
             Volatile.Write(ref _header->ring_overflowed, true);
-        slot = entry == Empty ? Empty : entry & (CeqId.MaxSlots - 1);
-        return entry != Empty;
+            slot = NoSlot;
+            return false;
+        }
+        slot = (int)(entry & SlotMask);
+        return true;
     }
 
     // Clears idx_posted, then swaps the bits out (keeping the generation). A slot with nothing to
@@ -432,7 +457,7 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
     private bool TryRecover(out CeqMessage message)
     {
         message = default;
-        if (!Volatile.Read(ref _header->ring_overflowed) && !Volatile.Read(ref _header->overflow_recovery))
+        if (!RecoveryDue)
             return false;
         ref uint scanLock = ref _header->u_lock[0];
         if (Interlocked.CompareExchange(ref scanLock, 1, 0) != 0)

@@ -10,7 +10,7 @@ namespace EpollGen.Interop;
 [NativeField("nr_events", "unsigned int")]
 [NativeField("last_recovered", "unsigned int")]
 [NativeField("max_event_ever", "int64_t")]
-[NativeField("ring", "int32_t *")]
+[NativeField("ring", "uint64_t *")]
 [NativeField("ring_sz", "uint32_t")]
 [NativeField("operation", "uint8_t")]
 [NativeField("ring_overflowed", "bool")]

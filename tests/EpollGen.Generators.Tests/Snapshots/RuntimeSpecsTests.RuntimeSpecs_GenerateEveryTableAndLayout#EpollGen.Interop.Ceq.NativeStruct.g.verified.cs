@@ -32,10 +32,10 @@ unsafe partial struct Ceq
     public long max_event_ever;
 
     /// <summary>
-    /// <c>int32_t * ring</c> at offset 24.
+    /// <c>uint64_t * ring</c> at offset 24.
     /// </summary>
     [global::System.Runtime.InteropServices.FieldOffset(24)]
-    public int* ring;
+    public ulong* ring;
 
     /// <summary>
     /// <c>uint32_t ring_sz</c> at offset 32.
@@ -88,7 +88,7 @@ unsafe partial struct Ceq
     /// <summary>
     /// The C declaration this layout was computed from (LP64 Linux).
     /// </summary>
-    public const string CDeclaration = "struct ceq {\n    struct ceq_event * events;\n    unsigned int nr_events;\n    unsigned int last_recovered;\n    int64_t max_event_ever;\n    int32_t * ring;\n    uint32_t ring_sz;\n    uint8_t operation;\n    bool ring_overflowed;\n    bool overflow_recovery;\n    int64_t prod_idx;\n    int64_t cons_pub_idx;\n    int64_t cons_pvt_idx;\n    uint32_t u_lock[2];\n};";
+    public const string CDeclaration = "struct ceq {\n    struct ceq_event * events;\n    unsigned int nr_events;\n    unsigned int last_recovered;\n    int64_t max_event_ever;\n    uint64_t * ring;\n    uint32_t ring_sz;\n    uint8_t operation;\n    bool ring_overflowed;\n    bool overflow_recovery;\n    int64_t prod_idx;\n    int64_t cons_pub_idx;\n    int64_t cons_pvt_idx;\n    uint32_t u_lock[2];\n};";
 
     /// <summary>
     /// <c>sizeof(struct ceq)</c> in the layout of this type, in bytes.

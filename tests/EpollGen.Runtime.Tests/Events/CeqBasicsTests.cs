@@ -23,6 +23,40 @@ public class CeqBasicsTests
         Assert.False(queue.TryTake(out _));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void RingLaps_CellsOfAnEarlierLapAreNeverTakenAgain(int perTake)
+    {
+        // Ring cells are not cleared when taken; the lap in each entry is what tells a consumer a
+        // cell it reaches was written for its position. A consumer that trusted an earlier lap's
+        // entry would take it twice, or claim past the producers and lose the next post.
+        var queue = new CoalescingEventQueue(CeqOperation.Add, ringSize: 2);
+        CeqId[] ids = [queue.Allocate(), queue.Allocate(), queue.Allocate()];
+        var buffer = new CeqMessage[4];
+        // On a thread of its own with a bound: a consumer that ran past the producers spins. The
+        // queue is freed only once that thread is known to have finished.
+        CeqTesting.RunThreads([() => Rounds(queue, ids, buffer, perTake)]);
+        Assert.Equal(0, queue.Overflows);
+        queue.Dispose();
+    }
+
+    private static void Rounds(CoalescingEventQueue queue, CeqId[] ids, CeqMessage[] buffer, int perTake)
+    {
+        for (int round = 0; round < 12; round++)
+        {
+            CeqId[] posted = [.. Enumerable.Range(0, perTake).Select(i => ids[(round + i) % ids.Length])];
+            foreach (CeqId id in posted)
+                Assert.True(queue.Post(id, (uint)round + 1));
+
+            int taken = queue.TryTake(buffer);
+            Assert.Equal(posted, buffer[..taken].Select(m => m.Id));
+            Assert.All(buffer[..taken], m => Assert.Equal((uint)round + 1, m.Bits));
+            Assert.False(queue.TryTake(out _), $"round {round}: an earlier lap's entry was taken again");
+            Assert.True(queue.IsEmpty);
+        }
+    }
+
     [Fact]
     public void SeveralOrPosts_CoalesceIntoOneMessageWithTheUnion()
     {

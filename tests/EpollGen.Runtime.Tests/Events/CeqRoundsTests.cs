@@ -82,7 +82,7 @@ public class CeqRoundsTests
     {
         var flags = BindingFlags.NonPublic | BindingFlags.Instance;
         var header = (Ceq*)Pointer.Unbox(typeof(CoalescingEventQueue).GetField("_header", flags)!.GetValue(queue)!);
-        var ring = (int*)Pointer.Unbox(typeof(CoalescingEventQueue).GetField("_ring", flags)!.GetValue(queue)!);
+        var ring = (ulong*)Pointer.Unbox(typeof(CoalescingEventQueue).GetField("_ring", flags)!.GetValue(queue)!);
         var ev = (CeqEvent*)header->events + slot;
         return $"IsEmpty {queue.IsEmpty}, prod {header->prod_idx}, cons {header->cons_pvt_idx}, ring [{ring[0]}, {ring[1]}], overflowed {header->ring_overflowed}, recovery {header->overflow_recovery}, slot {slot}: posted {ev->idx_posted}, bits {(uint)ev->coalesce}";
     }
