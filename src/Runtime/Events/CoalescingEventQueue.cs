@@ -35,9 +35,9 @@ namespace EpollGen.Events;
 /// queue never looks empty while a recovery scan is due or under way; messages with no bits never
 /// surface; ids are 32-bit with a generation, checked atomically with the coalesce. The header keeps
 /// Akaros's <see cref="Ceq"/> layout, but ring entries are 64-bit (the slot and the lap of the
-/// position they were written for, so consumers never clear a cell), <c>cons_pub_idx</c> stays zero: consumers do not release
-/// ring positions in order, which is what let one stalled Akaros consumer stall the rest, and
-/// <c>u_lock[0]</c> is the recovery scan's try-lock.
+/// position they were written for, so consumers never clear a cell); <c>cons_pub_idx</c> stays
+/// zero: consumers do not release ring positions in order, which is what let one stalled Akaros
+/// consumer stall the rest; and <c>u_lock[0]</c> is the recovery scan's try-lock.
 /// </para>
 /// </remarks>
 public sealed unsafe class CoalescingEventQueue : IDisposable
