@@ -383,16 +383,25 @@ public sealed class EpollSet : IDisposable
             if (_disposed != 0)
                 return;
             if (Find(fd) is { Handle: null } registration)
+            {
+                // Detach counts the number's orphans against the kernel's registrations under it:
+                // one naming a set closed since has no registration left to count.
+                if (_orphans.Count > 0)
+                    ReleaseOrphans(KernelTaps.ReleaseOrphans(fd, IsClosedSet));
                 Detach(registration);
+            }
             KernelTaps.DropPendingWitness();
             if (_orphans.Count > 0)
-            {
-                foreach (Tap tap in KernelTaps.ReleaseDeadOrphans(IsClosedSet))
-                {
-                    if (FindOrphan(tap.Id) is { } dead)
-                        ReleaseOrphan(dead);
-                }
-            }
+                ReleaseOrphans(KernelTaps.ReleaseDeadOrphans(IsClosedSet));
+        }
+    }
+
+    private void ReleaseOrphans(Tap[] taps)
+    {
+        foreach (Tap tap in taps)
+        {
+            if (FindOrphan(tap.Id) is { } dead)
+                ReleaseOrphan(dead);
         }
     }
 

@@ -400,6 +400,30 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         }
     }
 
+    /// <summary>
+    /// Drops the orphans under <paramref name="fd"/> that <paramref name="dead"/> names (a set that
+    /// has been closed), whatever the kernel's count, and returns their taps. A close of the number
+    /// counts its orphans against the kernel's registrations; one that died since it was counted
+    /// would make the closed fd's own registration look released.
+    /// </summary>
+    public Tap[] ReleaseOrphans(int fd, Func<Tap, bool> dead)
+    {
+        lock (_lock)
+        {
+            FdEntry[] gone = Array.FindAll(_orphans, o => o.Fd == fd && Array.Exists(o.Taps, t => dead(t)));
+            if (gone.Length == 0)
+                return [];
+            Volatile.Write(ref _orphans, Array.FindAll(_orphans, o => Array.IndexOf(gone, o) < 0));
+            var released = new System.Collections.Generic.List<Tap>();
+            foreach (FdEntry orphan in gone)
+            {
+                released.AddRange(orphan.Taps);
+                orphan.CloseWitness();
+            }
+            return [.. released];
+        }
+    }
+
     // The orphan under fd's number whose file fd names now, if one does. An orphan with a witness
     // is compared itself; the number's one orphan without a witness is the match when fd names a
     // file the number has a registration of and no witnessed orphan claims it.

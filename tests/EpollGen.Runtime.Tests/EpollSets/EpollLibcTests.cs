@@ -349,6 +349,35 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         Assert.Equal([1UL, 3UL], data);
     }
 
+    // A set's registration orphaned (its number dup2'd over while the set stays open), the set then
+    // closed, and the number's next file's registration orphaned by a close while a copy keeps the
+    // file: the set's orphan went with the set, and must not be counted as the number's live one.
+    [Fact]
+    public void OrphanOfAClosedSet_DoesNotHideTheNextOrphanUnderItsNumber()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        int child = TestLibC.Check(Epoll.epoll_create1(0), "epoll_create1");
+        int file = Fd(TestLibC.EventFd());
+        int number = TestLibC.Check(Epoll.dup(child), "dup");
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 1)));
+        Assert.Equal(number, Epoll.dup2(file, number));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 2)));
+        Assert.Equal(0, Epoll.close(child));
+        int copy = Fd(TestLibC.Check(TestLibC.fcntl(number, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
+        Assert.Equal(0, Epoll.close(number));
+
+        TestLibC.Signal(copy);
+        if (Backend == TapBackendKind.IoUring)
+        {
+            // Documented: io_uring sets forget a registration at its fd's close.
+            Assert.Equal(0, Epoll.epoll_wait(set, events, 4, 0));
+            return;
+        }
+        Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
+        Assert.Equal(2UL, EpollEvent.ReadNative(events, 0).data);
+    }
+
     // A dup of first, registered in set with data 1, then dup2'd over by second, registered with
     // data 2, then dup2'd over by a third file: on kernel epoll sets, two orphans under the number
     // it returns. dup2 replaces the number at once, so it is never free for another thread's fd.
