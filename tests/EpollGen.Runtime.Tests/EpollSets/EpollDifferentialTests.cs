@@ -90,7 +90,8 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
         public int EpollGen { get; } = epollGen;
         public int File { get; } = file;
         public bool Closed { get; set; }
-        public bool NumberReusable { get; set; }
+        // Closed, and its numbers now name another object's file (dup2 onto it).
+        public bool Renamed { get; set; }
     }
 
     private sealed class Run(int seed, bool nestedEdges, bool shutdowns, bool singleCloses) : IDisposable
@@ -174,10 +175,6 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
                     Log("eventfd");
                     break;
             }
-            // fd numbers are handed out lowest-first in both worlds at once, so a closed number
-            // means the same thing in both only until the next creation.
-            foreach (Obj o in _objects.Where(o => o.Closed))
-                o.NumberReusable = true;
         }
 
         private void Ctl()
@@ -261,18 +258,17 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
             Obj? o = Pick(_ => true);
             if (o is null || _objects.Count(x => !x.Closed) >= 48)
                 return;
-            // Where a closed fd's registration lives on, keyed by (fd, file), a dup of the same
-            // file must not take that number in one world and another number in the other: dups
-            // then go to numbers never used before, the same step apart in both worlds.
-            int k = TestLibC.fcntl(o.Kernel, 0, singleCloses ? _nextDupNumber : 0);
+            // Dups go to numbers never used before, the same step apart in both worlds. Where a
+            // closed fd's registration lives on, keyed by (fd, file), a dup of the same file must
+            // not take that number in one world and another number in the other; and a closed dup's
+            // number stays closed (see PickAny).
+            int k = TestLibC.fcntl(o.Kernel, 0, _nextDupNumber);
             int ke = Errno(k);
-            int g = singleCloses ? Epoll.fcntl(o.EpollGen, 0, _nextDupNumber + 1) : Epoll.dup(o.EpollGen);
+            int g = Epoll.fcntl(o.EpollGen, 0, _nextDupNumber + 1);
             _nextDupNumber += 2;
             Compare($"dup({Describe(o)})", k < 0 ? -1 : 0, ke, g < 0 ? -1 : 0, Errno(g));
             if (k >= 0)
                 _objects.Add(new Obj(o.Kind, k, g, o.File));
-            foreach (Obj closed in _objects.Where(x => x.Closed))
-                closed.NumberReusable = true;
         }
 
         // dup2 onto another open fd: that fd is closed on the way, as by close, and then names the
@@ -294,7 +290,7 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
                 return;
             // The old object's numbers now name the source's file.
             target.Closed = true;
-            target.NumberReusable = true;
+            target.Renamed = true;
             _objects.Add(new Obj(source.Kind, target.Kernel, target.EpollGen, source.File));
         }
 
@@ -353,12 +349,14 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
         }
 
         // Any object, closed ones included while their numbers still mean the same in both worlds;
-        // null stands for fd -1.
+        // null stands for fd -1. Closed ones only among the dups: the runtime's own threads open
+        // files (the GC reads /proc/meminfo) at the lowest free number, so a low closed number can
+        // name such a file for a moment in one world; a dup's number is far above them.
         private Obj? PickAny()
         {
             if (_random.Next(30) == 0)
                 return null;
-            Obj[] choices = _objects.Where(o => !o.Closed || !o.NumberReusable).ToArray();
+            Obj[] choices = _objects.Where(o => !o.Closed || (!o.Renamed && o.Kernel >= FirstDupNumber)).ToArray();
             return choices.Length == 0 ? null : choices[_random.Next(choices.Length)];
         }
 
