@@ -231,7 +231,16 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     {
         lock (_lock)
         {
-            bool orphaned = SlotOf(fd) != 0 && OrphanLocked(fd);
+            bool orphaned = false;
+            if (SlotOf(fd) != 0)
+            {
+                orphaned = OrphanLocked(fd);
+                // Not an orphan, and kcmp answers: the kernel dropped the registration with its
+                // file. The taps go without a DEL, which would reach the file the number names
+                // now, and remove that file's registration if it has one (an orphan's, say).
+                if (!orphaned && KernelAnswers(fd))
+                    Forget(fd);
+            }
             DropPendingWitness();
             return orphaned;
         }
@@ -486,6 +495,11 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
                 return true;
         }
     }
+
+    // Whether kcmp(KCMP_EPOLL_TFD) answers for fd's number here (some sandboxes refuse it): it
+    // finds a registration under the number, or says there is none (ENOENT).
+    private bool KernelAnswers(int fd) =>
+        KernelCompare(_epfd, _epfd, fd, 0) >= 0 || Marshal.GetLastPInvokeError() == LibC.ENOENT;
 
     // kcmp(self, self, KCMP_EPOLL_TFD, idx1, {epfd, tfd, toff}): 0 when idx1's file is the file of
     // the toff-th registration of tfd in our epoll, 1 or 2 when it is another, -1 when there is none.

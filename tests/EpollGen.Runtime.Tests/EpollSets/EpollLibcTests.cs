@@ -378,6 +378,34 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         Assert.Equal(2UL, EpollEvent.ReadNative(events, 0).data);
     }
 
+    // An orphan under a number, a second file registered there, and that file released by a dup2
+    // of the orphan's file back onto the number: the released file's registration went with it,
+    // and forgetting it must not take the orphan's (a DEL by number would reach the orphan's file).
+    [Fact]
+    public void RegistrationReleasedByDup2_LeavesTheOrphanTheNumberNamesAgain()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        int first = Fd(TestLibC.EventFd()), second = TestLibC.EventFd();
+        int number = Fd(TestLibC.Check(TestLibC.fcntl(first, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 1)));
+        Assert.Equal(number, Epoll.dup2(second, number));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 2)));
+        Assert.Equal(0, Epoll.close(second));
+        Assert.Equal(number, Epoll.dup2(first, number));   // the second file's last fd goes
+
+        if (Backend == TapBackendKind.IoUring)
+        {
+            // Documented: io_uring sets forget a registration at its fd's close.
+            Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 3)));
+            return;
+        }
+        AssertFails(EEXIST, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 3)));
+        TestLibC.Signal(first);
+        Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
+        Assert.Equal(1UL, EpollEvent.ReadNative(events, 0).data);
+    }
+
     // A dup of first, registered in set with data 1, then dup2'd over by second, registered with
     // data 2, then dup2'd over by a third file: on kernel epoll sets, two orphans under the number
     // it returns. dup2 replaces the number at once, so it is never free for another thread's fd.
