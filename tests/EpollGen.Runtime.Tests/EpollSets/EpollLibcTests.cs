@@ -387,10 +387,7 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         int set = Set(Epoll.epoll_create1(0));
         byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
         int first = Fd(TestLibC.EventFd()), second = TestLibC.EventFd();
-        int number = Fd(TestLibC.Check(TestLibC.fcntl(first, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
-        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 1)));
-        Assert.Equal(number, Epoll.dup2(second, number));
-        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 2)));
+        int number = OrphanAndRegistrationUnderOneNumber(set, first, second);
         Assert.Equal(0, Epoll.close(second));
         Assert.Equal(number, Epoll.dup2(first, number));   // the second file's last fd goes
 
@@ -407,15 +404,22 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
     }
 
     // A dup of first, registered in set with data 1, then dup2'd over by second, registered with
-    // data 2, then dup2'd over by a third file: on kernel epoll sets, two orphans under the number
-    // it returns. dup2 replaces the number at once, so it is never free for another thread's fd.
-    private int TwoOrphansUnderOneNumber(int set, int first, int second)
+    // data 2: on kernel epoll sets, an orphan and a registration under the number it returns.
+    // dup2 replaces the number at once, so it is never free for another thread's fd.
+    private int OrphanAndRegistrationUnderOneNumber(int set, int first, int second)
     {
-        int third = Fd(TestLibC.EventFd());
         int number = Fd(TestLibC.Check(TestLibC.fcntl(first, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
         Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 1)));
         Assert.Equal(number, Epoll.dup2(second, number));
         Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, number, Event(EPOLLIN, 2)));
+        return number;
+    }
+
+    // The same, then dup2'd over by a third file: two orphans under the number.
+    private int TwoOrphansUnderOneNumber(int set, int first, int second)
+    {
+        int third = Fd(TestLibC.EventFd());
+        int number = OrphanAndRegistrationUnderOneNumber(set, first, second);
         Assert.Equal(number, Epoll.dup2(third, number));
         return number;
     }
