@@ -85,7 +85,6 @@ public sealed class EpollSet : IDisposable
     // EP_MAX_NESTS: at most this many links in a chain of nested sets.
     private const int MaxNests = 4;
 
-
     // Guards every set's _children and _parents: the nesting graph the ELOOP check walks.
     private static readonly Lock s_graphLock = new();
 

@@ -292,7 +292,6 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         }
     }
 
-
     /// <summary>Whether <paramref name="id"/>'s tap belongs to an orphan (see <see cref="Orphan"/>).</summary>
     public bool IsOrphaned(CeqId id)
     {
