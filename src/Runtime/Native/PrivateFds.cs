@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.InteropServices;
 using EpollGen.Interop;
 
@@ -5,7 +6,8 @@ namespace EpollGen.Native;
 
 /// <summary>
 /// Kernel objects the runtime keeps for itself beside a program's fds: the shadow epolls that
-/// mirror nested io_uring sets, and the witnesses of orphaned registrations.
+/// mirror nested io_uring sets, the witnesses of orphaned registrations, and the proxies that
+/// watch io_uring sets' registrations of closed fds.
 /// </summary>
 internal static unsafe class PrivateFds
 {
@@ -33,5 +35,47 @@ internal static unsafe class PrivateFds
         byte* native = stackalloc byte[EpollEvent.Size];
         EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)EpollEvents.EPOLLET });
         return LibC.epoll_ctl(epfd, op, fd, native) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>
+    /// A close-on-exec epoll instance of the runtime's own, moved out of the numbers a program
+    /// expects to be handed next (see <see cref="Dup"/>); -1, with the errno, on failure.
+    /// </summary>
+    public static int CreateEpoll()
+    {
+        int created = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+        if (created < 0)
+            return -1;
+        int moved = Dup(created);
+        if (moved < 0)
+            return created;
+        LibC.close(created);
+        return moved;
+    }
+
+    /// <summary>
+    /// Whether the epoll instance <paramref name="epfd"/> holds a registration under the number
+    /// <paramref name="fd"/>, open or closed since (kcmp(KCMP_EPOLL_TFD) finds it either way); null
+    /// when the kernel refuses kcmp, as some sandboxes do.
+    /// </summary>
+    public static bool? EpollHolds(int epfd, int fd)
+    {
+        if (EpollCompare(epfd, epfd, fd, 0) >= 0)
+            return true;
+        return Marshal.GetLastPInvokeError() == LibC.ENOENT ? false : null;
+    }
+
+    /// <summary>
+    /// kcmp(self, self, KCMP_EPOLL_TFD, idx1, {epfd, targetFd, offset}): 0 when idx1's file is the
+    /// file of the offset-th registration under the number targetFd in epfd, 1 or 2 when it is
+    /// another file, -1 (with the errno) when there is none.
+    /// </summary>
+    public static int EpollCompare(int idx1, int epfd, int targetFd, int offset)
+    {
+        uint* slot = stackalloc uint[3];
+        slot[0] = (uint)epfd;
+        slot[1] = (uint)targetFd;
+        slot[2] = (uint)offset;
+        return LibC.kcmp(Environment.ProcessId, Environment.ProcessId, LibC.KCMP_EPOLL_TFD, (nuint)(uint)idx1, (nuint)slot);
     }
 }

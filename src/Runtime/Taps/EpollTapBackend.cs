@@ -262,15 +262,9 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             DropPendingWitness();
             if (SlotOf(fd) == 0 || OrphanCount(fd) == 0)
                 return;
-            int created = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
-            if (created < 0)
+            int witness = PrivateFds.CreateEpoll();
+            if (witness < 0)
                 return;
-            // Moved out of the numbers a program expects to be handed next.
-            int witness = PrivateFds.Dup(created);
-            if (witness >= 0)
-                LibC.close(created);
-            else
-                witness = created;
             if (PrivateFds.CtlEmpty(witness, LibC.EPOLL_CTL_ADD, fd) != 0)
             {
                 LibC.close(witness);
@@ -500,16 +494,9 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     private bool KernelAnswers(int fd) =>
         KernelCompare(_epfd, _epfd, fd, 0) >= 0 || Marshal.GetLastPInvokeError() == LibC.ENOENT;
 
-    // kcmp(self, self, KCMP_EPOLL_TFD, idx1, {epfd, tfd, toff}): 0 when idx1's file is the file of
-    // the toff-th registration of tfd in our epoll, 1 or 2 when it is another, -1 when there is none.
-    private static int KernelCompare(int epfd, int idx1, int targetFd, int offset)
-    {
-        uint* slot = stackalloc uint[3];
-        slot[0] = (uint)epfd;
-        slot[1] = (uint)targetFd;
-        slot[2] = (uint)offset;
-        return LibC.kcmp(Environment.ProcessId, Environment.ProcessId, LibC.KCMP_EPOLL_TFD, (nuint)(uint)idx1, (nuint)slot);
-    }
+    // kcmp(self, self, KCMP_EPOLL_TFD, idx1, {epfd, tfd, toff}) (see PrivateFds.EpollCompare).
+    private static int KernelCompare(int epfd, int idx1, int targetFd, int offset) =>
+        PrivateFds.EpollCompare(idx1, epfd, targetFd, offset);
 
     /// <summary>Makes a thread blocked in <see cref="WaitAndDispatch"/> return.</summary>
     public void Wake()
