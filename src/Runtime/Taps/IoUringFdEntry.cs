@@ -38,6 +38,13 @@ internal sealed class IoUringFdEntry(int fd)
     /// <summary>In the backend's list of entries whose kernel side must catch up with their taps.</summary>
     public bool Dirty { get; set; }
 
+    /// <summary>
+    /// The fd is the runtime's own (an io_uring set's proxy), tapped without the shadow: no program
+    /// can close or reuse its number, and a shadow item would add a level of nesting to the
+    /// kernel's picture of the set.
+    /// </summary>
+    public bool Private { get; set; }
+
     /// <summary>Whether a poll is armed or queued for this entry.</summary>
     public bool Armed => Data != 0;
 }

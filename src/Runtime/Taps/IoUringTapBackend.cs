@@ -162,7 +162,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
             error = request.Command switch
             {
                 TapCommand.Add => index >= 0 ? LibC.EEXIST : Add(entry, tap),
-                TapCommand.Remove => index < 0 ? LibC.ENOENT : Remove(entry, index),
+                TapCommand.Remove => index < 0 ? LibC.ENOENT : Remove(entry, index, keepShadow: false),
                 _ => index < 0 ? LibC.ENOENT : Modify(entry, index, tap),
             };
         }
@@ -170,6 +170,44 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         // PollFd comes to drive.
         Wake();
         return error;
+    }
+
+    /// <summary>
+    /// Taps a file of the runtime's own, an io_uring set's proxy epoll instance, whose number no
+    /// program can close or reuse: it has no shadow item, so the kernel's picture of the set's
+    /// wake-up paths gains no level. Returns 0, or EEXIST when the fd is tapped already.
+    /// </summary>
+    internal int TapPrivate(int fd, CeqId id, TapFilters filter)
+    {
+        lock (_lock)
+        {
+            if (_closed)
+                return LibC.EBADF;
+            IoUringFdEntry entry = EntryFor(fd);
+            if (entry.Taps.Length > 0)
+                return LibC.EEXIST;
+            entry.Private = true;
+            Publish(entry, [new Tap(id, filter)], reread: true);
+        }
+        Wake();
+        return 0;
+    }
+
+    /// <summary>
+    /// Removes <paramref name="id"/>'s tap on <paramref name="fd"/>. With
+    /// <paramref name="keepShadow"/>, the shadow keeps its (fd, file) item: the registration lives
+    /// on through a proxy, and the kernel goes on counting its file's wake-up paths through the
+    /// set until the file is released (which drops the item) or the set goes.
+    /// </summary>
+    internal void Untap(int fd, CeqId id, bool keepShadow)
+    {
+        lock (_lock)
+        {
+            if (_closed || Lookup((uint)fd) is not { } entry || Tap.IndexOf(entry.Taps, id) is var index && index < 0)
+                return;
+            Remove(entry, index, keepShadow);
+        }
+        Wake();
     }
 
     /// <inheritdoc/>
@@ -303,13 +341,14 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         return 0;
     }
 
-    private int Remove(IoUringFdEntry entry, int index)
+    private int Remove(IoUringFdEntry entry, int index, bool keepShadow)
     {
         Tap[] taps = Tap.Without(entry.Taps, index);
         if (taps.Length == 0)
         {
             // The file may be gone already; its taps go away quietly either way.
-            Shadow(LibC.EPOLL_CTL_DEL, entry.Fd);
+            if (!entry.Private && !keepShadow)
+                Shadow(LibC.EPOLL_CTL_DEL, entry.Fd);
             Orphan(entry);
             return 0;
         }
@@ -354,6 +393,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         entry.Data = 0;
         entry.UpdateInFlight = false;
         entry.Reread = false;
+        entry.Private = false;
     }
 
     private void MarkDirty(IoUringFdEntry entry)
@@ -410,7 +450,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
             // A fresh arm names the file by fd number, and Apply validated that number some time
             // ago: if it has since been closed or now names another file, the taps' file is gone,
             // and they go away quietly instead of watching the newcomer.
-            if (Shadow(LibC.EPOLL_CTL_MOD, entry.Fd) is LibC.ENOENT or LibC.EBADF)
+            if (!entry.Private && Shadow(LibC.EPOLL_CTL_MOD, entry.Fd) is LibC.ENOENT or LibC.EBADF)
             {
                 Orphan(entry);
                 return;
