@@ -44,7 +44,11 @@ namespace EpollGen;
 /// bringing its ready list up to date, as Linux re-polls a nested set's entries. Approximate: a
 /// completion that turns out stale keeps <see cref="Fd"/> readable until the next wait, ctl or
 /// nested poll of the set collects it; and when several threads use one set, completions another
-/// thread is still collecting may reach a wait late.
+/// thread is still collecting may reach a wait late. The ring's poll of an fd holds its file, so
+/// when a registered fd is closed through EpollGen its registration moves first to a proxy, an
+/// epoll instance of the set's own that holds (fd, file) without a reference and that the ring
+/// polls instead: the close releases a file no other fd holds, and a file that lives on keeps its
+/// registration reporting, keyed by (fd, file), as in Linux.
 /// </para>
 /// <para>
 /// Nested io_uring sets. <see cref="Fd"/> also wakes on the ring's own completions (the driver's
@@ -96,8 +100,8 @@ public sealed class EpollSet : IDisposable
     private readonly List<Registration> _candidates = [];
     private readonly List<Registration> _unreported = [];
     private Registration?[] _byFd = new Registration?[64];
-    // Registrations whose fd was closed while its file stayed open elsewhere (kernel epoll only):
-    // Linux keeps them, keyed by (fd, file), reporting until the file is released.
+    // Registrations whose fd was closed while its file stayed open elsewhere: Linux keeps them,
+    // keyed by (fd, file), reporting until the file is released.
     private readonly List<Registration> _orphans = [];
     private readonly bool _trustTaps;
     // Orphans that fired but did not fit a wait: they cannot be re-armed through a closed fd, so
@@ -122,14 +126,19 @@ public sealed class EpollSet : IDisposable
     // of the target's shadow epoll, held in this set's shadow (see MirrorLink).
     private Dictionary<Registration, int>? _mirrors;
 
+    // io_uring sets, under the lock: the proxy epoll instance of each registration whose fd was
+    // closed through EpollGen (see Proxy).
+    private Dictionary<Registration, int>? _proxies;
+
     // io_uring only, under the lock: how many times Linux would have woken the pollers of this
     // set's fd (ep_poll_callback for an armed entry; ep_insert or ep_modify queueing a ready one).
     // The name fd also wakes on the ring's own completions, which have no Linux counterpart, so a
     // set this one is registered in takes a completion on it as a wake-up only when this moved.
     private uint _wakes;
 
-    // io_uring only, under the lock: the registration whose ADD or MOD is being collected. Its
-    // completions then answer the arm or update, whose readiness the ctl read itself.
+    // io_uring only, under the lock: the registration whose ADD or MOD, or whose move to a proxy
+    // at its fd's close, is being collected. Its completions then answer the arm or update, whose
+    // readiness the ctl read itself, or that reports nothing new.
     private Registration? _arming;
 
     // The sets registered in this one and those this one is registered in, one entry per
@@ -361,9 +370,16 @@ public sealed class EpollSet : IDisposable
                 KernelTaps.PrepareClose(fd);
             if (_userSpaceReady && _disposed == 0 && Find(fd) is { Handle: null } registration)
             {
-                CollectForPollers();
-                Unregister(registration);
+                // What the fd's poll has posted is taken first: its removal makes the rest stale,
+                // and the proxy must know whether an edge is waiting to be reported. A proxy holds
+                // no reference; it outlives the close exactly when the file does. Its arm reports
+                // what the fd's poll knew, and a close wakes no poller in Linux.
                 Collect();
+                if (!registration.Proxied && !Proxy(registration))
+                    Unregister(registration);
+                _arming = registration.Removed ? null : registration;
+                Collect();
+                _arming = null;
             }
         }
     }
@@ -375,12 +391,15 @@ public sealed class EpollSet : IDisposable
     /// </summary>
     internal void AfterClose(int fd)
     {
-        if (_userSpaceReady)
-            return;
         lock (_lock)
         {
             if (_disposed != 0)
                 return;
+            if (_userSpaceReady)
+            {
+                AfterCloseProxied(fd);
+                return;
+            }
             if (Find(fd) is { Handle: null } registration)
             {
                 // Detach counts the number's orphans against the kernel's registrations under it:
@@ -394,6 +413,129 @@ public sealed class EpollSet : IDisposable
                 ReleaseOrphans(KernelTaps.ReleaseDeadOrphans(IsClosedSet));
         }
     }
+
+    // io_uring: the closed fd's registration is an orphan while its proxy still holds the file,
+    // else it goes; so do orphans whose file has been released since.
+    private void AfterCloseProxied(int fd)
+    {
+        if (_proxies is null)
+            return;
+        if (Find(fd) is { Proxied: true } registration)
+            Follow(registration, PrivateFds.EpollHolds(_proxies[registration], fd) == true);
+        // A set's file can outlive its last name (other sets' rings poll it): a closed set's orphan goes.
+        foreach (Registration orphan in _orphans.ToArray())
+        {
+            if (PrivateFds.EpollHolds(_proxies[orphan], orphan.Fd) == false || orphan.Target is { _disposed: not 0 })
+                ReleaseOrphan(orphan);
+        }
+    }
+
+    // io_uring, before the registration's fd is closed: its watch moves from the ring's poll of the
+    // fd, which holds a reference to the file, to a proxy, an epoll instance of the set's own that
+    // holds (fd, file) as Linux's set does, without a reference, and that the ring polls under the
+    // registration's id. After the close the proxy still holds the file exactly when it lives on
+    // (AfterClose). The set's shadow keeps the file's item, so the kernel goes on counting the
+    // file's wake-up paths through the set, and the proxy itself stays out of the shadow. The
+    // proxy's item is level-triggered (the set does ET and one-shot itself, as for any completion)
+    // but for edge-triggered registrations, whose readiness is harvested once per report; so that
+    // a ready fd's insertion is not taken for a new edge, that first queueing is drained unless
+    // the registration is already waiting to be reported. False, with nothing changed, where the
+    // kernel cannot say whether the proxy still holds the file (kcmp refused) or refuses the
+    // proxy's ADD (an epoll instance nested too deep for one more level).
+    private bool Proxy(Registration registration)
+    {
+        int fd = registration.Fd;
+        int proxy = PrivateFds.CreateEpoll();
+        if (proxy < 0)
+            return false;
+        if (ProxyCtl(proxy, LibC.EPOLL_CTL_ADD, fd, registration.Events) != 0 || PrivateFds.EpollHolds(proxy, fd) != true)
+        {
+            LibC.close(proxy);
+            return false;
+        }
+        // Learnt while fd still names the file (see IsDeaf).
+        IsDeaf(registration);
+        if (IsEdgeOnly(registration.Events) && !registration.Queued)
+            Harvest(proxy);
+        if (UringTaps.TapPrivate(proxy, registration.Id, TapFilters.FDTAP_FILT_READABLE) != 0)
+        {
+            LibC.close(proxy);
+            return false;
+        }
+        UringTaps.Untap(fd, registration.Id, keepShadow: true);
+        registration.Proxied = true;
+        registration.Pending = 0;
+        (_proxies ??= [])[registration] = proxy;
+        return true;
+    }
+
+    // The ring no longer polls the proxy, which is closed (the ring lets go of it with the poll).
+    private void DropProxy(Registration registration)
+    {
+        _proxies!.Remove(registration, out int proxy);
+        UringTaps.Untap(proxy, registration.Id, keepShadow: false);
+        LibC.close(proxy);
+        registration.Proxied = false;
+    }
+
+    // A proxied registration whose readiness its proxy reads; a nested io_uring set answers for
+    // itself (Settle), proxied or not.
+    private bool ReadsProxy(Registration registration) => registration.Proxied && NestedRing(registration) is null;
+
+    // A proxied registration's readiness, read through its proxy. A harvest takes the item as
+    // epoll_wait does (registered ∩ ready, plus ERR|HUP): an edge-triggered item then leaves the
+    // proxy's ready list, as Linux's leaves its own when reported, and what a faulting write could
+    // not report waits in Pending. Without a harvest an edge-triggered item is only asked whether
+    // it is queued and ready (a poll(2) of the proxy, as Linux polls a nested set), which takes
+    // nothing; a level-triggered item's harvest takes nothing either.
+    private unsafe EpollEvents ProxyNow(Registration registration, bool harvest)
+    {
+        if (registration.Removed || registration.Disarmed)
+            return 0;
+        int proxy = _proxies![registration];
+        if (IsEdgeOnly(registration.Events))
+        {
+            EpollEvents kept = registration.Pending;
+            if (kept != 0)
+            {
+                if (harvest)
+                    registration.Pending = 0;
+                return kept;
+            }
+            if (!harvest)
+            {
+                var poll = new PollFd { fd = proxy, events = (short)PollEvents.POLLIN };
+                while (LibC.poll(&poll, 1, 0) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
+                {
+                }
+                return (poll.revents & (short)PollEvents.POLLIN) != 0 ? registration.Events & Pollable : 0;
+            }
+        }
+        return Harvest(proxy) & registration.Events & Pollable;
+    }
+
+    // One epoll_wait of a proxy, which holds one item: its mask, or 0.
+    private static unsafe EpollEvents Harvest(int proxy)
+    {
+        byte* native = stackalloc byte[EpollEvent.Size];
+        int count;
+        while ((count = LibC.epoll_wait(proxy, native, 1, 0)) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
+        {
+        }
+        return count == 1 ? (EpollEvents)EpollEvent.ReadNative(native, 0).events : 0;
+    }
+
+    // epoll_ctl of fd in a proxy, edge-triggered for edge-triggered registrations only, with no data.
+    private static unsafe int ProxyCtl(int proxy, int op, int fd, EpollEvents events)
+    {
+        byte* native = stackalloc byte[EpollEvent.Size];
+        var mask = (events & Pollable) | (IsEdgeOnly(events) ? EpollEvents.EPOLLET : 0);
+        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)mask });
+        return LibC.epoll_ctl(proxy, op, fd, native) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    private static bool IsEdgeOnly(EpollEvents events) =>
+        (events & (EpollEvents.EPOLLET | EpollEvents.EPOLLONESHOT)) == EpollEvents.EPOLLET;
 
     private void ReleaseOrphans(Tap[] taps)
     {
@@ -451,14 +593,37 @@ public sealed class EpollSet : IDisposable
         Volatile.Write(ref _count, _count - 1);
         if (orphan.Target is { } target)
             Unlink(orphan, target);
+        if (orphan.Proxied)
+            DropProxy(orphan);
+        if (orphan.Queued && _userSpaceReady)
+        {
+            _ready.Remove(orphan);
+            orphan.Queued = false;
+            UpdateIndicator();
+        }
     }
 
     // Before a ctl on fd finds no registration: an orphan whose file fd names again (dup2'd back
     // onto its number) is the registration Linux's (fd, file) lookup finds.
     private void AdoptOrphan(int fd)
     {
-        if (_orphans.Count == 0 || _userSpaceReady || Find(fd) is not null)
+        if (_orphans.Count == 0 || Find(fd) is not null)
             return;
+        if (_userSpaceReady)
+        {
+            // The orphan's proxy compares its file with fd's; it stays the registration's watch.
+            foreach (Registration orphan in _orphans)
+            {
+                if (orphan.Fd == fd && orphan.Proxied && PrivateFds.EpollCompare(fd, _proxies![orphan], fd, 0) == 0)
+                {
+                    _orphans.Remove(orphan);
+                    orphan.Orphaned = false;
+                    _byFd[fd] = orphan;
+                    return;
+                }
+            }
+            return;
+        }
         if (KernelTaps.Adopt(fd) is not { } taps)
             return;
         foreach (Tap tap in taps)
@@ -601,9 +766,16 @@ public sealed class EpollSet : IDisposable
         if ((registration.Events & EpollEvents.EPOLLEXCLUSIVE) != 0)
             return LibC.EINVAL;
         // The tap's MOD re-arms the kernel side, which re-reads readiness: a ready fd is reported
-        // again (and a disarmed one-shot registration comes back).
+        // again (and a disarmed one-shot registration comes back). An adopted orphan's proxy
+        // takes Linux's own MOD.
         var request = new TapRequest(fd, TapCommand.Modify, Filter(events), _queue, registration.Id, Modes(events));
-        if (FdTaps.Submit([request], out error) != 1)
+        if (registration.Proxied)
+        {
+            if ((error = ProxyCtl(_proxies![registration], LibC.EPOLL_CTL_MOD, fd, events | AlwaysReported)) != 0)
+                return error;
+            registration.Pending = 0;
+        }
+        else if (FdTaps.Submit([request], out error) != 1)
         {
             // The kernel epoll backend has made the tap an orphan itself when the file lives on.
             if (error == LibC.ENOENT)
@@ -630,6 +802,13 @@ public sealed class EpollSet : IDisposable
             return LibC.ENOENT;
         if (_userSpaceReady)
         {
+            if (registration.Proxied)
+            {
+                if ((error = ProxyCtl(_proxies![registration], LibC.EPOLL_CTL_DEL, fd, 0)) != 0)
+                    return error;
+                // The shadow's item, kept since the close, goes with the registration.
+                PrivateFds.CtlEmpty(Shadow, LibC.EPOLL_CTL_DEL, fd);
+            }
             Unregister(registration);
             return 0;
         }
@@ -647,8 +826,10 @@ public sealed class EpollSet : IDisposable
 
     private void Unregister(Registration registration)
     {
-        var request = new TapRequest(registration.Fd, TapCommand.Remove, 0, _queue, registration.Id);
-        FdTaps.Submit([request], out _);
+        if (registration.Proxied)
+            DropProxy(registration);
+        else
+            FdTaps.Submit([new TapRequest(registration.Fd, TapCommand.Remove, 0, _queue, registration.Id)], out _);
         Forget(registration);
     }
 
@@ -689,7 +870,9 @@ public sealed class EpollSet : IDisposable
                     registration = FindOrphan(message.Id);
                 if (registration is null || registration.Disarmed)
                     continue;
-                EpollEvents ready = EpollTapMap.ToSource((TapFilters)message.Bits) & registration.Events & Pollable;
+                // A proxy's completion says only that the proxy is readable: a hint for every bit.
+                EpollEvents ready = registration.Proxied ? registration.Events & Pollable
+                    : EpollTapMap.ToSource((TapFilters)message.Bits) & registration.Events & Pollable;
                 if (ready == 0)
                     continue;
                 if (_userSpaceReady)
@@ -704,7 +887,8 @@ public sealed class EpollSet : IDisposable
                         _wakes++;
                     // A completion is only a hint (it may be stale): the delivery re-reads, unless
                     // the set trusts its taps, which report these bits as they are.
-                    registration.Pending |= ready;
+                    if (!registration.Proxied)
+                        registration.Pending |= ready;
                     Enqueue(registration);
                     continue;
                 }
@@ -801,11 +985,19 @@ public sealed class EpollSet : IDisposable
             for (int i = 0; i < batch; i++)
             {
                 Registration registration = ready[next + i];
-                EpollEvents now = IsTrusted(registration) ? TakeTrusted(registration) : ReadyNow(registration, polls[i]);
+                bool room = reported < maxEvents && !sink.Faulted;
+                EpollEvents now = ReadsProxy(registration) ? ProxyNow(registration, harvest: room)
+                    : IsTrusted(registration) ? TakeTrusted(registration) : ReadyNow(registration, polls[i]);
                 if (now == 0)
+                {
                     registration.Queued = false;
-                else if (reported == maxEvents || sink.Faulted || !sink.Write(reported, (uint)now, registration.Data))
+                }
+                else if (!room || !sink.Write(reported, (uint)now, registration.Data))
+                {
                     kept.Add(registration);
+                    if (room && ReadsProxy(registration) && IsEdgeOnly(registration.Events))
+                        registration.Pending = now;
+                }
                 else
                 {
                     reported++;
@@ -853,7 +1045,7 @@ public sealed class EpollSet : IDisposable
                 for (int i = 0; i < batch; i++)
                 {
                     Registration registration = ready[next + i];
-                    if (found || ReadyNow(registration, polls[i]) != 0)
+                    if (found || (ReadsProxy(registration) ? ProxyNow(registration, harvest: false) : ReadyNow(registration, polls[i])) != 0)
                     {
                         found = true;
                         kept.Add(registration);
@@ -958,6 +1150,8 @@ public sealed class EpollSet : IDisposable
 
     private unsafe bool IsReadyNow(Registration registration)
     {
+        if (ReadsProxy(registration))
+            return ProxyNow(registration, harvest: false) != 0;
         PollFd poll;
         Reread([registration], 0, 1, &poll, skipTrusted: false);
         EpollEvents now = ReadyNow(registration, poll);
@@ -968,7 +1162,7 @@ public sealed class EpollSet : IDisposable
     // Trusted: an edge-triggered registration of a set that trusts its taps, reported with the
     // bits its completions carried, unchecked. Nested sets are always re-read (Settle).
     private bool IsTrusted(Registration registration) =>
-        _trustTaps && registration.Target is null
+        _trustTaps && registration.Target is null && !registration.Proxied
         && (registration.Events & (EpollEvents.EPOLLET | EpollEvents.EPOLLONESHOT)) == EpollEvents.EPOLLET;
 
     // One poll(2) for registrations [start, start + count) into polls. A nested io_uring set
@@ -981,7 +1175,7 @@ public sealed class EpollSet : IDisposable
         for (int i = 0; i < count; i++)
         {
             Registration registration = registrations[start + i];
-            bool skipped = registration.Removed || registration.Disarmed || (skipTrusted && IsTrusted(registration));
+            bool skipped = registration.Removed || registration.Disarmed || registration.Proxied || (skipTrusted && IsTrusted(registration));
             polls[i] = new PollFd { fd = skipped || NestedRing(registration) is not null ? -1 : registration.Fd, events = (short)(registration.Events & Pollable) };
             asked += polls[i].fd < 0 ? 0 : 1;
         }
@@ -1147,7 +1341,10 @@ public sealed class EpollSet : IDisposable
         LibC.close(mirror);
     }
 
-    private int Shadow => ((IoUringTapBackend)_queue.Backend).ShadowFd;
+    private int Shadow => UringTaps.ShadowFd;
+
+    // The tap backend of an io_uring set (never called for kernel epoll sets).
+    private IoUringTapBackend UringTaps => (IoUringTapBackend)_queue.Backend;
 
     private static TapFilters Filter(EpollEvents events) => EpollTapMap.ToTarget(events & Pollable);
 

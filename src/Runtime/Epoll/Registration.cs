@@ -20,6 +20,7 @@ internal sealed class Registration(int fd, CeqId id, SafeHandle? handle)
     private const uint RemovedFlag = 1u << 19;
     private const uint NamesEpollFlag = 1u << 20;
     private const uint EpollKnownFlag = 1u << 21;
+    private const uint ProxiedFlag = 1u << 22;
 
     private uint _state;
 
@@ -96,6 +97,17 @@ internal sealed class Registration(int fd, CeqId id, SafeHandle? handle)
     {
         get => Has(EpollKnownFlag);
         set => Set(EpollKnownFlag, value);
+    }
+
+    /// <summary>
+    /// io_uring sets: its fd was closed (through EpollGen), and a proxy epoll instance of the set's
+    /// own, polled by the ring, watches its file instead; <see cref="Pending"/> then holds only what
+    /// a harvest of the proxy took but could not report.
+    /// </summary>
+    public bool Proxied
+    {
+        get => Has(ProxiedFlag);
+        set => Set(ProxiedFlag, value);
     }
 
     private bool Has(uint flag) => (_state & flag) != 0;

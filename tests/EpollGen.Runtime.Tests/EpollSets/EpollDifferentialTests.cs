@@ -24,10 +24,8 @@ namespace EpollGen.Runtime.Tests.EpollSets;
 /// <remarks>
 /// A deliberate limit, because the two worlds share one process: waits return events as a set
 /// (sorted), with maxevents above the number of registrations, since fd numbers (and so kernel
-/// ready-list order) differ between the worlds. On kernel-epoll taps a close closes one fd, and a
-/// registration whose file a dup keeps open must go on reporting, keyed by (fd, file), as in
-/// Linux; io_uring sets forget a registration at its fd's close (their polls hold the file, a
-/// documented divergence), so there a close closes every dup of the file.
+/// ready-list order) differ between the worlds. A close closes one fd, and a registration whose
+/// file a dup keeps open must go on reporting, keyed by (fd, file), as in Linux, on both backends.
 /// </remarks>
 [Collection(SignalCollection.Name)]
 public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITestOutputHelper output) : BackendTests(backend), IDisposable
@@ -64,7 +62,7 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
     {
         foreach ((bool nestedEdges, bool shutdowns) in Modes)
         {
-            using var run = new Run(seed, nestedEdges, shutdowns, singleCloses: Backend == TapBackendKind.Epoll);
+            using var run = new Run(seed, nestedEdges, shutdowns);
             string mode = $"nested edges {(nestedEdges ? "on" : "off")}, shutdowns {(shutdowns ? "on" : "off")}";
             try
             {
@@ -94,7 +92,7 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
         public bool Renamed { get; set; }
     }
 
-    private sealed class Run(int seed, bool nestedEdges, bool shutdowns, bool singleCloses) : IDisposable
+    private sealed class Run(int seed, bool nestedEdges, bool shutdowns) : IDisposable
     {
         private readonly Random _random = new(seed);
         private readonly List<Obj> _objects = [];
@@ -128,7 +126,7 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
                 Close();
             else if (roll < 75)
             {
-                if (singleCloses && _random.Next(3) == 0)
+                if (_random.Next(3) == 0)
                     Dup2();
                 else
                     Dup();
@@ -236,21 +234,17 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
             Compare($"shutdown({Describe(o)}, {how})", k, ke, g, Errno(g));
         }
 
-        // Closes one fd, or the file (every open dup of it) where sets cannot keep a closed fd's
-        // registration; in both worlds.
+        // Closes one fd, in both worlds.
         private void Close()
         {
             Obj? o = Pick(_ => true);
             if (o is null)
                 return;
-            foreach (Obj dup in _objects.Where(x => (singleCloses ? x == o : x.File == o.File) && !x.Closed).ToArray())
-            {
-                int k = TestLibC.close(dup.Kernel);
-                int ke = Errno(k);
-                int g = Epoll.close(dup.EpollGen);
-                Compare($"close({Describe(dup)})", k, ke, g, Errno(g));
-                dup.Closed = true;
-            }
+            int k = TestLibC.close(o.Kernel);
+            int ke = Errno(k);
+            int g = Epoll.close(o.EpollGen);
+            Compare($"close({Describe(o)})", k, ke, g, Errno(g));
+            o.Closed = true;
         }
 
         private void Dup()
@@ -272,10 +266,9 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
         }
 
         // dup2 onto another open fd: that fd is closed on the way, as by close, and then names the
-        // source's file (only where a close closes one fd; see the class remarks). The target is a
-        // dup, whose numbers were never used before in either world: a number that a creation
-        // reused differs between the worlds, and an orphan keyed by it would make dup2 onto it
-        // mean different things in each.
+        // source's file. The target is a dup, whose numbers were never used before in either
+        // world: a number that a creation reused differs between the worlds, and an orphan keyed
+        // by it would make dup2 onto it mean different things in each.
         private void Dup2()
         {
             Obj? source = Pick(_ => true);
