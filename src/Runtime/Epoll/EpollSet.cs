@@ -334,14 +334,19 @@ public sealed class EpollSet : IDisposable
                 ReleaseOrphan(orphan);
         }
         // Linux drops a closed set from the sets it was registered in; here their entries stay
-        // until removed, but they no longer count as links.
+        // until removed, but they no longer count as links, in EpollGen's graph or in the
+        // kernel's picture of the io_uring sets' shadows.
+        EpollSet[] parents;
         lock (s_graphLock)
         {
+            parents = [.. _parents];
             foreach (EpollSet parent in _parents)
                 parent._children.RemoveAll(child => child == this);
             _parents.Clear();
             Volatile.Write(ref _parentCount, 0);
         }
+        foreach (EpollSet parent in parents)
+            parent.DropMirrorsOf(this);
         EpollNames.Disown(Fd, this);
         int nameFd = Fd;
         _queue.Dispose();
@@ -1330,6 +1335,24 @@ public sealed class EpollSet : IDisposable
         LibC.close(mirror);
         mirror = -1;
         return error;
+    }
+
+    // A set registered in this one was closed: the shadow drops its mirrors of that set's shadow.
+    private void DropMirrorsOf(EpollSet closed)
+    {
+        lock (_lock)
+        {
+            if (_mirrors is null)
+                return;
+            foreach ((Registration registration, int mirror) in System.Linq.Enumerable.ToArray(_mirrors))
+            {
+                if (registration.Target == closed)
+                {
+                    _mirrors.Remove(registration);
+                    Unmirror(mirror);
+                }
+            }
+        }
     }
 
     private unsafe void Unmirror(int mirror)

@@ -641,6 +641,26 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         }
     }
 
+    // A closed set leaves the chains it was in: five sets nested to the limit, the bottom one
+    // closed, and the top one nested once more is four links again. (io_uring sets' shadows mirror
+    // the chain for the kernel's own checks, and must let go of the closed set's shadow too.)
+    [Fact]
+    public void Nesting_AClosedSetNoLongerCountsTowardsTheDepthLimit()
+    {
+        var chain = new int[5];
+        for (int i = 0; i < chain.Length; i++)
+            chain[i] = Set(Epoll.epoll_create1(0));
+        for (int i = 1; i < chain.Length; i++)
+            Assert.Equal(0, Epoll.epoll_ctl(chain[i], Epoll.EPOLL_CTL_ADD, chain[i - 1], Event(EPOLLIN, (ulong)i)));
+        int top = Set(Epoll.epoll_create1(0));
+        AssertFails(ELOOP, Epoll.epoll_ctl(top, Epoll.EPOLL_CTL_ADD, chain[4], Event(EPOLLIN, 5)));
+
+        Assert.Equal(0, Epoll.close(chain[0]));
+        _sets.Remove(chain[0]);
+
+        Assert.Equal(0, Epoll.epoll_ctl(top, Epoll.EPOLL_CTL_ADD, chain[4], Event(EPOLLIN, 5)));
+    }
+
     [Fact]
     public void Wait_InterruptedByASignal_FailsWithEINTR()
     {
