@@ -127,8 +127,13 @@ public sealed class EpollSet : IDisposable
     private Dictionary<Registration, int>? _mirrors;
 
     // io_uring sets, under the lock: the proxy epoll instance of each registration whose fd was
-    // closed through EpollGen (see Proxy).
+    // closed through EpollGen (see StageProxy), and an empty one kept for the next close, or -1.
     private Dictionary<Registration, int>? _proxies;
+    private int _spareProxy = -1;
+
+    // Whether kcmp(KCMP_EPOLL_TFD) answers in this process (some sandboxes refuse it); learnt at the
+    // first close of a registered fd of an io_uring set.
+    private static bool? s_kernelAnswers;
 
     // io_uring only, under the lock: how many times Linux would have woken the pollers of this
     // set's fd (ep_poll_callback for an armed entry; ep_insert or ep_modify queueing a ready one).
@@ -332,6 +337,9 @@ public sealed class EpollSet : IDisposable
             }
             foreach (Registration orphan in _orphans.ToArray())
                 ReleaseOrphan(orphan);
+            if (_spareProxy >= 0)
+                LibC.close(_spareProxy);
+            _spareProxy = -1;
         }
         // Linux drops a closed set from the sets it was registered in; here their entries stay
         // until removed, but they no longer count as links, in EpollGen's graph or in the
@@ -375,16 +383,13 @@ public sealed class EpollSet : IDisposable
                 KernelTaps.PrepareClose(fd);
             if (_userSpaceReady && _disposed == 0 && Find(fd) is { Handle: null } registration)
             {
-                // What the fd's poll has posted is taken first: its removal makes the rest stale,
-                // and the proxy must know whether an edge is waiting to be reported. A proxy holds
-                // no reference; it outlives the close exactly when the file does. Its arm reports
-                // what the fd's poll knew, and a close wakes no poller in Linux.
-                Collect();
-                if (!registration.Proxied && !Proxy(registration))
+                if (!registration.Proxied && !StageProxy(registration))
+                {
+                    CollectForPollers();
                     Unregister(registration);
-                _arming = registration.Removed ? null : registration;
+                }
+                // Submits the poll's removal, so the close releases a file no other fd holds.
                 Collect();
-                _arming = null;
             }
         }
     }
@@ -426,46 +431,78 @@ public sealed class EpollSet : IDisposable
         if (_proxies is null)
             return;
         if (Find(fd) is { Proxied: true } registration)
-            Follow(registration, PrivateFds.EpollHolds(_proxies[registration], fd) == true);
+        {
+            int proxy = _proxies[registration];
+            if (PrivateFds.EpollHolds(proxy, fd) == true)
+            {
+                // The file lives on: the ring polls the proxy from now on (it already does for an
+                // adopted orphan). Its arm reports what the proxy queued since the close, or a
+                // level, and a close wakes no poller in Linux.
+                UringTaps.TapPrivate(proxy, registration.Id, TapFilters.FDTAP_FILT_READABLE);
+                _arming = registration;
+                Collect();
+                _arming = null;
+                Follow(registration, orphaned: true);
+            }
+            else
+            {
+                DropProxy(registration, empty: true);
+                Forget(registration);
+            }
+        }
         // A set's file can outlive its last name (other sets' rings poll it): a closed set's orphan goes.
         foreach (Registration orphan in _orphans.ToArray())
         {
-            if (PrivateFds.EpollHolds(_proxies[orphan], orphan.Fd) == false || orphan.Target is { _disposed: not 0 })
-                ReleaseOrphan(orphan);
+            bool released = PrivateFds.EpollHolds(_proxies[orphan], orphan.Fd) == false;
+            if (released || orphan.Target is { _disposed: not 0 })
+                ReleaseOrphan(orphan, proxyEmpty: released);
         }
     }
 
     // io_uring, before the registration's fd is closed: its watch moves from the ring's poll of the
     // fd, which holds a reference to the file, to a proxy, an epoll instance of the set's own that
-    // holds (fd, file) as Linux's set does, without a reference, and that the ring polls under the
-    // registration's id. After the close the proxy still holds the file exactly when it lives on
-    // (AfterClose). The set's shadow keeps the file's item, so the kernel goes on counting the
-    // file's wake-up paths through the set, and the proxy itself stays out of the shadow. The
-    // proxy's item is level-triggered (the set does ET and one-shot itself, as for any completion)
-    // but for edge-triggered registrations, whose readiness is harvested once per report; so that
-    // a ready fd's insertion is not taken for a new edge, that first queueing is drained unless
-    // the registration is already waiting to be reported. False, with nothing changed, where the
-    // kernel cannot say whether the proxy still holds the file (kcmp refused) or refuses the
-    // proxy's ADD (an epoll instance nested too deep for one more level).
-    private bool Proxy(Registration registration)
+    // holds (fd, file) as Linux's set does, without a reference. After the close the proxy still
+    // holds the file exactly when it lives on (AfterClose), and then the ring polls the proxy under
+    // the registration's id; edges between the poll's removal and that arm wait in the proxy. A
+    // released file leaves the proxy empty, kept for the next close. The set's shadow keeps the
+    // file's item, so the kernel goes on counting the file's wake-up paths through the set, and the
+    // proxy itself stays out of the shadow. The proxy's item is level-triggered (the set does ET and
+    // one-shot itself, as for any completion) but for edge-triggered registrations, whose readiness
+    // is harvested once per report; so that a ready fd's insertion is not taken for a new edge,
+    // that first queueing is drained unless the registration is already waiting to be reported
+    // (what the fd's poll has posted is collected first to know). False, with nothing changed,
+    // where kcmp, which tells a released file, is refused, or where the kernel refuses the proxy's
+    // ADD (an epoll instance nested too deep for one more level).
+    private bool StageProxy(Registration registration)
     {
         int fd = registration.Fd;
-        int proxy = PrivateFds.CreateEpoll();
+        if (s_kernelAnswers == false)
+            return false;
+        int proxy = _spareProxy >= 0 ? _spareProxy : PrivateFds.CreateEpoll();
         if (proxy < 0)
             return false;
-        if (ProxyCtl(proxy, LibC.EPOLL_CTL_ADD, fd, registration.Events) != 0 || PrivateFds.EpollHolds(proxy, fd) != true)
+        _spareProxy = -1;
+        if (ProxyCtl(proxy, LibC.EPOLL_CTL_ADD, fd, registration.Events) != 0)
+        {
+            RecycleProxy(proxy);
+            return false;
+        }
+        if ((s_kernelAnswers ??= PrivateFds.EpollHolds(proxy, fd) == true) == false)
         {
             LibC.close(proxy);
             return false;
         }
         // Learnt while fd still names the file (see IsDeaf).
         IsDeaf(registration);
-        if (IsEdgeOnly(registration.Events) && !registration.Queued)
-            Harvest(proxy);
-        if (UringTaps.TapPrivate(proxy, registration.Id, TapFilters.FDTAP_FILT_READABLE) != 0)
+        if (IsEdgeOnly(registration.Events))
         {
-            LibC.close(proxy);
-            return false;
+            Collect();
+            if (!registration.Queued)
+                Harvest(proxy);
+        }
+        else
+        {
+            CollectForPollers();
         }
         UringTaps.Untap(fd, registration.Id, keepShadow: true);
         registration.Proxied = true;
@@ -474,13 +511,25 @@ public sealed class EpollSet : IDisposable
         return true;
     }
 
-    // The ring no longer polls the proxy, which is closed (the ring lets go of it with the poll).
-    private void DropProxy(Registration registration)
+    // The ring no longer polls the proxy (if it did), which is kept for the next close when its
+    // file was released, and closed otherwise (the ring lets go of it with the poll).
+    private void DropProxy(Registration registration, bool empty)
     {
         _proxies!.Remove(registration, out int proxy);
         UringTaps.Untap(proxy, registration.Id, keepShadow: false);
-        LibC.close(proxy);
         registration.Proxied = false;
+        if (empty)
+            RecycleProxy(proxy);
+        else
+            LibC.close(proxy);
+    }
+
+    private void RecycleProxy(int proxy)
+    {
+        if (_spareProxy < 0 && _disposed == 0)
+            _spareProxy = proxy;
+        else
+            LibC.close(proxy);
     }
 
     // A proxied registration whose readiness its proxy reads; a nested io_uring set answers for
@@ -589,7 +638,7 @@ public sealed class EpollSet : IDisposable
     }
 
     // An orphan whose file was released: the kernel dropped its registration, and so do we.
-    private void ReleaseOrphan(Registration orphan)
+    private void ReleaseOrphan(Registration orphan, bool proxyEmpty = false)
     {
         _orphans.Remove(orphan);
         _carried.Remove(orphan);
@@ -599,7 +648,7 @@ public sealed class EpollSet : IDisposable
         if (orphan.Target is { } target)
             Unlink(orphan, target);
         if (orphan.Proxied)
-            DropProxy(orphan);
+            DropProxy(orphan, proxyEmpty);
         if (orphan.Queued && _userSpaceReady)
         {
             _ready.Remove(orphan);
@@ -813,6 +862,9 @@ public sealed class EpollSet : IDisposable
                     return error;
                 // The shadow's item, kept since the close, goes with the registration.
                 PrivateFds.CtlEmpty(Shadow, LibC.EPOLL_CTL_DEL, fd);
+                DropProxy(registration, empty: true);
+                Forget(registration);
+                return 0;
             }
             Unregister(registration);
             return 0;
@@ -832,7 +884,7 @@ public sealed class EpollSet : IDisposable
     private void Unregister(Registration registration)
     {
         if (registration.Proxied)
-            DropProxy(registration);
+            DropProxy(registration, empty: false);
         else
             FdTaps.Submit([new TapRequest(registration.Fd, TapCommand.Remove, 0, _queue, registration.Id)], out _);
         Forget(registration);
