@@ -12,13 +12,14 @@ namespace EpollGen.Benchmarks.Chain;
 /// <summary>
 /// <c>epoll</c> mode: EpollGen's libc-shaped epoll against raw epoll from C#, in the same process,
 /// interleaved round by round so a slow period hits both: the libevent chain workload (µs per
-/// iteration), epoll_ctl ADD+DEL pairs, memory per registration and wait cost against registered
-/// fds. Prints markdown tables with medians, ranges and ratios.
+/// iteration), epoll_ctl ADD+DEL pairs, ADD+close cycles, memory per registration and wait cost
+/// against registered fds. Prints markdown tables with medians, ranges and ratios.
 /// </summary>
 /// <remarks>
 /// Options: <c>--pairs 100,1000,9975</c> <c>--active 100,1000</c> <c>--writes 1000,10000</c>
 /// <c>--modes lt,et</c> <c>--backends epoll,io_uring,io_uring+trust</c> <c>--rounds 5</c> <c>--iterations 25</c>
-/// <c>--only chain|ctl|memory|waitcost</c>. ctl, memory and wait cost use the kernel-epoll backend.
+/// <c>--only chain|ctl|memory|waitcost</c>. ADD+DEL pairs, memory and wait cost use the kernel-epoll
+/// backend; ADD+close cycles run on each of <c>--backends</c>.
 /// </remarks>
 internal static unsafe class EpollBenchmark
 {
@@ -37,7 +38,10 @@ internal static unsafe class EpollBenchmark
         if (only is null or "chain")
             Chain(pairs, active, writes, modes, backends, rounds, iterations);
         if (only is null or "ctl")
+        {
             Ctl(rounds);
+            CloseCycles(rounds, backends);
+        }
         if (only is null or "memory")
             Memory();
         if (only is null or "waitcost")
@@ -135,6 +139,58 @@ internal static unsafe class EpollBenchmark
         double ns = Stopwatch.GetElapsedTime(start).TotalNanoseconds / pairs;
         TApi.Close(epfd);
         return ns;
+    }
+
+    // The other way a registration ends: its fd is closed without a DEL, and Linux drops the
+    // registration with the file. A fresh eventfd per cycle, so every close releases its file.
+    private static void CloseCycles(int rounds, string[] backends)
+    {
+        const int Cycles = 20_000;
+        var raw = new List<double>();
+        var gen = backends.ToDictionary(b => b, _ => new List<double>());
+        var ratios = backends.ToDictionary(b => b, _ => new List<double>());
+        WarmUp(() => AddCloseCycles<RawEpoll>(Cycles));
+        foreach (string backend in backends)
+        {
+            EpollGenEpoll.Backend = backend;
+            WarmUp(() => AddCloseCycles<EpollGenEpoll>(Cycles));
+        }
+        for (int round = 0; round < rounds; round++)
+        {
+            raw.Add(AddCloseCycles<RawEpoll>(Cycles));
+            foreach (string backend in backends)
+            {
+                EpollGenEpoll.Backend = backend;
+                gen[backend].Add(AddCloseCycles<EpollGenEpoll>(Cycles));
+                ratios[backend].Add(gen[backend][^1] / raw[^1]);
+            }
+        }
+        Console.WriteLine();
+        Console.WriteLine($"## eventfd + epoll_ctl ADD + close, no DEL: µs per cycle, median of {rounds} rounds × {Cycles:N0} cycles");
+        Console.WriteLine();
+        Console.WriteLine("| raw epoll µs | EpollGen backend | EpollGen µs | ratio (median of per-round ratios) |");
+        Console.WriteLine("|---:|---|---:|---:|");
+        foreach (string backend in backends)
+            Console.WriteLine($"| {Cell(raw, "0.0")} | {backend} | {Cell(gen[backend], "0.0")} | {Median(ratios[backend]):0.00}× ({ratios[backend].Min():0.00}–{ratios[backend].Max():0.00}) |");
+    }
+
+    // Returns µs per eventfd + ADD + close cycle.
+    private static double AddCloseCycles<TApi>(int cycles)
+        where TApi : IEpollApi
+    {
+        int epfd = TApi.Create();
+        byte* ev = stackalloc byte[16];
+        EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)(EpollEvents.EPOLLIN | EpollEvents.EPOLLET), data = 1 });
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < cycles; i++)
+        {
+            int fd = Sys.eventfd(0, 0x80000);
+            TApi.Ctl(epfd, 1, fd, ev);
+            TApi.Close(fd);
+        }
+        double us = Stopwatch.GetElapsedTime(start).TotalMicroseconds / cycles;
+        TApi.Close(epfd);
+        return us;
     }
 
     private static void Memory()
@@ -243,7 +299,8 @@ internal static unsafe class EpollBenchmark
         while (Stopwatch.GetElapsedTime(start) < length);
     }
 
-    private static string Cell(List<double> values) => $"{Median(values):N0} ({values.Min():N0}–{values.Max():N0})";
+    private static string Cell(List<double> values, string format = "N0") =>
+        $"{Median(values).ToString(format, CultureInfo.InvariantCulture)} ({values.Min().ToString(format, CultureInfo.InvariantCulture)}–{values.Max().ToString(format, CultureInfo.InvariantCulture)})";
 
     private static string? Option(string[] args, string name)
     {
