@@ -103,12 +103,12 @@ internal static unsafe class EpollBenchmark
         var gen = new List<double>();
         var ratios = new List<double>();
         int fd = sockets[0];
-        WarmUp(() => CtlPairs<RawEpoll>(fd, Pairs));
-        WarmUp(() => CtlPairs<EpollGenEpoll>(fd, Pairs));
+        WarmUp(() => CtlCycles<RawEpoll>(fd, Pairs));
+        WarmUp(() => CtlCycles<EpollGenEpoll>(fd, Pairs));
         for (int round = 0; round < rounds; round++)
         {
-            double r = CtlPairs<RawEpoll>(sockets[0], Pairs);
-            double g = CtlPairs<EpollGenEpoll>(sockets[0], Pairs);
+            double r = CtlCycles<RawEpoll>(sockets[0], Pairs);
+            double g = CtlCycles<EpollGenEpoll>(sockets[0], Pairs);
             raw.Add(r);
             gen.Add(g);
             ratios.Add(r / g);
@@ -123,45 +123,53 @@ internal static unsafe class EpollBenchmark
         Console.WriteLine($"| {Median(raw.Select(ns => 1e9 / ns).ToList()):N0} | {Median(gen.Select(ns => 1e9 / ns).ToList()):N0} | {Median(ratios):0.00}× ({ratios.Min():0.00}–{ratios.Max():0.00}) |");
     }
 
-    // Returns ns per ADD+DEL pair.
-    private static double CtlPairs<TApi>(int fd, int pairs)
+    // Returns ns per cycle: an ADD and a DEL of fd or, with fd -1, a fresh eventfd added and closed
+    // without a DEL (the close releases the file, and Linux drops the registration with it).
+    private static double CtlCycles<TApi>(int fd, int cycles)
         where TApi : IEpollApi
     {
         int epfd = TApi.Create();
         byte* ev = stackalloc byte[16];
         EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)(EpollEvents.EPOLLIN | EpollEvents.EPOLLET), data = 1 });
         long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < pairs; i++)
+        for (int i = 0; i < cycles; i++)
         {
-            TApi.Ctl(epfd, 1, fd, ev);
-            TApi.Ctl(epfd, 2, fd, null);
+            if (fd >= 0)
+            {
+                TApi.Ctl(epfd, 1, fd, ev);
+                TApi.Ctl(epfd, 2, fd, null);
+            }
+            else
+            {
+                int fresh = Sys.eventfd(0, 0x80000);
+                TApi.Ctl(epfd, 1, fresh, ev);
+                TApi.Close(fresh);
+            }
         }
-        double ns = Stopwatch.GetElapsedTime(start).TotalNanoseconds / pairs;
+        double ns = Stopwatch.GetElapsedTime(start).TotalNanoseconds / cycles;
         TApi.Close(epfd);
         return ns;
     }
 
-    // The other way a registration ends: its fd is closed without a DEL, and Linux drops the
-    // registration with the file. A fresh eventfd per cycle, so every close releases its file.
     private static void CloseCycles(int rounds, string[] backends)
     {
         const int Cycles = 20_000;
         var raw = new List<double>();
         var gen = backends.ToDictionary(b => b, _ => new List<double>());
         var ratios = backends.ToDictionary(b => b, _ => new List<double>());
-        WarmUp(() => AddCloseCycles<RawEpoll>(Cycles));
+        WarmUp(() => CtlCycles<RawEpoll>(-1, Cycles));
         foreach (string backend in backends)
         {
             EpollGenEpoll.Backend = backend;
-            WarmUp(() => AddCloseCycles<EpollGenEpoll>(Cycles));
+            WarmUp(() => CtlCycles<EpollGenEpoll>(-1, Cycles));
         }
         for (int round = 0; round < rounds; round++)
         {
-            raw.Add(AddCloseCycles<RawEpoll>(Cycles));
+            raw.Add(CtlCycles<RawEpoll>(-1, Cycles) / 1000);
             foreach (string backend in backends)
             {
                 EpollGenEpoll.Backend = backend;
-                gen[backend].Add(AddCloseCycles<EpollGenEpoll>(Cycles));
+                gen[backend].Add(CtlCycles<EpollGenEpoll>(-1, Cycles) / 1000);
                 ratios[backend].Add(gen[backend][^1] / raw[^1]);
             }
         }
@@ -172,25 +180,6 @@ internal static unsafe class EpollBenchmark
         Console.WriteLine("|---:|---|---:|---:|");
         foreach (string backend in backends)
             Console.WriteLine($"| {Cell(raw, "0.0")} | {backend} | {Cell(gen[backend], "0.0")} | {Median(ratios[backend]):0.00}× ({ratios[backend].Min():0.00}–{ratios[backend].Max():0.00}) |");
-    }
-
-    // Returns µs per eventfd + ADD + close cycle.
-    private static double AddCloseCycles<TApi>(int cycles)
-        where TApi : IEpollApi
-    {
-        int epfd = TApi.Create();
-        byte* ev = stackalloc byte[16];
-        EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)(EpollEvents.EPOLLIN | EpollEvents.EPOLLET), data = 1 });
-        long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < cycles; i++)
-        {
-            int fd = Sys.eventfd(0, 0x80000);
-            TApi.Ctl(epfd, 1, fd, ev);
-            TApi.Close(fd);
-        }
-        double us = Stopwatch.GetElapsedTime(start).TotalMicroseconds / cycles;
-        TApi.Close(epfd);
-        return us;
     }
 
     private static void Memory()

@@ -284,11 +284,8 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
     [Fact]
     public void Close_OfAnEdgeTriggeredRegistrationAlreadyReported_ReportsOnlyTheNextEdge()
     {
-        int set = Set(Epoll.epoll_create1(0));
         byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
-        int fd = TestLibC.EventFd();
-        int copy = Fd(TestLibC.Check(TestLibC.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
-        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN | EPOLLET, 1)));
+        (int set, int fd, int copy) = EdgeTriggeredEventFdWithACopy();
         TestLibC.Signal(fd);
         Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
 
@@ -305,11 +302,8 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
     [Fact]
     public void Close_OfAnEdgeTriggeredRegistrationWithAnEdgeUnreported_ReportsTheEdge()
     {
-        int set = Set(Epoll.epoll_create1(0));
         byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
-        int fd = TestLibC.EventFd();
-        int copy = Fd(TestLibC.Check(TestLibC.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
-        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN | EPOLLET, 1)));
+        (int set, int fd, int copy) = EdgeTriggeredEventFdWithACopy();
         TestLibC.Signal(copy);
 
         Assert.Equal(0, Epoll.close(fd));
@@ -317,6 +311,17 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
         Assert.Equal(1UL, EpollEvent.ReadNative(events, 0).data);
         Assert.Equal(0, Epoll.epoll_wait(set, events, 4, 0));
+    }
+
+    // A set holding an eventfd edge-triggered (EPOLLIN, data 1), and a copy of the eventfd that
+    // keeps its file open when the registered fd is closed (the test closes fd itself).
+    private (int Set, int Fd, int Copy) EdgeTriggeredEventFdWithACopy()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        int fd = TestLibC.EventFd();
+        int copy = Fd(TestLibC.Check(TestLibC.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN | EPOLLET, 1)));
+        return (set, fd, copy);
     }
 
     // A close wakes no one in Linux: a set holding the closed fd's set edge-triggered hears nothing,
