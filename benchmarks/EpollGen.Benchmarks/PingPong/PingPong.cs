@@ -17,8 +17,9 @@ namespace EpollGen.Benchmarks.PingPong;
 /// eventfd, waits for its own, and reads it. The baseline waits with raw epoll_wait called from
 /// C# (level-triggered, one epoll instance per thread); EpollGen waits on an event queue whose tap
 /// watches the eventfd, on the kernel-epoll tap backend, the io_uring one, or both
-/// (<c>--backend epoll|io_uring|both</c>, default both). Both threads pinned to one core, then to
-/// two. Rounds interleave the modes so a slow period of this shared VM hits all alike; medians
+/// (<c>--backend epoll|io_uring|both</c>, default both); io_uring runs twice, with a default ring
+/// and with the queue's single waiting thread owning a deferred-task-run ring. Both threads pinned
+/// to one core, then to two. Rounds interleave the modes so a slow period of this shared VM hits all alike; medians
 /// are reported.
 /// </summary>
 internal static unsafe class PingPongBenchmark
@@ -72,8 +73,8 @@ internal static unsafe class PingPongBenchmark
         return backend switch
         {
             "epoll" => [EpollMode],
-            "io_uring" => [IoUringMode],
-            "both" => [EpollMode, IoUringMode],
+            "io_uring" => [IoUringMode, IoUringSingleMode],
+            "both" => [EpollMode, IoUringMode, IoUringSingleMode],
             _ => throw new ArgumentException($"--backend {backend}: use epoll, io_uring or both"),
         };
     }
@@ -81,6 +82,7 @@ internal static unsafe class PingPongBenchmark
     internal const string RawMode = "raw epoll";
     internal const string EpollMode = "EpollGen, epoll taps";
     internal const string IoUringMode = "EpollGen, io_uring taps";
+    internal const string IoUringSingleMode = "EpollGen, io_uring taps, single waiting thread";
 
     /// <summary>The two placements every mode runs in: both threads on CPU 1, then on CPUs 0 and 1.</summary>
     internal static readonly (string Name, int[] Cpus)[] Placements = [("same core", [1, 1]), ("two cores", [0, 1])];
@@ -89,6 +91,7 @@ internal static unsafe class PingPongBenchmark
     {
         EpollMode => new EventQueue(tapBackend: TapBackendKind.Epoll),
         IoUringMode => new EventQueue(tapBackend: TapBackendKind.IoUring),
+        IoUringSingleMode => new EventQueue(tapBackend: TapBackendKind.IoUring, singleWaitingThread: true),
         _ => null,
     };
 

@@ -118,6 +118,8 @@ public sealed partial class EventQueue
         for (int i = 0; i < queues.Length; i++)
         {
             ArgumentNullException.ThrowIfNull(queues[i], nameof(queues));
+            if (queues[i].SingleWaitingThread)
+                throw new InvalidOperationException($"Queue {i} has a single waiting thread: a multi-queue wait may wait for it on another thread.");
             // A queue listed twice would try to drive itself and sleep on itself in one round.
             for (int j = 0; j < i; j++)
             {

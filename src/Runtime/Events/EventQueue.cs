@@ -52,6 +52,9 @@ public sealed partial class EventQueue : IDisposable
     private readonly EventQueueWakeMode _wakeMode;
     private int _driver;
     private int _inKernel;
+    // With singleWaitingThread: the thread of the first wait, the only one that may wait.
+    private readonly bool _singleWaitingThread;
+    private Thread? _waitingThread;
     private int _sleepers;
     private int _users;
 
@@ -72,15 +75,25 @@ public sealed partial class EventQueue : IDisposable
     /// otherwise <see cref="TapBackendKind.IoUring"/> where the kernel allows io_uring and
     /// <see cref="TapBackendKind.Epoll"/> where it does not. <see cref="TapBackend"/> reports the choice.
     /// </param>
+    /// <param name="singleWaitingThread">
+    /// Only one thread ever waits on the queue, the thread of its first wait (an event loop's
+    /// thread); other threads may still tap, post and dispose. A synchronous wait from any other
+    /// thread throws <see cref="InvalidOperationException"/>, and <see cref="WaitAsync"/> and the
+    /// multi-queue waits, which wait on other threads, are refused. In return the io_uring backend
+    /// creates its ring on that thread with <c>IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN</c>
+    /// (Linux 6.1 and later): the kernel runs the polls' completion work inside that thread's own
+    /// waits rather than interrupting it to run it. The kernel-epoll backend only enforces the rule.
+    /// </param>
     /// <exception cref="NotSupportedException">io_uring was requested (here or by the environment) and is not usable; the message says why.</exception>
     /// <exception cref="ArgumentException"><c>EPOLLGEN_TAP_BACKEND</c> names no backend.</exception>
-    public EventQueue(EventQueueWakeMode wakeMode = EventQueueWakeMode.Exclusive, int ringSize = 1024, TapBackendKind? tapBackend = null)
+    public EventQueue(EventQueueWakeMode wakeMode = EventQueueWakeMode.Exclusive, int ringSize = 1024, TapBackendKind? tapBackend = null, bool singleWaitingThread = false)
     {
         _wakeMode = wakeMode;
+        _singleWaitingThread = singleWaitingThread;
         _mailbox = new CoalescingEventQueue(CeqOperation.Or, ringSize);
         try
         {
-            _backend = TapBackendSelection.Create(tapBackend, _mailbox);
+            _backend = TapBackendSelection.Create(tapBackend, _mailbox, singleWaitingThread);
         }
         catch
         {
@@ -167,6 +180,8 @@ public sealed partial class EventQueue : IDisposable
     /// </remarks>
     internal unsafe int Wait(Span<CeqMessage> messages, long deadline, bool interruptible, int harvestLimit = 0, void* signalMask = null)
     {
+        if (_singleWaitingThread)
+            ClaimWaitingThread();
         if (!TryEnter())
             throw new ObjectDisposedException(nameof(EventQueue));
         try
@@ -214,6 +229,8 @@ public sealed partial class EventQueue : IDisposable
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be infinite, zero or positive.");
         if (messages.IsEmpty)
             throw new ArgumentException("The buffer must hold at least one message.", nameof(messages));
+        if (_singleWaitingThread)
+            throw new InvalidOperationException("A queue with a single waiting thread has no asynchronous waits: they are served by another thread.");
         if (cancellationToken.IsCancellationRequested)
             return ValueTask.FromCanceled<int>(cancellationToken);
         // Messages already waiting, or a poll: answered on the calling thread.
@@ -647,6 +664,18 @@ public sealed partial class EventQueue : IDisposable
     }
 
     private bool IsDisposed => (Volatile.Read(ref _users) & DisposedBit) != 0;
+
+    // The first wait's thread becomes the one that may wait; any other is refused.
+    private void ClaimWaitingThread()
+    {
+        Thread current = Thread.CurrentThread;
+        Thread? owner = Interlocked.CompareExchange(ref _waitingThread, current, null);
+        if (owner is not null && owner != current)
+            throw new InvalidOperationException($"Only the queue's waiting thread (\"{owner.Name}\", managed id {owner.ManagedThreadId}) may wait on it: it was created with a single waiting thread.");
+    }
+
+    /// <summary>Whether the queue was created with a single waiting thread.</summary>
+    internal bool SingleWaitingThread => _singleWaitingThread;
 
     private void ThrowIfDisposed()
     {

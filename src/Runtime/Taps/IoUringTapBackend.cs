@@ -28,7 +28,10 @@ namespace EpollGen.Taps;
 /// wakes the driver; the driver turns dirty fds into SQEs and submits them in the same
 /// io_uring_enter it then waits in. The wake-up poll follows the driver: a new driver re-arms it
 /// as its own. With no driver, the wake-up makes the ring fd readable, so whoever polls
-/// <see cref="PollFd"/> comes to drive.
+/// <see cref="PollFd"/> comes to drive. A queue with a single waiting thread gives its backend
+/// a single issuer: the ring is created by that thread's first wait with
+/// <c>IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN</c>, so the completion work runs
+/// inside its waits, batched, and no other thread may enter the ring (it has no pollable fd).
 /// </para>
 /// <para>
 /// Exact errnos and changed files. io_uring holds a reference to a polled file and cannot tell
@@ -77,7 +80,11 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
 
     private readonly CoalescingEventQueue _mailbox;
     private readonly object _lock = new();
-    private readonly IoUringRing _ring;
+    // Null until the first wait for a single-issuer backend, whose ring that wait's thread creates.
+    private IoUringRing _ring = null!;
+    private readonly bool _singleIssuer;
+    private readonly uint _sqEntries;
+    private readonly uint _cqEntries;
     private readonly int _shadowEpfd;
     private readonly int _wakeFd;
     private readonly IoUringCompletion[] _batch = new IoUringCompletion[64];
@@ -92,18 +99,23 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     private long _rearms;
     private bool _closed;
 
-    public IoUringTapBackend(CoalescingEventQueue mailbox, uint sqEntries = DefaultSqEntries, uint cqEntries = DefaultCqEntries)
+    /// <param name="mailbox">The queue's mailbox, where taps post.</param>
+    /// <param name="sqEntries">Submission entries.</param>
+    /// <param name="cqEntries">Completion entries.</param>
+    /// <param name="singleIssuer">
+    /// Every wait comes from one thread (the queue enforces it): the ring is created by that
+    /// thread's first wait with <c>IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN</c>, so
+    /// the kernel runs the polls' completion work inside that thread's own waits, batched, instead
+    /// of interrupting it. The ring fd (<see cref="PollFd"/>) then does not exist before that wait.
+    /// </param>
+    public IoUringTapBackend(CoalescingEventQueue mailbox, uint sqEntries = DefaultSqEntries, uint cqEntries = DefaultCqEntries, bool singleIssuer = false)
     {
         _mailbox = mailbox;
-        IoUringCreateResult created = IoUringRing.Create(sqEntries, cqEntries);
-        if (!created.Succeeded)
-        {
-            // Out of fds or memory is this process's state, not a missing feature: its errno goes up.
-            if (created.Errno is LibC.EMFILE or LibC.ENFILE or LibC.ENOMEM)
-                throw new Win32Exception(created.Errno, "io_uring_setup failed");
-            throw new NotSupportedException("The io_uring tap backend cannot start: " + created);
-        }
-        _ring = created.Ring!;
+        _sqEntries = sqEntries;
+        _cqEntries = cqEntries;
+        _singleIssuer = singleIssuer;
+        if (!singleIssuer)
+            _ring = CreateRing(0);
         _shadowEpfd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
         _wakeFd = _shadowEpfd < 0 ? -1 : LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
         if (_wakeFd < 0)
@@ -111,22 +123,41 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
             int error = Marshal.GetLastPInvokeError();
             if (_shadowEpfd >= 0)
                 LibC.close(_shadowEpfd);
-            _ring.Dispose();
+            _ring?.Dispose();
             throw new Win32Exception(error, _shadowEpfd < 0 ? "epoll_create1 failed" : "eventfd failed");
         }
-        // Armed here so that a Wake before the first driver already makes the ring fd readable.
-        lock (_lock)
+        // Armed here so that a Wake before the first driver already makes the ring fd readable. A
+        // single issuer's first wait arms it, and finds a Wake written before it.
+        if (!singleIssuer)
         {
-            RehomeWake();
-            _ring.Submit();
+            lock (_lock)
+            {
+                RehomeWake();
+                _ring.Submit();
+            }
         }
+    }
+
+    private IoUringRing CreateRing(uint flags)
+    {
+        IoUringCreateResult created = IoUringRing.Create(_sqEntries, _cqEntries, flags);
+        if (created.Succeeded)
+            return created.Ring!;
+        // Out of fds or memory is this process's state, not a missing feature: its errno goes up.
+        if (created.Errno is LibC.EMFILE or LibC.ENFILE or LibC.ENOMEM)
+            throw new Win32Exception(created.Errno, "io_uring_setup failed");
+        throw new NotSupportedException("The io_uring tap backend cannot start: " + created);
     }
 
     /// <inheritdoc/>
     public TapBackendKind Kind => TapBackendKind.IoUring;
 
     /// <summary>The ring fd: readable while completions wait in the CQ (a wake-up is one).</summary>
-    public int PollFd => _ring.Fd;
+    /// <exception cref="InvalidOperationException">A single issuer's ring, which only its waits reap.</exception>
+    public int PollFd => _singleIssuer ? throw new InvalidOperationException("A queue waited on by a single thread has no fd to poll.") : _ring.Fd;
+
+    /// <summary>Whether the ring defers its completion work to its one waiting thread's waits.</summary>
+    internal bool DefersTaskRun => _singleIssuer;
 
     /// <summary>
     /// The kernel epoll instance that holds every tapped fd with an empty mask: the oracle of the
@@ -137,7 +168,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     /// <summary>
     /// Kernel waits a signal interrupted; <see cref="WaitAndDispatch"/> returned false for each.
     /// </summary>
-    public long InterruptedWaits => _ring.InterruptedWaits;
+    public long InterruptedWaits => _ring?.InterruptedWaits ?? 0;
 
     /// <summary>Polls re-armed because the kernel ended them (a completion without F_MORE).</summary>
     public long Rearms => Interlocked.Read(ref _rearms);
@@ -226,6 +257,8 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         {
             if (_closed)
                 return true;
+            // The single issuer: the thread that creates the ring is the only one the kernel lets in.
+            _ring ??= CreateRing(IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
             long before = _dispatched;
             PrepareChanges();
             dispatched = _dispatched != before;
@@ -280,10 +313,13 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
             if (_closed)
                 return;
             _closed = true;
-            CancelAll();
+            // Only a single issuer's own thread may submit to its ring; from any other, the ring's
+            // teardown cancels the polls.
+            if (_ring is not null && (!_singleIssuer || _wakeOwner == Thread.CurrentThread))
+                CancelAll();
         }
         // Closing the ring cancels whatever is left and releases the files the polls hold.
-        _ring.Dispose();
+        _ring?.Dispose();
         LibC.close(_shadowEpfd);
         LibC.close(_wakeFd);
     }

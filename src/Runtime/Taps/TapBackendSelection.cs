@@ -10,14 +10,20 @@ internal static class TapBackendSelection
     /// <summary>The environment variable that overrides the default choice: <c>epoll</c> or <c>io_uring</c>.</summary>
     public const string EnvironmentVariable = "EPOLLGEN_TAP_BACKEND";
 
-    /// <summary>Creates the backend <see cref="Choose"/> picks with this process's environment and kernel.</summary>
-    public static ITapBackend Create(TapBackendKind? requested, CoalescingEventQueue mailbox)
+    /// <summary>
+    /// Creates the backend <see cref="Choose"/> picks with this process's environment and kernel;
+    /// an io_uring backend for a queue with a single waiting thread defers its task work to that
+    /// thread where the kernel can.
+    /// </summary>
+    public static ITapBackend Create(TapBackendKind? requested, CoalescingEventQueue mailbox, bool singleWaitingThread = false)
     {
         string? environmentValue = Environment.GetEnvironmentVariable(EnvironmentVariable);
         // Probed only when io_uring may be chosen: a kernel epoll queue never touches io_uring.
         string? ioUringProblem = (requested ?? Parse(environmentValue)) == TapBackendKind.Epoll ? null : IoUringRing.UnsupportedReason;
         TapBackendKind kind = Choose(requested, environmentValue, ioUringProblem);
-        return kind == TapBackendKind.IoUring ? new IoUringTapBackend(mailbox) : new EpollTapBackend(mailbox);
+        if (kind == TapBackendKind.Epoll)
+            return new EpollTapBackend(mailbox);
+        return new IoUringTapBackend(mailbox, singleIssuer: singleWaitingThread && IoUringRing.DeferredTaskRunSupported);
     }
 
     /// <summary>

@@ -17,6 +17,7 @@ namespace EpollGen.Native.IoUring;
 internal sealed unsafe class IoUringRing : IDisposable
 {
     private static int s_supported; // 0 unknown, 1 yes, 2 no
+    private static int s_deferSupported; // 0 unknown, 1 yes, 2 no
     private static string? s_unsupportedReason;
 
     private int _fd;
@@ -149,6 +150,28 @@ internal sealed unsafe class IoUringRing : IDisposable
                 Volatile.Write(ref s_supported, reason is null ? 1 : 2);
             }
             return Volatile.Read(ref s_unsupportedReason);
+        }
+    }
+
+    /// <summary>
+    /// Whether rings can be set up with <c>IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN</c>
+    /// (Linux 6.1 and later, where io_uring is usable). Probed once per process.
+    /// </summary>
+    public static bool DeferredTaskRunSupported
+    {
+        get
+        {
+            if (Volatile.Read(ref s_deferSupported) == 0)
+            {
+                bool supported = false;
+                if (IsSupported && Create(2, 0, IoUringConstants.IORING_SETUP_SINGLE_ISSUER | IoUringConstants.IORING_SETUP_DEFER_TASKRUN) is { Succeeded: true, Ring: { } ring })
+                {
+                    ring.Dispose();
+                    supported = true;
+                }
+                Volatile.Write(ref s_deferSupported, supported ? 1 : 2);
+            }
+            return Volatile.Read(ref s_deferSupported) == 1;
         }
     }
 
