@@ -48,7 +48,10 @@ namespace EpollGen;
 /// when a registered fd is closed through EpollGen its registration moves first to a proxy, an
 /// epoll instance of the set's own that holds (fd, file) without a reference and that the ring
 /// polls instead: the close releases a file no other fd holds, and a file that lives on keeps its
-/// registration reporting, keyed by (fd, file), as in Linux.
+/// registration reporting, keyed by (fd, file), as in Linux. Approximate: when the fd's poll was
+/// armed by another thread than the closing one (its completions may still be on their way), an
+/// edge-triggered registration's readiness at the close is kept as an edge, so it may be reported
+/// once more; never lost.
 /// </para>
 /// <para>
 /// Nested io_uring sets. <see cref="Fd"/> also wakes on the ring's own completions (the driver's
@@ -496,8 +499,11 @@ public sealed class EpollSet : IDisposable
         IsDeaf(registration);
         if (IsEdgeOnly(registration.Events))
         {
+            // Drained only when the fd's poll vouches that every edge before now has been posted
+            // (its completions run on this thread); otherwise the readiness stays queued in the
+            // proxy, to be reported as an edge: perhaps a spurious one, never a lost one.
             Collect();
-            if (!registration.Queued)
+            if (!registration.Queued && UringTaps.PostsOnThisThread(fd))
                 Harvest(proxy);
         }
         else
@@ -928,8 +934,15 @@ public sealed class EpollSet : IDisposable
                 if (registration is null || registration.Disarmed)
                     continue;
                 // A proxy's completion says only that the proxy is readable: a hint for every bit.
-                EpollEvents ready = registration.Proxied ? registration.Events & Pollable
-                    : EpollTapMap.ToSource((TapFilters)message.Bits) & registration.Events & Pollable;
+                // The fd's own poll may have posted late (another thread's task_work): its edge,
+                // which the proxy's first drain took, is kept for an edge-triggered delivery.
+                EpollEvents ready = EpollTapMap.ToSource((TapFilters)message.Bits & ~IoUringTapBackend.PrivateReady) & registration.Events & Pollable;
+                if (registration.Proxied)
+                {
+                    if (IsEdgeOnly(registration.Events))
+                        registration.Pending |= ready;
+                    ready = registration.Events & Pollable;
+                }
                 if (ready == 0)
                     continue;
                 if (_userSpaceReady)

@@ -45,6 +45,12 @@ internal sealed class IoUringFdEntry(int fd)
     /// </summary>
     public bool Private { get; set; }
 
+    /// <summary>
+    /// The thread that armed the live poll: its task_work posts the poll's completions (an update
+    /// keeps the poll's thread; a thread's exit cancels the polls it armed).
+    /// </summary>
+    public System.Threading.Thread? ArmedBy { get; set; }
+
     /// <summary>Whether a poll is armed or queued for this entry.</summary>
     public bool Armed => Data != 0;
 }

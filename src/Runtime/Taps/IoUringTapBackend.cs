@@ -91,6 +91,10 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     private readonly List<IoUringFdEntry> _dirty = [];
     private readonly List<ulong> _removals = [];
     private IoUringFdEntry?[] _entries = new IoUringFdEntry?[64];
+    // Polls removed while their registration lives on elsewhere (Untap keeping the shadow), by user
+    // data: what they posted before the removal took effect still reaches these taps, since it may
+    // be posted late by the task_work of the thread that armed the poll.
+    private Dictionary<ulong, Tap[]>? _departing;
     private uint _sequence;
     private ulong _wakeData;
     private Thread? _wakeOwner;
@@ -204,9 +208,16 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     }
 
     /// <summary>
+    /// What a private tap's completions post, whatever the poll reported: a file-change filter,
+    /// which no poll completion maps to, so the tap's owner tells them from its fd's own.
+    /// </summary>
+    internal const TapFilters PrivateReady = TapFilters.FDTAP_FILT_WRITTEN;
+
+    /// <summary>
     /// Taps a file of the runtime's own, an io_uring set's proxy epoll instance, whose number no
     /// program can close or reuse: it has no shadow item, so the kernel's picture of the set's
-    /// wake-up paths gains no level. Returns 0, or EEXIST when the fd is tapped already.
+    /// wake-up paths gains no level. Its completions post <see cref="PrivateReady"/>. Returns 0, or
+    /// EEXIST when the fd is tapped already.
     /// </summary>
     internal int TapPrivate(int fd, CeqId id, TapFilters filter)
     {
@@ -218,7 +229,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
             if (entry.Taps.Length > 0)
                 return LibC.EEXIST;
             entry.Private = true;
-            Publish(entry, [new Tap(id, filter)], reread: true);
+            Publish(entry, [new Tap(id, filter | PrivateReady)], reread: true);
         }
         Wake();
         return 0;
@@ -226,9 +237,10 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
 
     /// <summary>
     /// Removes <paramref name="id"/>'s tap on <paramref name="fd"/>. With
-    /// <paramref name="keepShadow"/>, the shadow keeps its (fd, file) item: the registration lives
-    /// on through a proxy, and the kernel goes on counting its file's wake-up paths through the
-    /// set until the file is released (which drops the item) or the set goes.
+    /// <paramref name="keepShadow"/>, the registration lives on through a proxy: the shadow keeps its
+    /// (fd, file) item, so the kernel goes on counting the file's wake-up paths through the set
+    /// until the file is released (which drops the item) or the set goes, and completions the
+    /// removed poll posts late still reach the tap.
     /// </summary>
     internal void Untap(int fd, CeqId id, bool keepShadow)
     {
@@ -236,9 +248,30 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         {
             if (_closed || Lookup((uint)fd) is not { } entry || Tap.IndexOf(entry.Taps, id) is var index && index < 0)
                 return;
+            if (keepShadow)
+            {
+                Tap[] departing = [entry.Taps[index]];
+                if (entry.Armed)
+                    (_departing ??= [])[entry.Data] = departing;
+                if (entry.UpdateInFlight)
+                    (_departing ??= [])[entry.UpdateFrom] = departing;
+            }
             Remove(entry, index, keepShadow);
         }
         Wake();
+    }
+
+    /// <summary>
+    /// Whether <paramref name="fd"/>'s poll is armed and its completions are posted by the calling
+    /// thread's task_work, which ran when this thread's last system call returned: then every edge
+    /// before that call has reached the CQ (where a removal keeping the shadow still delivers it).
+    /// A poll armed by another thread may have edges on their way, or have been cancelled by that
+    /// thread's exit.
+    /// </summary>
+    internal bool PostsOnThisThread(int fd)
+    {
+        lock (_lock)
+            return Lookup((uint)fd) is { Armed: true } entry && entry.ArmedBy == Thread.CurrentThread;
     }
 
     /// <inheritdoc/>
@@ -492,6 +525,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
                 return;
             }
             entry.Data = NextData((uint)entry.Fd);
+            entry.ArmedBy = Thread.CurrentThread;
             _ring.TryPreparePollAdd(entry.Fd, (uint)mask, multishot: true, entry.Data);
         }
         else if (entry.Reread || mask != entry.ArmedMask)
@@ -577,17 +611,32 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
                 // The poll was posting an event and could not be removed; its work done, try again.
                 _removals.Add(completion.UserData & ~KindMask);
                 break;
+            case RemoveCompletion:
+                // Removed, or ended already: nothing more comes from it.
+                _departing?.Remove(completion.UserData & ~KindMask);
+                break;
         }
     }
 
     private void HandlePoll(in IoUringCompletion completion)
     {
         if (Lookup((uint)completion.UserData) is not { } entry || entry.Data != completion.UserData)
-            return; // stale: a removed, replaced or updated poll
+        {
+            // Stale (a removed, replaced or updated poll), unless its registration lives on.
+            if (_departing is not null && _departing.TryGetValue(completion.UserData, out Tap[]? departing))
+            {
+                if (completion.Result >= 0)
+                    DispatchPosted |= Tap.Post(_mailbox, departing, TapPollMap.ToSource((PollEvents)(ushort)completion.Result));
+                if (!completion.HasMore)
+                    _departing.Remove(completion.UserData);
+            }
+            return;
+        }
         if (completion.Result >= 0)
         {
             _dispatched++;
-            DispatchPosted |= Tap.Post(_mailbox, entry.Taps, TapPollMap.ToSource((PollEvents)(ushort)completion.Result));
+            TapFilters ready = entry.Private ? PrivateReady : TapPollMap.ToSource((PollEvents)(ushort)completion.Result);
+            DispatchPosted |= Tap.Post(_mailbox, entry.Taps, ready);
             if (!completion.HasMore)
                 Rearm(entry);
             return;
