@@ -298,31 +298,20 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         Assert.Equal(0, Epoll.epoll_wait(set, events, 4, 0));
     }
 
-    // An edge that came before the close and was not yet reported survives it.
-    [Fact]
-    public void Close_OfAnEdgeTriggeredRegistrationWithAnEdgeUnreported_ReportsTheEdge()
-    {
-        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
-        (int set, int fd, int copy) = EdgeTriggeredEventFdWithACopy();
-        TestLibC.Signal(copy);
-
-        Assert.Equal(0, Epoll.close(fd));
-
-        Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
-        Assert.Equal(1UL, EpollEvent.ReadNative(events, 0).data);
-        Assert.Equal(0, Epoll.epoll_wait(set, events, 4, 0));
-    }
-
-    // The registration made on a thread that has exited since: on io_uring sets its poll's
+    // An edge that came before the close and was not yet reported survives it. Also when the
+    // registration was made on a thread that has exited since: on io_uring sets its poll's
     // completions are posted by that thread's task_work, which a kernel worker runs for it about a
     // tick later (or the thread's exit cancelled the poll), after the close has moved the
-    // registration to its proxy. The edge that came before the close is reported all the same.
-    [Fact]
-    public void Close_OfARegistrationMadeOnAnotherThread_KeepsAnEdgeStillOnItsWay()
+    // registration to its proxy.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Close_OfAnEdgeTriggeredRegistrationWithAnEdgeUnreported_ReportsTheEdge(bool registeredOnAnotherThread)
     {
         byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
-        (int set, int fd, int copy) = EventFdRegisteredOnAnotherThread();
+        (int set, int fd, int copy) = EdgeTriggeredEventFdWithACopy(registeredOnAnotherThread);
         TestLibC.Signal(copy);
+
         Assert.Equal(0, Epoll.close(fd));
 
         Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 5000));
@@ -330,29 +319,27 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         Assert.Equal(0, Epoll.epoll_wait(set, events, 4, 0));
     }
 
-    // A set, an eventfd registered in it edge-triggered (EPOLLIN, data 1) by a thread that then
-    // exits, and a copy of the eventfd (the test closes fd itself).
-    private (int Set, int Fd, int Copy) EventFdRegisteredOnAnotherThread()
+    // A set holding an eventfd edge-triggered (EPOLLIN, data 1), registered on this thread or on
+    // one that then exits, and a copy of the eventfd that keeps its file open when the registered
+    // fd is closed (the test closes fd itself).
+    private (int Set, int Fd, int Copy) EdgeTriggeredEventFdWithACopy(bool registeredOnAnotherThread = false)
     {
         int set = Set(Epoll.epoll_create1(0));
         int fd = TestLibC.EventFd();
         int copy = Fd(TestLibC.Check(TestLibC.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
         int added = -1;
-        var thread = new Thread(() => added = Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN | EPOLLET, 1)));
-        thread.Start();
-        Assert.True(thread.Join(TimeSpan.FromSeconds(5)));
+        void Register() => added = Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN | EPOLLET, 1));
+        if (registeredOnAnotherThread)
+        {
+            var thread = new Thread(Register);
+            thread.Start();
+            Assert.True(thread.Join(TimeSpan.FromSeconds(5)));
+        }
+        else
+        {
+            Register();
+        }
         Assert.Equal(0, added);
-        return (set, fd, copy);
-    }
-
-    // A set holding an eventfd edge-triggered (EPOLLIN, data 1), and a copy of the eventfd that
-    // keeps its file open when the registered fd is closed (the test closes fd itself).
-    private (int Set, int Fd, int Copy) EdgeTriggeredEventFdWithACopy()
-    {
-        int set = Set(Epoll.epoll_create1(0));
-        int fd = TestLibC.EventFd();
-        int copy = Fd(TestLibC.Check(TestLibC.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
-        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN | EPOLLET, 1)));
         return (set, fd, copy);
     }
 
