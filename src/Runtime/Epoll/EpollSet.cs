@@ -934,8 +934,9 @@ public sealed class EpollSet : IDisposable
                 if (registration is null || registration.Disarmed)
                     continue;
                 // A proxy's completion says only that the proxy is readable: a hint for every bit.
-                // The fd's own poll may have posted late (another thread's task_work): its edge,
-                // which the proxy's first drain took, is kept for an edge-triggered delivery.
+                // The fd's own poll's last completions, reaped as the close removed it, may reach
+                // the set only now: their edge, which the proxy's first drain took, is kept for an
+                // edge-triggered delivery.
                 EpollEvents ready = EpollTapMap.ToSource((TapFilters)message.Bits & ~IoUringTapBackend.PrivateReady) & registration.Events & Pollable;
                 if (registration.Proxied)
                 {

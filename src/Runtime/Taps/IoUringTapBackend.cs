@@ -91,10 +91,6 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     private readonly List<IoUringFdEntry> _dirty = [];
     private readonly List<ulong> _removals = [];
     private IoUringFdEntry?[] _entries = new IoUringFdEntry?[64];
-    // Polls removed while their registration lives on elsewhere (Untap keeping the shadow), by user
-    // data: what they posted before the removal took effect still reaches these taps, since it may
-    // be posted late by the task_work of the thread that armed the poll.
-    private Dictionary<ulong, Tap[]>? _departing;
     private uint _sequence;
     private ulong _wakeData;
     private Thread? _wakeOwner;
@@ -239,8 +235,9 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     /// Removes <paramref name="id"/>'s tap on <paramref name="fd"/>. With
     /// <paramref name="keepShadow"/>, the registration lives on through a proxy: the shadow keeps its
     /// (fd, file) item, so the kernel goes on counting the file's wake-up paths through the set
-    /// until the file is released (which drops the item) or the set goes, and completions the
-    /// removed poll posts late still reach the tap.
+    /// until the file is released (which drops the item) or the set goes, and the completions
+    /// already in the CQ are posted first, while they still match the poll: another thread may be
+    /// the driver, and would find them stale after the removal.
     /// </summary>
     internal void Untap(int fd, CeqId id, bool keepShadow)
     {
@@ -248,14 +245,8 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         {
             if (_closed || Lookup((uint)fd) is not { } entry || Tap.IndexOf(entry.Taps, id) is var index && index < 0)
                 return;
-            if (keepShadow)
-            {
-                Tap[] departing = [entry.Taps[index]];
-                if (entry.Armed)
-                    (_departing ??= [])[entry.Data] = departing;
-                if (entry.UpdateInFlight)
-                    (_departing ??= [])[entry.UpdateFrom] = departing;
-            }
+            if (keepShadow && _ring is not null)
+                Reap();
             Remove(entry, index, keepShadow);
         }
         Wake();
@@ -264,8 +255,8 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     /// <summary>
     /// Whether <paramref name="fd"/>'s poll is armed and its completions are posted by the calling
     /// thread's task_work, which ran when this thread's last system call returned: then every edge
-    /// before that call has reached the CQ (where a removal keeping the shadow still delivers it).
-    /// A poll armed by another thread may have edges on their way, or have been cancelled by that
+    /// before that call has reached the CQ (which a removal keeping the shadow reaps first). A poll
+    /// armed by another thread may have edges on their way, or have been cancelled by that
     /// thread's exit.
     /// </summary>
     internal bool PostsOnThisThread(int fd)
@@ -611,27 +602,14 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
                 // The poll was posting an event and could not be removed; its work done, try again.
                 _removals.Add(completion.UserData & ~KindMask);
                 break;
-            case RemoveCompletion:
-                // Removed, or ended already: nothing more comes from it.
-                _departing?.Remove(completion.UserData & ~KindMask);
-                break;
+
         }
     }
 
     private void HandlePoll(in IoUringCompletion completion)
     {
         if (Lookup((uint)completion.UserData) is not { } entry || entry.Data != completion.UserData)
-        {
-            // Stale (a removed, replaced or updated poll), unless its registration lives on.
-            if (_departing is not null && _departing.TryGetValue(completion.UserData, out Tap[]? departing))
-            {
-                if (completion.Result >= 0)
-                    DispatchPosted |= Tap.Post(_mailbox, departing, TapPollMap.ToSource((PollEvents)(ushort)completion.Result));
-                if (!completion.HasMore)
-                    _departing.Remove(completion.UserData);
-            }
-            return;
-        }
+            return; // stale: a removed, replaced or updated poll
         if (completion.Result >= 0)
         {
             _dispatched++;

@@ -319,6 +319,58 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         Assert.Equal(0, Epoll.epoll_wait(set, events, 4, 0));
     }
 
+    // Registrations made, fired and closed (a copy keeps each file) on one thread while another
+    // waits: whichever thread's poll the edge was on, and whether the close's collection reaped it
+    // or the waiter did, every edge is reported (perhaps twice), none lost.
+    [Fact]
+    public void Close_WhileAnotherThreadWaits_LosesNoEdge()
+    {
+        const int Registrations = 400;
+        int set = Set(Epoll.epoll_create1(0));
+        var seen = new bool[Registrations];
+        int seenCount = 0;
+        using var stop = new CancellationTokenSource();
+        var waiter = new Thread(() =>
+        {
+            byte* events = stackalloc byte[64 * EpollEvent.NativeSize];
+            while (!stop.IsCancellationRequested)
+            {
+                int n = Epoll.epoll_wait(set, events, 64, 50);
+                for (int i = 0; i < n; i++)
+                {
+                    int data = (int)EpollEvent.ReadNative(events, i).data;
+                    if (!seen[data])
+                    {
+                        seen[data] = true;
+                        Interlocked.Increment(ref seenCount);
+                    }
+                }
+            }
+        });
+        waiter.Start();
+        var copies = new List<int>();
+        try
+        {
+            for (int i = 0; i < Registrations; i++)
+            {
+                int fd = TestLibC.EventFd();
+                copies.Add(TestLibC.Check(TestLibC.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
+                Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN | EPOLLET, (ulong)i)));
+                TestLibC.Signal(copies[^1]);
+                Assert.Equal(0, Epoll.close(fd));
+            }
+            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref seenCount) == Registrations, TimeSpan.FromSeconds(20)),
+                $"{Registrations - Volatile.Read(ref seenCount)} edges never reported, the first data {Array.IndexOf(seen, false)}");
+        }
+        finally
+        {
+            stop.Cancel();
+            Assert.True(waiter.Join(TimeSpan.FromSeconds(5)));
+            foreach (int copy in copies)
+                Epoll.close(copy);
+        }
+    }
+
     // A set holding an eventfd edge-triggered (EPOLLIN, data 1), registered on this thread or on
     // one that then exits, and a copy of the eventfd that keeps its file open when the registered
     // fd is closed (the test closes fd itself).
