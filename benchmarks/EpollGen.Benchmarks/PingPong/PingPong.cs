@@ -82,7 +82,7 @@ internal static unsafe class PingPongBenchmark
     internal const string RawMode = "raw epoll";
     internal const string EpollMode = "EpollGen, epoll taps";
     internal const string IoUringMode = "EpollGen, io_uring taps";
-    internal const string IoUringSingleMode = "EpollGen, io_uring taps, single waiting thread";
+    internal const string IoUringSingleMode = Suite.Implementations.IoUringSingleThread;
 
     /// <summary>The two placements every mode runs in: both threads on CPU 1, then on CPUs 0 and 1.</summary>
     internal static readonly (string Name, int[] Cpus)[] Placements = [("same core", [1, 1]), ("two cores", [0, 1])];

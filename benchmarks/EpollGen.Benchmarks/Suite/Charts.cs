@@ -24,6 +24,7 @@ internal static class Charts
         [Implementations.EpollTaps] = Color.FromHex("#ff7f0e"),
         [Implementations.IoUringTaps] = Color.FromHex("#2ca02c"),
         [Implementations.IoUringTrusted] = Color.FromHex("#17becf"),
+        [Implementations.IoUringSingleThread] = Color.FromHex("#bcbd22"),
         [Implementations.DotNetSocket] = Color.FromHex("#d62728"),
         [Implementations.RawEpollC] = Color.FromHex("#7f7f7f"),
         [Implementations.Libevent] = Color.FromHex("#9467bd"),

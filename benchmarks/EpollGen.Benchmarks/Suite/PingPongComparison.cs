@@ -22,7 +22,7 @@ internal static class PingPongComparison
     public static void Run(SuiteOptions o, bool ioUring, SuiteReport report, TextWriter log)
     {
         string[] modes = ioUring
-            ? [PingPongBenchmark.RawMode, PingPongBenchmark.EpollMode, PingPongBenchmark.IoUringMode]
+            ? [PingPongBenchmark.RawMode, PingPongBenchmark.EpollMode, PingPongBenchmark.IoUringMode, PingPongBenchmark.IoUringSingleMode]
             : [PingPongBenchmark.RawMode, PingPongBenchmark.EpollMode];
         var means = new Dictionary<(string Placement, string Name), List<double>>();
         var samples = new Dictionary<(string Placement, string Name), List<long>>();
