@@ -433,6 +433,9 @@ public sealed class EpollSet : IDisposable
     {
         if (_proxies is null)
             return;
+        // Wake-ups the orphans' proxies posted before their files went count for the sets this
+        // one is registered in (Linux passed them on at once): collected before anything goes.
+        CollectForPollers();
         if (Find(fd) is { Proxied: true } registration)
         {
             int proxy = _proxies[registration];

@@ -395,6 +395,31 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         return (set, fd, copy);
     }
 
+    // An orphan's wake-up reaches the sets holding its set at once in Linux, so it still counts
+    // when the orphan's file is released right after: a set holding that set edge-triggered
+    // reports it (ready through its other, level-triggered entry).
+    [Fact]
+    public void OrphanWokenThenReleased_StillWokeTheSetsHoldingItsSet()
+    {
+        int outer = Set(Epoll.epoll_create1(0)), inner = Set(Epoll.epoll_create1(0));
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        int fd = TestLibC.EventFd();
+        int copy = TestLibC.Check(TestLibC.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup");
+        int writable = Fd(TestLibC.EventFd());
+        Assert.Equal(0, Epoll.epoll_ctl(inner, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN, 1)));
+        Assert.Equal(0, Epoll.close(fd));
+        Assert.Equal(0, Epoll.epoll_ctl(inner, Epoll.EPOLL_CTL_ADD, writable, Event(EPOLLOUT, 2)));
+        Assert.Equal(0, Epoll.epoll_ctl(outer, Epoll.EPOLL_CTL_ADD, inner, Event(EPOLLIN | EPOLLET, 3)));
+        Assert.Equal(1, Epoll.epoll_wait(outer, events, 4, 0));
+        Assert.Equal(0, Epoll.epoll_wait(outer, events, 4, 0));
+
+        TestLibC.Signal(copy);
+        Assert.Equal(0, Epoll.close(copy));   // the orphan's file is released
+
+        Assert.Equal(1, Epoll.epoll_wait(outer, events, 4, 0));
+        Assert.Equal(3UL, EpollEvent.ReadNative(events, 0).data);
+    }
+
     // A close wakes no one in Linux: a set holding the closed fd's set edge-triggered hears nothing,
     // though the orphan, level-triggered and ready, goes on reporting in its own set.
     [Fact]
