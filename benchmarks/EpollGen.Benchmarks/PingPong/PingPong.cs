@@ -19,8 +19,8 @@ namespace EpollGen.Benchmarks.PingPong;
 /// watches the eventfd, on the kernel-epoll tap backend, the io_uring one, or both
 /// (<c>--backend epoll|io_uring|both</c>, default both); io_uring runs twice, with a default ring
 /// and with the queue's single waiting thread owning a deferred-task-run ring. Both threads pinned
-/// to one core, then to two. Rounds interleave the modes so a slow period of this shared VM hits all alike; medians
-/// are reported.
+/// to one core, then to two. Rounds interleave the modes so a slow period of this shared VM hits
+/// all alike; medians are reported.
 /// </summary>
 internal static unsafe class PingPongBenchmark
 {

@@ -568,9 +568,7 @@ public sealed class EpollSet : IDisposable
             if (!harvest)
             {
                 var poll = new PollFd { fd = proxy, events = (short)PollEvents.POLLIN };
-                while (LibC.poll(&poll, 1, 0) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
-                {
-                }
+                PollNow(&poll, 1);
                 return (poll.revents & (short)PollEvents.POLLIN) != 0 ? registration.Events & Pollable : 0;
             }
         }
@@ -1236,7 +1234,7 @@ public sealed class EpollSet : IDisposable
     // Trusted: an edge-triggered registration of a set that trusts its taps, reported with the
     // bits its completions carried, unchecked. Nested sets are always re-read (Settle).
     private bool IsTrusted(Registration registration) =>
-        _trustTaps && registration.Target is null && !registration.Proxied
+        _trustTaps && registration.Target is null
         && (registration.Events & (EpollEvents.EPOLLET | EpollEvents.EPOLLONESHOT)) == EpollEvents.EPOLLET;
 
     // One poll(2) for registrations [start, start + count) into polls. A nested io_uring set
@@ -1253,15 +1251,21 @@ public sealed class EpollSet : IDisposable
             polls[i] = new PollFd { fd = skipped || NestedRing(registration) is not null ? -1 : registration.Fd, events = (short)(registration.Events & Pollable) };
             asked += polls[i].fd < 0 ? 0 : 1;
         }
-        // EINTR: a signal arrived; a poll with no timeout loses nothing by being repeated.
-        while (asked > 0 && LibC.poll(polls, (nuint)count, 0) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
-        {
-        }
+        if (asked > 0)
+            PollNow(polls, count);
         for (int i = 0; i < count; i++)
         {
             Registration registration = registrations[start + i];
             if (NestedRing(registration) is { } nested && nested.Settle() && !registration.Removed && !registration.Disarmed)
                 polls[i] = new PollFd { fd = registration.Fd, revents = (short)(EpollEvents.EPOLLIN | EpollEvents.EPOLLRDNORM) };
+        }
+    }
+
+    // poll(2) with no timeout. EINTR: a signal arrived; such a poll loses nothing by being repeated.
+    private static unsafe void PollNow(PollFd* polls, int count)
+    {
+        while (LibC.poll(polls, (nuint)count, 0) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
+        {
         }
     }
 

@@ -438,7 +438,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
                 continue;
             if (orphan.Witness < 0)
                 unwitnessed ??= orphan;
-            else if (KernelCompare(orphan.Witness, fd, fd, 0) == 0)
+            else if (PrivateFds.EpollCompare(fd, orphan.Witness, fd, 0) == 0)
                 return orphan;
         }
         return unwitnessed is not null && NamesRegisteredFile(fd) ? unwitnessed : null;
@@ -471,7 +471,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     private static int KernelItems(int epfd, int fd)
     {
         int count = 0;
-        while (KernelCompare(epfd, epfd, fd, count) >= 0)
+        while (PrivateFds.EpollCompare(epfd, epfd, fd, count) >= 0)
             count++;
         return count;
     }
@@ -481,7 +481,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     {
         for (int offset = 0; ; offset++)
         {
-            int order = KernelCompare(_epfd, fd, fd, offset);
+            int order = PrivateFds.EpollCompare(fd, _epfd, fd, offset);
             if (order < 0)
                 return false;
             if (order == 0)
@@ -490,13 +490,8 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     }
 
     // Whether kcmp(KCMP_EPOLL_TFD) answers for fd's number here (some sandboxes refuse it): it
-    // finds a registration under the number, or says there is none (ENOENT).
-    private bool KernelAnswers(int fd) =>
-        KernelCompare(_epfd, _epfd, fd, 0) >= 0 || Marshal.GetLastPInvokeError() == LibC.ENOENT;
-
-    // kcmp(self, self, KCMP_EPOLL_TFD, idx1, {epfd, tfd, toff}) (see PrivateFds.EpollCompare).
-    private static int KernelCompare(int epfd, int idx1, int targetFd, int offset) =>
-        PrivateFds.EpollCompare(idx1, epfd, targetFd, offset);
+    // finds a registration under the number, or says there is none.
+    private bool KernelAnswers(int fd) => PrivateFds.EpollHolds(_epfd, fd) is not null;
 
     /// <summary>Makes a thread blocked in <see cref="WaitAndDispatch"/> return.</summary>
     public void Wake()
