@@ -26,8 +26,12 @@ internal static unsafe class PingPongBenchmark
 {
     private delegate void Waiter(int ownFd);
 
+    private const string Usage = "usage: pingpong [--round-trips 20000] [--repeats 7] [--backend epoll|io_uring|both]";
+
     public static int Run(string[] args)
     {
+        if (ModeArguments.Check(args, Usage, "--round-trips", "--repeats", "--backend") is int exit)
+            return exit;
         int roundTrips = Option(args, "--round-trips", 20_000);
         int repeats = Option(args, "--repeats", 7);
         (string Name, int[] Cpus)[] placements = Placements;
