@@ -17,7 +17,7 @@ namespace EpollGen.Benchmarks.Chain;
 /// </summary>
 /// <remarks>
 /// Options: <c>--pairs 100,1000,9900</c> <c>--active 100,1000</c> <c>--writes 1000,10000</c>
-/// <c>--modes lt,et</c> <c>--backends epoll,io_uring,io_uring+trust</c> <c>--rounds 5</c> <c>--iterations 25</c>
+/// <c>--modes lt,et</c> <c>--backends epoll,io_uring,io_uring+trust,raw-io_uring,raw-io_uring+defer</c> <c>--rounds 5</c> <c>--iterations 25</c>
 /// <c>--only chain|ctl|memory|waitcost</c>. ADD+DEL pairs, memory and wait cost use the kernel-epoll
 /// backend; ADD+close cycles run on each of <c>--backends</c>.
 /// </remarks>
@@ -25,7 +25,7 @@ internal static unsafe class EpollBenchmark
 {
     private const string Usage =
         "usage: epoll [--pairs 100,1000,9900] [--active 100,1000] [--writes 1000,10000] [--modes lt,et]\n" +
-        "             [--backends epoll,io_uring,io_uring+trust] [--rounds 5] [--iterations 25]\n" +
+        "             [--backends epoll,io_uring,io_uring+trust,raw-io_uring,raw-io_uring+defer] [--rounds 5] [--iterations 25]\n" +
         "             [--only chain|ctl|memory|waitcost]\n" +
         "(perf-anchors' 9,975 pairs hit EMFILE here: EpollGen's sets and the runtime need some of the 20,000 fds)";
 
@@ -76,29 +76,40 @@ internal static unsafe class EpollBenchmark
             var gen = backends.ToDictionary(b => b, _ => new List<double>());
             var ratios = backends.ToDictionary(b => b, _ => new List<double>());
             WarmUp(() => workload.Run<RawEpoll>(3));
-            foreach (string backend in backends)
-            {
-                EpollGenEpoll.Backend = backend;
-                WarmUp(() => workload.Run<EpollGenEpoll>(3));
-            }
+            // The raw io_uring rows read to EAGAIN per CQE, as the ET loop does: they run in ET only.
+            string[] rowBackends = mode == "et" ? backends : backends.Where(b => !b.StartsWith(RawIoUringPrefix, StringComparison.Ordinal)).ToArray();
+            foreach (string backend in rowBackends)
+                WarmUp(() => RunBackend(workload, backend, 3));
             for (int round = 0; round < rounds; round++)
             {
                 // Raw epoll first on even rounds and last on odd ones, so neither always runs warmer.
                 double r = round % 2 == 0 ? Median(workload.Run<RawEpoll>(iterations)) : double.NaN;
-                foreach (string backend in backends)
-                {
-                    EpollGenEpoll.Backend = backend;
-                    gen[backend].Add(Median(workload.Run<EpollGenEpoll>(iterations)));
-                }
+                foreach (string backend in rowBackends)
+                    gen[backend].Add(Median(RunBackend(workload, backend, iterations)));
                 if (round % 2 == 1)
                     r = Median(workload.Run<RawEpoll>(iterations));
                 raw.Add(r);
-                foreach (string backend in backends)
+                foreach (string backend in rowBackends)
                     ratios[backend].Add(gen[backend][^1] / r);
             }
-            foreach (string backend in backends)
+            foreach (string backend in rowBackends)
                 Console.WriteLine($"| {mode.ToUpperInvariant()} | {pairs} | {active} | {writes} | {Cell(raw)} | {backend} | {Cell(gen[backend])} | {Median(ratios[backend]):0.00}× ({ratios[backend].Min():0.00}–{ratios[backend].Max():0.00}) |");
         }
+    }
+
+    private const string RawIoUringPrefix = "raw-io_uring";
+
+    // "epoll", "io_uring", "io_uring+trust": EpollGen's libc-shaped API on that backend;
+    // "raw-io_uring", "raw-io_uring+defer": the kernel's ring from C#, with no epoll semantics.
+    private static double[] RunBackend(ChainWorkload workload, string backend, int iterations)
+    {
+        if (backend.StartsWith(RawIoUringPrefix, StringComparison.Ordinal))
+        {
+            RawIoUring.DeferTaskRun = backend.EndsWith("+defer", StringComparison.Ordinal);
+            return workload.Run<RawIoUring>(iterations);
+        }
+        EpollGenEpoll.Backend = backend;
+        return workload.Run<EpollGenEpoll>(iterations);
     }
 
     private static void Ctl(int rounds)
@@ -162,6 +173,8 @@ internal static unsafe class EpollBenchmark
     private static void CloseCycles(int rounds, string[] backends)
     {
         const int Cycles = 20_000;
+        // A close without a DEL is epoll semantics; the raw rings have none.
+        backends = backends.Where(b => !b.StartsWith(RawIoUringPrefix, StringComparison.Ordinal)).ToArray();
         var raw = new List<double>();
         var gen = backends.ToDictionary(b => b, _ => new List<double>());
         var ratios = backends.ToDictionary(b => b, _ => new List<double>());

@@ -7,6 +7,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using EpollGen.Events;
 using EpollGen.Interop;
+using EpollGen.Native.IoUring;
 using EpollGen.Taps;
 using static EpollGen.Benchmarks.Statistics;
 
@@ -77,8 +78,8 @@ internal static unsafe class PingPongBenchmark
         return backend switch
         {
             "epoll" => [EpollMode],
-            "io_uring" => [IoUringMode, IoUringSingleMode],
-            "both" => [EpollMode, IoUringMode, IoUringSingleMode],
+            "io_uring" => [IoUringMode, IoUringSingleMode, RawIoUringMode],
+            "both" => [EpollMode, IoUringMode, IoUringSingleMode, RawIoUringMode],
             _ => throw new ArgumentException($"--backend {backend}: use epoll, io_uring or both"),
         };
     }
@@ -87,6 +88,7 @@ internal static unsafe class PingPongBenchmark
     internal const string EpollMode = "EpollGen, epoll taps";
     internal const string IoUringMode = "EpollGen, io_uring taps";
     internal const string IoUringSingleMode = Suite.Implementations.IoUringSingleThread;
+    internal const string RawIoUringMode = "raw io_uring (kernel floor)";
 
     /// <summary>The two placements every mode runs in: both threads on CPU 1, then on CPUs 0 and 1.</summary>
     internal static readonly (string Name, int[] Cpus)[] Placements = [("same core", [1, 1]), ("two cores", [0, 1])];
@@ -110,10 +112,11 @@ internal static unsafe class PingPongBenchmark
         int pingFd = EventFd(), pongFd = EventFd();
         var pingQueue = QueueFor(mode);
         var pongQueue = QueueFor(mode);
+        var owned = new List<IDisposable>();
         try
         {
-            Waiter pingWait = pingQueue is null ? RawEpollWaiter(pingFd) : QueueWaiter(pingQueue, pingFd);
-            Waiter pongWait = pongQueue is null ? RawEpollWaiter(pongFd) : QueueWaiter(pongQueue, pongFd);
+            Waiter pingWait = pingQueue is not null ? QueueWaiter(pingQueue, pingFd) : RawWaiter(mode, pingFd, owned);
+            Waiter pongWait = pongQueue is not null ? QueueWaiter(pongQueue, pongFd) : RawWaiter(mode, pongFd, owned);
             int warmUp = roundTrips / 10;
             long elapsed = 0;
             var ready = new Barrier(2);
@@ -154,14 +157,20 @@ internal static unsafe class PingPongBenchmark
         {
             pingQueue?.Dispose();
             pongQueue?.Dispose();
+            foreach (IDisposable d in owned)
+                d.Dispose();
             close(pingFd);
             close(pongFd);
         }
     }
 
-    private static Waiter RawEpollWaiter(int fd)
+    private static Waiter RawWaiter(string mode, int fd, List<IDisposable> owned) =>
+        mode == RawIoUringMode ? RawIoUringWaiter(fd, owned) : RawEpollWaiter(fd, owned);
+
+    private static Waiter RawEpollWaiter(int fd, List<IDisposable> owned)
     {
         int epfd = epoll_create1(0x80000);
+        owned.Add(new FdCloser(epfd));
         EpollEvent ev = default;
         ev.events = (uint)EpollEvents.EPOLLIN;
         ev.fd = fd;
@@ -177,6 +186,41 @@ internal static unsafe class PingPongBenchmark
             }
             Drain(own);
         };
+    }
+
+    // The kernel's floor for the io_uring backend: a default ring of the waiting thread's own, one
+    // multishot POLL_ADD of its eventfd (armed by that thread, so its completions are posted by that
+    // thread's task_work), and a hop waits in io_uring_enter for one CQE, as uring_pingpong.c does in
+    // perf-anchors.md. No CEQ, no re-validation: what EpollGen's io_uring queue adds is the difference.
+    private static Waiter RawIoUringWaiter(int fd, List<IDisposable> owned)
+    {
+        IoUringRing ring = IoUringRing.Create(8, 64) is { Succeeded: true, Ring: { } created } ? created
+            : throw new InvalidOperationException("io_uring_setup failed");
+        owned.Add(ring);
+        bool armed = false;
+        var batch = new IoUringCompletion[8];
+        return own =>
+        {
+            if (!armed)
+            {
+                ring.TryPreparePollAdd(fd, (uint)EpollEvents.EPOLLIN, multishot: true, userData: 1);
+                armed = true;
+            }
+            int reaped;
+            while ((reaped = ring.Reap(batch)) == 0)
+                ring.Submit(minComplete: 1);
+            for (int i = 0; i < reaped; i++)
+            {
+                if (!batch[i].HasMore)
+                    throw new InvalidOperationException($"the multishot poll ended: result {batch[i].Result}");
+            }
+            Drain(own);
+        };
+    }
+
+    private sealed class FdCloser(int fd) : IDisposable
+    {
+        public void Dispose() => close(fd);
     }
 
     private static Waiter QueueWaiter(EventQueue queue, int fd)
