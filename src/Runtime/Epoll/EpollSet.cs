@@ -190,6 +190,8 @@ public sealed class EpollSet : IDisposable
     {
         TapBackendKind kind = TapBackendSelection.ChooseForEpollSet(tapBackend);
         _queue = new EventQueue(tapBackend: kind);
+        if (_queue.Backend is IoUringTapBackend ring)
+            ring.EntersOnEveryWait = true;
         _userSpaceReady = kind == TapBackendKind.IoUring;
         _trustTaps = trustTaps && _userSpaceReady;
         int error = _userSpaceReady

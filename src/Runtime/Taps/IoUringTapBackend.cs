@@ -268,6 +268,29 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     /// <inheritdoc/>
     public bool DispatchPosted { get; private set; }
 
+    /// <summary>
+    /// Whether every <see cref="WaitAndDispatch"/> enters the kernel, even when completions already
+    /// wait in the CQ. Entering runs the completion work queued for this thread, so a wake-up that
+    /// another thread's write caused before the wait began is collected by it, whatever is already
+    /// there: epoll sets need that, as epoll_wait reports every fd ready when it is called. A
+    /// queue's own waits leave it false: a wait that finds completions takes them without a system
+    /// call, and work still in flight (a few microseconds behind the write, on its way to this
+    /// thread by interrupt) is posted for the next wait, which enters the kernel if the CQ is empty
+    /// and runs it there. Nothing is lost, and one system call per wake-up is saved whenever the
+    /// waker's write let this thread run its completion work first (the same-core ping-pong).
+    /// </summary>
+    internal bool EntersOnEveryWait { get; set; }
+
+    /// <summary>io_uring_enter(2) calls on this backend's ring so far (0 before a single issuer's first wait).</summary>
+    internal long KernelEntries
+    {
+        get
+        {
+            lock (_lock)
+                return _ring?.Enters ?? 0;
+        }
+    }
+
     /// <inheritdoc/>
     /// <remarks>
     /// <paramref name="limit"/> is not needed here: completions are hints that the CEQ merges and
@@ -285,6 +308,14 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
             _ring ??= CreateRing(IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
             long before = _dispatched;
             PrepareChanges();
+            if (!EntersOnEveryWait && _ring.PendingSubmissions == 0 && _ring.ReadyCompletions > 0)
+            {
+                // Completions already posted, nothing to submit: taken without a system call. What
+                // they re-arm or retry still goes out below.
+                Reap();
+                if (_dispatched != before && _dirty.Count == 0 && _removals.Count == 0)
+                    return true;
+            }
             dispatched = _dispatched != before;
         }
         // The SQEs just prepared go to the kernel in the same io_uring_enter that waits. When

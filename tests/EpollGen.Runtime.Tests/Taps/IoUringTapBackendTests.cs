@@ -214,6 +214,66 @@ public sealed unsafe class IoUringTapBackendTests
         }
     }
 
+    [Fact]
+    public void AWaitFindingCompletionsInTheRing_TakesThemWithoutEnteringTheKernel_UnlessItMustEnterEveryTime()
+    {
+        using var mailbox = new CoalescingEventQueue();
+        using var backend = NewBackend(mailbox);
+        int fd = Fds.EventFd();
+        try
+        {
+            CeqId id = mailbox.Allocate();
+            Assert.Equal(0, backend.Apply(Request(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, id)));
+            backend.WaitAndDispatch(0); // arms the poll, as this thread's own
+            Assert.Empty(Take(mailbox));
+
+            // The poll's completion is posted on the way back from this thread's own write.
+            Fds.Signal(fd);
+            long before = backend.KernelEntries;
+            Assert.True(backend.WaitAndDispatch(-1));
+            Assert.Equal(before, backend.KernelEntries);
+            Assert.Equal(new[] { id }, Take(mailbox));
+
+            // As an epoll set's waits do: the wait enters, and returns at once with the completion.
+            backend.EntersOnEveryWait = true;
+            Fds.Signal(fd);
+            before = backend.KernelEntries;
+            Assert.True(backend.WaitAndDispatch(-1));
+            Assert.Equal(before + 1, backend.KernelEntries);
+            Assert.Equal(new[] { id }, Take(mailbox));
+        }
+        finally
+        {
+            TestLibC.close(fd);
+        }
+    }
+
+    [Fact]
+    public void AnEpollSetOnIoUring_EntersTheKernelOnEveryWait()
+    {
+        Assert.True(IoUringRing.IsSupported, "io_uring is not usable here: " + IoUringRing.UnsupportedReason);
+        using var set = new EpollSet(closeOnExec: true, TapBackendKind.IoUring, trustTaps: false);
+        var backend = (IoUringTapBackend)set.Queue.Backend;
+        int fd = Fds.EventFd();
+        try
+        {
+            set.Add(fd, EpollEvents.EPOLLIN | EpollEvents.EPOLLET, 7);
+            var events = new EpollEvent[4];
+            Assert.Equal(0, set.Wait(events, TimeSpan.Zero)); // arms the poll on this thread
+
+            // A completion already waits in the ring; the wait still enters, for the work in flight.
+            Fds.Signal(fd);
+            long before = backend.KernelEntries;
+            Assert.Equal(1, set.Wait(events, TimeSpan.FromSeconds(5)));
+            Assert.Equal(7UL, events[0].data);
+            Assert.True(backend.KernelEntries > before, "the epoll set's wait took the ring's completion without entering the kernel");
+        }
+        finally
+        {
+            TestLibC.close(fd);
+        }
+    }
+
     private static IoUringTapBackend NewBackend(CoalescingEventQueue mailbox, uint sqEntries = 8, uint cqEntries = 64)
     {
         Assert.True(IoUringRing.IsSupported, "io_uring is not usable here: " + IoUringRing.UnsupportedReason);

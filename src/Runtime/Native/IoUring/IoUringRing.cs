@@ -92,6 +92,9 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// </summary>
     public long InterruptedWaits { get; private set; }
 
+    /// <summary>io_uring_enter(2) calls made on this ring, each retry of an interrupted wait included.</summary>
+    public long Enters { get; private set; }
+
     /// <summary>SQEs acquired and not yet consumed by the kernel.</summary>
     public uint PendingSubmissions
     {
@@ -399,6 +402,7 @@ internal sealed unsafe class IoUringRing : IDisposable
             if (extended)
                 flags |= IORING_ENTER_EXT_ARG;
 
+            Enters++;
             int result = IoUringSyscalls.Enter(_fd, toSubmit, minComplete, flags, extended ? &argument : null, extended ? (nuint)sizeof(IoUringGeteventsArg) : 0);
             if (result < 0)
             {
