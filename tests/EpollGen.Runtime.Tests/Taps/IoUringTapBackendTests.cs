@@ -49,10 +49,7 @@ public sealed unsafe class IoUringTapBackendTests
         int fd = Fds.EventFd();
         try
         {
-            CeqId id = mailbox.Allocate();
-            Assert.Equal(0, backend.Apply(Request(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, id)));
-            backend.WaitAndDispatch(0); // arms the poll, as this thread's own
-            Assert.Empty(Take(mailbox));
+            CeqId id = TapReadableAndArm(backend, mailbox, fd);
 
             // One CQE per wake-up, posted on the way back from each write: 40 overrun a CQ of 8,
             // and the poll whose completion did not fit is ended by the kernel.
@@ -222,10 +219,7 @@ public sealed unsafe class IoUringTapBackendTests
         int fd = Fds.EventFd();
         try
         {
-            CeqId id = mailbox.Allocate();
-            Assert.Equal(0, backend.Apply(Request(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, id)));
-            backend.WaitAndDispatch(0); // arms the poll, as this thread's own
-            Assert.Empty(Take(mailbox));
+            CeqId id = TapReadableAndArm(backend, mailbox, fd);
 
             // The poll's completion is posted on the way back from this thread's own write.
             Fds.Signal(fd);
@@ -272,6 +266,16 @@ public sealed unsafe class IoUringTapBackendTests
         {
             TestLibC.close(fd);
         }
+    }
+
+    // A tap of fd's readability, its poll armed by this thread (so its task_work is this thread's).
+    private static CeqId TapReadableAndArm(IoUringTapBackend backend, CoalescingEventQueue mailbox, int fd)
+    {
+        CeqId id = mailbox.Allocate();
+        Assert.Equal(0, backend.Apply(Request(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, id)));
+        backend.WaitAndDispatch(0);
+        Assert.Empty(Take(mailbox));
+        return id;
     }
 
     private static IoUringTapBackend NewBackend(CoalescingEventQueue mailbox, uint sqEntries = 8, uint cqEntries = 64)
