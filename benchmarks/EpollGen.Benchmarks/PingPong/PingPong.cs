@@ -88,7 +88,7 @@ internal static unsafe class PingPongBenchmark
     internal const string EpollMode = "EpollGen, epoll taps";
     internal const string IoUringMode = "EpollGen, io_uring taps";
     internal const string IoUringSingleMode = Suite.Implementations.IoUringSingleThread;
-    internal const string RawIoUringMode = "raw io_uring (kernel floor)";
+    internal const string RawIoUringMode = Suite.Implementations.RawIoUring;
 
     /// <summary>The two placements every mode runs in: both threads on CPU 1, then on CPUs 0 and 1.</summary>
     internal static readonly (string Name, int[] Cpus)[] Placements = [("same core", [1, 1]), ("two cores", [0, 1])];

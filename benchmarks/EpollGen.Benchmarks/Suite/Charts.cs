@@ -25,6 +25,7 @@ internal static class Charts
         [Implementations.IoUringTaps] = Color.FromHex("#2ca02c"),
         [Implementations.IoUringTrusted] = Color.FromHex("#17becf"),
         [Implementations.IoUringSingleThread] = Color.FromHex("#bcbd22"),
+        [Implementations.RawIoUring] = Color.FromHex("#e377c2"),
         [Implementations.DotNetSocket] = Color.FromHex("#d62728"),
         [Implementations.RawEpollC] = Color.FromHex("#7f7f7f"),
         [Implementations.Libevent] = Color.FromHex("#9467bd"),

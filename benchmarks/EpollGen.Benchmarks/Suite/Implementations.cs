@@ -11,6 +11,7 @@ internal static class Implementations
     public const string IoUringTaps = "EpollGen, io_uring taps";
     public const string IoUringTrusted = "EpollGen, io_uring taps, trusted";
     public const string IoUringSingleThread = "EpollGen, io_uring taps, single waiting thread";
+    public const string RawIoUring = "raw io_uring (C#)";
     public const string DotNetSocket = ".NET Socket async";
     public const string RawEpollC = "raw epoll (C)";
     public const string Libevent = "libevent (C)";

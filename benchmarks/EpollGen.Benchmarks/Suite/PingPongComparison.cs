@@ -22,7 +22,7 @@ internal static class PingPongComparison
     public static void Run(SuiteOptions o, bool ioUring, SuiteReport report, TextWriter log)
     {
         string[] modes = ioUring
-            ? [PingPongBenchmark.RawMode, PingPongBenchmark.EpollMode, PingPongBenchmark.IoUringMode, PingPongBenchmark.IoUringSingleMode]
+            ? [PingPongBenchmark.RawMode, PingPongBenchmark.EpollMode, PingPongBenchmark.IoUringMode, PingPongBenchmark.IoUringSingleMode, PingPongBenchmark.RawIoUringMode]
             : [PingPongBenchmark.RawMode, PingPongBenchmark.EpollMode];
         var means = new Dictionary<(string Placement, string Name), List<double>>();
         var samples = new Dictionary<(string Placement, string Name), List<long>>();
@@ -55,7 +55,8 @@ internal static class PingPongComparison
         report.Heading("Ping-pong: wake-up round-trip latency distribution");
         report.Paragraph(
             $"Two threads, each with its own eventfd; each hop writes the peer's eventfd, waits for its own and reads it (`benchmarks/EpollGen.Benchmarks/PingPong/PingPong.cs`). " +
-            $"Raw epoll waits with `epoll_wait` from C#; EpollGen waits on an event queue whose tap watches the eventfd. Both threads pinned to CPU 1 (same core), then to CPUs 0 and 1 (two cores). " +
+            $"Raw epoll waits with `epoll_wait` from C#; EpollGen waits on an event queue whose tap watches the eventfd. " +
+            $"{Implementations.RawIoUring} is the kernel's ring with nothing above it: a default ring per thread, one multishot poll of its eventfd, and a wait that enters the kernel only when the completion queue is empty (the floor any io_uring backend stands on). Both threads pinned to CPU 1 (same core), then to CPUs 0 and 1 (two cores). " +
             $"{Implementations.DotNetSocket} is the same round trip over an AF_UNIX socketpair with `SendAsync`/`ReceiveAsync` on .NET's engine and thread pool, which cannot be pinned (`benchmarks/EpollGen.Benchmarks/Suite/SocketPingPong.cs`). " +
             $"{o.PingPongRounds} rounds × {o.PingPongRoundTrips:N0} timed round trips (after a tenth as many untimed), modes interleaved. " +
             "The mean column is the median (min–max) of the per-round means; the percentiles pool every round trip of every round.");
