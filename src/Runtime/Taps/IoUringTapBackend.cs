@@ -21,8 +21,14 @@ namespace EpollGen.Taps;
 /// <para>
 /// Who submits. A poll's completions are posted by task_work of the thread that submitted it
 /// (measured, perf-anchors §3): while that thread sleeps in io_uring_enter the work runs inside
-/// its own wait, and otherwise the kernel must interrupt it (or, once it has exited, leave the
-/// work to a fallback worker about a tick later). So only the driver, the thread in
+/// its own wait; asleep anywhere else, it is woken to run it; once it has exited, a fallback
+/// worker runs it about a tick later. Running in user space, it is not interrupted: the ring is
+/// set up with <c>IORING_SETUP_COOP_TASKRUN</c> (Linux 5.19), so the work waits for the thread's
+/// next entry to the kernel (a system call, an interrupt, at the latest the scheduler tick)
+/// instead of costing an inter-processor interrupt per wake-up; an event loop busy with its last
+/// events, whose next system call comes soon, served twice the echo requests per second that
+/// way. The cost is latency in one case: another thread waiting on the ring for a poll armed by a
+/// thread that computes without system calls waits up to a tick. So only the driver, the thread in
 /// <see cref="WaitAndDispatch"/>, submits. <see cref="Apply"/> answers synchronously, with the
 /// exact errno, from the tap table and a shadow epoll instance (below), marks the fd dirty and
 /// wakes the driver; the driver turns dirty fds into SQEs and submits them in the same
@@ -115,7 +121,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         _cqEntries = cqEntries;
         _singleIssuer = singleIssuer;
         if (!singleIssuer)
-            _ring = CreateRing(0);
+            _ring = CreateRing(IORING_SETUP_COOP_TASKRUN);
         _shadowEpfd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
         _wakeFd = _shadowEpfd < 0 ? -1 : LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
         if (_wakeFd < 0)
@@ -141,6 +147,9 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     private IoUringRing CreateRing(uint flags)
     {
         IoUringCreateResult created = IoUringRing.Create(_sqEntries, _cqEntries, flags);
+        // COOP_TASKRUN is Linux 5.19; an older kernel refuses it, and gets the ring without it.
+        if (created.Errno == LibC.EINVAL && (flags & IORING_SETUP_COOP_TASKRUN) != 0)
+            created = IoUringRing.Create(_sqEntries, _cqEntries, flags & ~IORING_SETUP_COOP_TASKRUN);
         if (created.Succeeded)
             return created.Ring!;
         // Out of fds or memory is this process's state, not a missing feature: its errno goes up.
@@ -280,6 +289,16 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     /// waker's write let this thread run its completion work first (the same-core ping-pong).
     /// </summary>
     internal bool EntersOnEveryWait { get; set; }
+
+    /// <summary>The <c>IORING_SETUP_*</c> bits of the ring (0 before a single issuer's first wait).</summary>
+    internal uint RingSetupFlags
+    {
+        get
+        {
+            lock (_lock)
+                return _ring?.SetupFlags ?? 0;
+        }
+    }
 
     /// <summary>io_uring_enter(2) calls on this backend's ring so far (0 before a single issuer's first wait).</summary>
     internal long KernelEntries

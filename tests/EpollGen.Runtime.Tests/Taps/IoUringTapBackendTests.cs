@@ -268,6 +268,71 @@ public sealed unsafe class IoUringTapBackendTests
         }
     }
 
+    [Fact]
+    public void ADefaultRing_DoesNotInterruptTheThreadThatArmedAPoll_WhereTheKernelAllows()
+    {
+        using var mailbox = new CoalescingEventQueue();
+        using var backend = NewBackend(mailbox);
+        IoUringCreateResult probe = IoUringRing.Create(2, 0, IoUringConstants.IORING_SETUP_COOP_TASKRUN);
+        probe.Ring?.Dispose();
+        Assert.Equal(probe.Succeeded, (backend.RingSetupFlags & IoUringConstants.IORING_SETUP_COOP_TASKRUN) != 0);
+    }
+
+    [Fact]
+    public void AWakeUpForAPollArmedByAThreadBusyInUserSpace_StillReachesAnotherThreadsWait()
+    {
+        using var queue = new EventQueue(tapBackend: TapBackendKind.IoUring);
+        CeqId id = queue.Allocate();
+        int fd = Fds.EventFd();
+        try
+        {
+            Assert.Equal(1, FdTaps.Submit([new TapRequest(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, queue, id)], out _));
+            int armed = 0, stop = 0;
+            // The arming thread: drives once (its poll, its task_work), then computes without a
+            // system call until told to stop, so nothing but an interrupt or the tick enters its kernel.
+            var busy = new System.Threading.Thread(() =>
+            {
+                Assert.Equal(0, queue.Wait(new CeqMessage[1], TimeSpan.Zero));
+                System.Threading.Volatile.Write(ref armed, 1);
+                var clock = Stopwatch.StartNew();
+                while (System.Threading.Volatile.Read(ref stop) == 0 && clock.Elapsed < Bound)
+                    System.Threading.Thread.SpinWait(20);
+            });
+            busy.Start();
+            Assert.True(System.Threading.SpinWait.SpinUntil(() => System.Threading.Volatile.Read(ref armed) == 1, Bound));
+
+            int taken = -1, tid = 0;
+            var messages = new CeqMessage[1];
+            var waiter = new System.Threading.Thread(() =>
+            {
+                System.Threading.Volatile.Write(ref tid, TestLibC.gettid());
+                taken = queue.Wait(messages, Bound);
+            });
+            waiter.Start();
+            Assert.True(System.Threading.SpinWait.SpinUntil(() => System.Threading.Volatile.Read(ref tid) != 0, Bound));
+            IoUring.RingFixture.WaitUntilInIoUringEnter(tid, Bound);
+
+            var latency = Stopwatch.StartNew();
+            Fds.Signal(fd);
+            Assert.True(waiter.Join(Bound), "the wake-up never reached the waiting thread");
+            latency.Stop();
+            bool stillSpinning = busy.IsAlive;
+            System.Threading.Volatile.Write(ref stop, 1);
+            busy.Join();
+
+            Assert.Equal(1, taken);
+            Assert.Equal(id, messages[0].Id);
+            Assert.True(stillSpinning, "the arming thread stopped before the wake-up arrived");
+            // An interrupt, or at the latest the scheduler tick, enters the busy thread's kernel; its CPU is shared
+            // with the woken waiter on two CPUs, so the scheduler adds milliseconds (7-31 measured).
+            Assert.True(latency.Elapsed < TimeSpan.FromSeconds(1), $"the wake-up took {latency.Elapsed.TotalMilliseconds} ms");
+        }
+        finally
+        {
+            TestLibC.close(fd);
+        }
+    }
+
     // A tap of fd's readability, its poll armed by this thread (so its task_work is this thread's).
     private static CeqId TapReadableAndArm(IoUringTapBackend backend, CoalescingEventQueue mailbox, int fd)
     {

@@ -16,6 +16,7 @@ internal static class IoUringConstants
     // io_uring_params.flags
     public const uint IORING_SETUP_CQSIZE = 1u << 3;
     public const uint IORING_SETUP_CLAMP = 1u << 4;
+    public const uint IORING_SETUP_COOP_TASKRUN = 1u << 8;
     public const uint IORING_SETUP_SINGLE_ISSUER = 1u << 12;
     public const uint IORING_SETUP_DEFER_TASKRUN = 1u << 13;
 

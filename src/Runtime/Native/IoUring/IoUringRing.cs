@@ -53,6 +53,7 @@ internal sealed unsafe class IoUringRing : IDisposable
         SqEntries = granted.sq_entries;
         CqEntries = granted.cq_entries;
         Features = granted.features;
+        SetupFlags = granted.flags;
 
         IoSqringOffsets sq = granted.SqOffsets;
         _sqHead = (uint*)(sqRing + sq.head);
@@ -85,6 +86,9 @@ internal sealed unsafe class IoUringRing : IDisposable
 
     /// <summary>The <c>IORING_FEAT_*</c> bits the kernel reported.</summary>
     public uint Features { get; }
+
+    /// <summary>The <c>IORING_SETUP_*</c> bits the ring was set up with.</summary>
+    public uint SetupFlags { get; }
 
     /// <summary>
     /// Waits that io_uring_enter(2) abandoned with EINTR: resumed with the time left, or reported
