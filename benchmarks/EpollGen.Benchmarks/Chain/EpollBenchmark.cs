@@ -77,7 +77,7 @@ internal static unsafe class EpollBenchmark
             var ratios = backends.ToDictionary(b => b, _ => new List<double>());
             WarmUp(() => workload.Run<RawEpoll>(3));
             // The raw io_uring rows read to EAGAIN per CQE, as the ET loop does: they run in ET only.
-            string[] rowBackends = mode == "et" ? backends : backends.Where(b => !b.StartsWith(RawIoUringPrefix, StringComparison.Ordinal)).ToArray();
+            string[] rowBackends = mode == "et" ? backends : backends.Where(b => !IsRawIoUring(b)).ToArray();
             foreach (string backend in rowBackends)
                 WarmUp(() => RunBackend(workload, backend, 3));
             for (int round = 0; round < rounds; round++)
@@ -97,13 +97,13 @@ internal static unsafe class EpollBenchmark
         }
     }
 
-    private const string RawIoUringPrefix = "raw-io_uring";
+    private static bool IsRawIoUring(string backend) => backend.StartsWith("raw-io_uring", StringComparison.Ordinal);
 
     // "epoll", "io_uring", "io_uring+trust": EpollGen's libc-shaped API on that backend;
     // "raw-io_uring", "raw-io_uring+defer": the kernel's ring from C#, with no epoll semantics.
     private static double[] RunBackend(ChainWorkload workload, string backend, int iterations)
     {
-        if (backend.StartsWith(RawIoUringPrefix, StringComparison.Ordinal))
+        if (IsRawIoUring(backend))
         {
             RawIoUring.DeferTaskRun = backend.EndsWith("+defer", StringComparison.Ordinal);
             return workload.Run<RawIoUring>(iterations);
@@ -174,7 +174,7 @@ internal static unsafe class EpollBenchmark
     {
         const int Cycles = 20_000;
         // A close without a DEL is epoll semantics; the raw rings have none.
-        backends = backends.Where(b => !b.StartsWith(RawIoUringPrefix, StringComparison.Ordinal)).ToArray();
+        backends = backends.Where(b => !IsRawIoUring(b)).ToArray();
         var raw = new List<double>();
         var gen = backends.ToDictionary(b => b, _ => new List<double>());
         var ratios = backends.ToDictionary(b => b, _ => new List<double>());

@@ -589,13 +589,8 @@ public sealed class EpollSet : IDisposable
     }
 
     // epoll_ctl of fd in a proxy, edge-triggered for edge-triggered registrations only, with no data.
-    private static unsafe int ProxyCtl(int proxy, int op, int fd, EpollEvents events)
-    {
-        byte* native = stackalloc byte[EpollEvent.Size];
-        var mask = (events & Pollable) | (IsEdgeOnly(events) ? EpollEvents.EPOLLET : 0);
-        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)mask });
-        return LibC.epoll_ctl(proxy, op, fd, native) == 0 ? 0 : Marshal.GetLastPInvokeError();
-    }
+    private static int ProxyCtl(int proxy, int op, int fd, EpollEvents events) =>
+        PrivateFds.Ctl(proxy, op, fd, (events & Pollable) | (IsEdgeOnly(events) ? EpollEvents.EPOLLET : 0));
 
     private static bool IsEdgeOnly(EpollEvents events) =>
         (events & (EpollEvents.EPOLLET | EpollEvents.EPOLLONESHOT)) == EpollEvents.EPOLLET;
@@ -1328,12 +1323,7 @@ public sealed class EpollSet : IDisposable
         return error;
     }
 
-    private static unsafe int Watch(int epfd, int fd)
-    {
-        byte* native = stackalloc byte[EpollEvent.Size];
-        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)EpollEvents.EPOLLIN });
-        return LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, fd, native) == 0 ? 0 : Marshal.GetLastPInvokeError();
-    }
+    private static int Watch(int epfd, int fd) => PrivateFds.Ctl(epfd, LibC.EPOLL_CTL_ADD, fd, EpollEvents.EPOLLIN);
 
     // ep_loop_check: the link into → target must not close a cycle, and the longest chain through
     // it must have at most EP_MAX_NESTS links (more than 5 sets).
@@ -1467,16 +1457,13 @@ public sealed class EpollSet : IDisposable
     // is undone at once: EBADF (closed, O_PATH), EPERM (cannot be polled) or 0. Error paths only.
     private static unsafe int TargetError(int fd)
     {
-        EpollEvent ev = default;
-        byte* native = stackalloc byte[EpollEvent.Size];
-        EpollEvent.WriteNative(native, 0, ev);
         int probe = s_probe;
-        if (LibC.epoll_ctl(probe, LibC.EPOLL_CTL_ADD, fd, native) == 0)
+        int error = PrivateFds.Ctl(probe, LibC.EPOLL_CTL_ADD, fd, 0);
+        if (error == 0)
         {
             LibC.epoll_ctl(probe, LibC.EPOLL_CTL_DEL, fd, null);
             return 0;
         }
-        int error = Marshal.GetLastPInvokeError();
         return error is LibC.EBADF or LibC.EPERM ? error : 0;
     }
 

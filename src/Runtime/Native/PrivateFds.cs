@@ -30,10 +30,13 @@ internal static unsafe class PrivateFds
     /// the kernel's checks and lookups, and no one waits on the instance for what it reports.
     /// Returns 0 or the errno.
     /// </summary>
-    public static int CtlEmpty(int epfd, int op, int fd)
+    public static int CtlEmpty(int epfd, int op, int fd) => Ctl(epfd, op, fd, EpollEvents.EPOLLET);
+
+    /// <summary>epoll_ctl of <paramref name="fd"/> in <paramref name="epfd"/> with <paramref name="events"/> and no data; 0 or the errno.</summary>
+    public static int Ctl(int epfd, int op, int fd, EpollEvents events)
     {
         byte* native = stackalloc byte[EpollEvent.Size];
-        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)EpollEvents.EPOLLET });
+        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)events });
         return LibC.epoll_ctl(epfd, op, fd, native) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 

@@ -22,19 +22,19 @@ namespace EpollGen.Taps;
 /// Who submits. A poll's completions are posted by task_work of the thread that submitted it
 /// (measured, perf-anchors §3): while that thread sleeps in io_uring_enter the work runs inside
 /// its own wait; asleep anywhere else, it is woken to run it; once it has exited, a fallback
-/// worker runs it about a tick later. Running in user space, it is not interrupted: the ring is
-/// set up with <c>IORING_SETUP_COOP_TASKRUN</c> (Linux 5.19), so the work waits for the thread's
-/// next entry to the kernel (a system call, an interrupt, at the latest the scheduler tick)
-/// instead of costing an inter-processor interrupt per wake-up; an event loop busy with its last
-/// events, whose next system call comes soon, served twice the echo requests per second that
-/// way. The cost is latency in one case: another thread waiting on the ring for a poll armed by a
-/// thread that computes without system calls waits up to a tick. So only the driver, the thread in
+/// worker runs it about a tick later. So only the driver, the thread in
 /// <see cref="WaitAndDispatch"/>, submits. <see cref="Apply"/> answers synchronously, with the
 /// exact errno, from the tap table and a shadow epoll instance (below), marks the fd dirty and
 /// wakes the driver; the driver turns dirty fds into SQEs and submits them in the same
 /// io_uring_enter it then waits in. The wake-up poll follows the driver: a new driver re-arms it
 /// as its own. With no driver, the wake-up makes the ring fd readable, so whoever polls
-/// <see cref="PollFd"/> comes to drive. A queue with a single waiting thread gives its backend
+/// <see cref="PollFd"/> comes to drive. A thread running in user space is not interrupted to run
+/// its task_work: the ring is set up with <c>IORING_SETUP_COOP_TASKRUN</c> (Linux 5.19), so the
+/// work waits for the thread's next entry to the kernel (a system call, an interrupt, at the
+/// latest the scheduler tick) instead of costing an inter-processor interrupt per wake-up, which
+/// halved a busy event loop's throughput (docs/benchmarks.md). The cost is latency in one case: a
+/// thread waiting on the ring for a poll armed by a thread that computes without system calls
+/// waits up to a tick. A queue with a single waiting thread gives its backend
 /// a single issuer: the ring is created by that thread's first wait with
 /// <c>IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN</c>, so the completion work runs
 /// inside its waits, batched, and no other thread may enter the ring (it has no pollable fd).
@@ -652,7 +652,6 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
                 // The poll was posting an event and could not be removed; its work done, try again.
                 _removals.Add(completion.UserData & ~KindMask);
                 break;
-
         }
     }
 
