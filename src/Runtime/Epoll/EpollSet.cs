@@ -86,6 +86,9 @@ public sealed class EpollSet : IDisposable
 
     private const int MessageBatch = 64;
 
+    // The user data of ids that name no registration: no fd has this number.
+    private const ulong NoFd = int.MaxValue;
+
     // Candidates re-read per poll(2) on the io_uring backend.
     private const int PollBatch = 64;
 
@@ -124,6 +127,17 @@ public sealed class EpollSet : IDisposable
     private List<Registration> _ready = [];
     private List<Registration> _readyNext = [];
     private readonly List<Registration> _readyTail = [];
+
+    // io_uring only: an id of the set's queue posted to when a delivery leaves the ready list not
+    // empty while other threads wait, so one of them wakes and delivers in turn, as Linux wakes the
+    // next waiter after a scan that left entries on the ready list (ep_done_scan). The kernel-epoll
+    // backend needs none: its kernel waiters are woken by the kernel's own ready list.
+    private readonly CeqId _nextWaiter;
+
+    // Threads in a wait of this set (WaitCore, WaitAsync): a delivery reads it under the lock, and
+    // a wait counts itself before its first delivery, so a thread the count misses delivers after
+    // the reader and sees its ready list itself.
+    private int _waiters;
 
     // io_uring sets, under the lock: the registrations of other io_uring sets, each with its dup
     // of the target's shadow epoll, held in this set's shadow (see MirrorLink).
@@ -194,6 +208,8 @@ public sealed class EpollSet : IDisposable
             ring.EntersOnEveryWait = true;
         _userSpaceReady = kind == TapBackendKind.IoUring;
         _trustTaps = trustTaps && _userSpaceReady;
+        if (_userSpaceReady)
+            _nextWaiter = _queue.Allocate(NoFd);
         int error = _userSpaceReady
             ? CreateName(_queue.TapPollFd, closeOnExec, out _nameFd, out _indicatorFd)
             : !closeOnExec && LibC.fcntl(Fd, LibC.F_SETFD, 0) < 0 ? Marshal.GetLastPInvokeError() : 0;
@@ -304,6 +320,7 @@ public sealed class EpollSet : IDisposable
         long deadline = Deadline(timeout);
         int reported = Wait(events.Span, TimeSpan.Zero);
         CeqMessage[] messages = ArrayPool<CeqMessage>.Shared.Rent(MessageBatch);
+        Interlocked.Increment(ref _waiters);
         try
         {
             while (reported == 0)
@@ -324,6 +341,7 @@ public sealed class EpollSet : IDisposable
         }
         finally
         {
+            Interlocked.Decrement(ref _waiters);
             ArrayPool<CeqMessage>.Shared.Return(messages);
         }
     }
@@ -743,21 +761,29 @@ public sealed class EpollSet : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         Span<CeqMessage> messages = stackalloc CeqMessage[MessageBatch];
-        // A poll of the kernel first, so readiness that arrived before the call is reported now.
-        int taken = _queue.Wait(messages, 0, interruptible: false, maxEvents, signalMask);
-        while (true)
+        Interlocked.Increment(ref _waiters);
+        try
         {
-            int reported;
-            lock (_lock)
+            // A poll of the kernel first, so readiness that arrived before the call is reported now.
+            int taken = _queue.Wait(messages, 0, interruptible: false, maxEvents, signalMask);
+            while (true)
             {
-                IngestTaken(messages, taken);
-                reported = Deliver(ref sink, maxEvents);
+                int reported;
+                lock (_lock)
+                {
+                    IngestTaken(messages, taken);
+                    reported = Deliver(ref sink, maxEvents);
+                }
+                if (reported > 0 || sink.Faulted || Stopwatch.GetTimestamp() >= deadline)
+                    return reported;
+                taken = _queue.Wait(messages, deadline, interruptible, maxEvents, signalMask);
+                if (taken < 0)
+                    return -1;
             }
-            if (reported > 0 || sink.Faulted || Stopwatch.GetTimestamp() >= deadline)
-                return reported;
-            taken = _queue.Wait(messages, deadline, interruptible, maxEvents, signalMask);
-            if (taken < 0)
-                return -1;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiters);
         }
     }
 
@@ -926,6 +952,8 @@ public sealed class EpollSet : IDisposable
         {
             foreach (CeqMessage message in buffer[..taken])
             {
+                if (message.UserData == NoFd)
+                    continue;
                 Registration? registration = Find((int)message.UserData);
                 if (registration is null || registration.Id != message.Id)
                     registration = FindOrphan(message.Id);
@@ -1088,6 +1116,9 @@ public sealed class EpollSet : IDisposable
         _ready = kept;
         _readyNext = ready;
         UpdateIndicator();
+        // The caller is one of the waiters counted; others wait while entries are still ready.
+        if (kept.Count > 0 && Volatile.Read(ref _waiters) > 1)
+            _queue.Post(_nextWaiter, 1);
         return reported;
     }
 

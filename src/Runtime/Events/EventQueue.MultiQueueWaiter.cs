@@ -6,6 +6,7 @@ using System.Threading;
 using EpollGen.Diagnostics;
 using EpollGen.Interop;
 using EpollGen.Native;
+using EpollGen.Taps;
 
 namespace EpollGen.Events;
 
@@ -102,11 +103,10 @@ public sealed partial class EventQueue
             }
             finally
             {
-                // Store-load fence: this waiter left every queue's sleepers (under their locks)
-                // before the hand-off reads each queue's mailbox and kernel waiter.
-                Interlocked.MemoryBarrier();
+                // A wake-up that chose this waiter (a post, a step-down) must not end with it;
+                // HandOff fences after this waiter left every queue's sleepers.
                 foreach (EventQueue queue in queues)
-                    queue.HandOffAfterMultiWait();
+                    queue.HandOff();
             }
         }
 
@@ -178,7 +178,7 @@ public sealed partial class EventQueue
                     // Only the fds of queues this waiter drives are in the helper instance, so it
                     // is the one kernel waiter allowed to dispatch them.
                     EventQueue queue = queues[(int)token];
-                    if (queue._backend.WaitAndDispatch(0) && timeoutMs != 0 && queue._backend.DispatchPosted)
+                    if (queue._backend.WaitAndDispatch(0) == TapWaitResult.Posted && timeoutMs != 0)
                         CountTapWakeup();
                 }
             }

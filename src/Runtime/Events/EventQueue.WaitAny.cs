@@ -179,18 +179,4 @@ public sealed partial class EventQueue
             return 1;
         }
     }
-
-    // A multi-queue waiter that leaves: what is waiting goes to the sleepers (PassOn), and if the
-    // queue has no kernel waiter while others sleep on it, one of them is woken to take the role:
-    // a wake-up that chose this waiter (a post, a step-down) must not end with it. The caller fenced
-    // after unregistering, so _driver is read after this waiter left the sleepers.
-    private void HandOffAfterMultiWait()
-    {
-        if (IsDisposed)
-            return;
-        if (!_mailbox.IsEmpty)
-            PassOn();
-        else if (Volatile.Read(ref _driver) == 0)
-            WakeSleepers();
-    }
 }

@@ -21,14 +21,25 @@ public enum EventQueueWakeMode
 
 /// <summary>
 /// An event queue: a CEQ mailbox that taps and <see cref="Post"/> fill, and the threads that wait
-/// on it. While every waiter is asleep, exactly one of them waits in the kernel for the queue's
-/// taps and posts what they report; the others sleep until a post or until the kernel waiter
-/// leaves, when one of them takes its place.
+/// on it. While every waiter is asleep, exactly one of them (the driver) waits in the kernel for
+/// the queue's taps and posts what they report; the others sleep in the kernel too, each on its
+/// own <see cref="Parker"/>, until a post or until the driver leaves, when one of them takes its
+/// place.
 /// </summary>
 /// <remarks>
-/// No wake-up is lost: a waiter registers as a sleeper (or as the kernel waiter) and then checks
-/// the mailbox again before it sleeps, and a poster checks for sleepers and the kernel waiter
-/// after its post, each side with a full fence between its write and its read.
+/// <para>
+/// Every waiter is a waiter in its own right, as in Linux's epoll_wait: a signal to its thread
+/// ends its sleep (EINTR, which interruptible waits return), a signal mask it passes is installed
+/// atomically with whichever kernel wait it makes, and a wait whose deadline passes takes one last
+/// look at the taps before it returns empty: as the driver if the role is free, else alongside the
+/// driver where the backend allows it (kernel epoll).
+/// </para>
+/// <para>
+/// No wake-up is lost: a waiter registers as a sleeper (or as the driver) and then checks the
+/// mailbox again before it sleeps, and a poster checks for sleepers and the driver after its
+/// post, each side with a full fence between its write and its read. A waiter that was chosen by
+/// a wake-up and leaves without taking anything hands it on.
+/// </para>
 /// </remarks>
 public sealed partial class EventQueue : IDisposable
 {
@@ -48,7 +59,9 @@ public sealed partial class EventQueue : IDisposable
 
     private readonly CoalescingEventQueue _mailbox;
     private readonly ITapBackend _backend;
-    private readonly SemaphoreSlim _sleep = new(0);
+    // The sleeping waiters' parkers, oldest first, and their count (read without the lock).
+    private readonly object _parkLock = new();
+    private readonly List<Parker> _parked = [];
     private readonly EventQueueWakeMode _wakeMode;
     private int _driver;
     private int _inKernel;
@@ -199,9 +212,15 @@ public sealed partial class EventQueue : IDisposable
                     return taken;
                 }
                 if (interruptible && t_interrupted)
+                {
+                    HandOff();
                     return -1;
+                }
                 if (!WaitForWork(deadline))
+                {
+                    HandOff();
                     return 0;
+                }
             }
         }
         finally
@@ -266,7 +285,7 @@ public sealed partial class EventQueue : IDisposable
         while ((Volatile.Read(ref _users) & ~DisposedBit) != 0)
         {
             _backend.Wake();
-            _sleep.Release(Math.Max(1, Volatile.Read(ref _sleepers)));
+            WakeParked(all: true);
             WakeMultiSleepers(all: true);
             _engineWake.Release();
             spin.SpinOnce();
@@ -281,7 +300,6 @@ public sealed partial class EventQueue : IDisposable
         }
         _backend.Dispose();
         _mailbox.Dispose();
-        _sleep.Dispose();
         _engineWake.Dispose();
     }
 
@@ -303,9 +321,11 @@ public sealed partial class EventQueue : IDisposable
         ? long.MaxValue
         : Stopwatch.GetTimestamp() + (long)Math.Min(timeout.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 2);
 
-    // Blocks until the mailbox may hold messages or the deadline passes, waiting in the kernel if no
-    // one else does. False once the deadline has passed with nothing waiting. The engine parks on its
-    // own semaphore rather than among the synchronous sleepers, so its wake-ups reach it.
+    // Blocks until the mailbox may hold messages or the deadline passes, waiting in the kernel for
+    // the taps if no one else does. False once the deadline has passed and a last look at the taps
+    // found nothing: a wait never ends empty on a deadline alone while the taps hold readiness. The
+    // engine parks on its own semaphore rather than among the synchronous sleepers, so its
+    // wake-ups reach it.
     private bool WaitForWork(long deadline, bool forEngine = false)
     {
         if (!_mailbox.IsEmpty)
@@ -314,20 +334,23 @@ public sealed partial class EventQueue : IDisposable
             Thread.Yield();
             return true;
         }
-        long remaining = deadline - Stopwatch.GetTimestamp();
+        bool expired = Stopwatch.GetTimestamp() >= deadline;
+        // A harvest that posted may have been taken by another waiter before this one looked (the
+        // CEQ merges the same id's posts): the caller looks again, and harvests again if it must.
         if (Interlocked.CompareExchange(ref _driver, 1, 0) == 0)
-            Drive(remaining, deadline == long.MaxValue);
-        else if (remaining <= 0)
-            return false;
-        else if (forEngine)
-            _engineWake.Wait(deadline == long.MaxValue ? Timeout.Infinite : Milliseconds(remaining));
+            return Drive(deadline) || !expired || !_mailbox.IsEmpty;
+        if (expired)
+            return (_backend.AllowsConcurrentWaits && HarvestAlongside()) || !_mailbox.IsEmpty;
+        if (forEngine)
+            _engineWake.Wait(deadline == long.MaxValue ? Timeout.Infinite : Milliseconds(deadline - Stopwatch.GetTimestamp()));
         else
-            Sleep(remaining, deadline == long.MaxValue);
-        return remaining > 0 || !_mailbox.IsEmpty;
+            Sleep(deadline);
+        return true;
     }
 
     // The kernel waiter: waits for the queue's taps until the deadline, a post, or a signal.
-    private void Drive(long remaining, bool infinite)
+    // Returns whether it posted a tap's bits.
+    private bool Drive(long deadline)
     {
         try
         {
@@ -337,21 +360,39 @@ public sealed partial class EventQueue : IDisposable
             // The engine also stays out of the kernel when a wake-up is pending for it (a new
             // waiter, a cancellation): WakeEngine releases the semaphore and then reads _inKernel.
             bool engineCalled = Thread.CurrentThread == _engine && _engineWake.CurrentCount > 0;
-            int timeoutMs = !_mailbox.IsEmpty || IsDisposed || engineCalled ? 0 : infinite ? -1 : Milliseconds(remaining);
-            bool completed;
+            long remaining = deadline - Stopwatch.GetTimestamp();
+            int timeoutMs = !_mailbox.IsEmpty || IsDisposed || engineCalled || remaining <= 0 ? 0
+                : deadline == long.MaxValue ? -1 : Milliseconds(remaining);
+            TapWaitResult result;
             unsafe
             {
-                completed = _backend.WaitAndDispatch(timeoutMs, t_harvestLimit, t_signalMask);
+                result = _backend.WaitAndDispatch(timeoutMs, t_harvestLimit, t_signalMask);
             }
-            if (!completed)
+            bool posted = (result & TapWaitResult.Posted) != 0;
+            if ((result & TapWaitResult.Interrupted) != 0)
                 t_interrupted = true;
-            else if (timeoutMs != 0 && _backend.DispatchPosted)
+            else if (timeoutMs != 0 && posted)
                 CountTapWakeup();
+            return posted;
         }
         finally
         {
             StepDown();
         }
+    }
+
+    // An expired waiter's last look at the taps while another thread drives: a zero-timeout kernel
+    // wait of its own, with its own mask, as concurrent callers of epoll_wait make. Returns whether
+    // it posted a tap's bits.
+    private unsafe bool HarvestAlongside()
+    {
+        TapWaitResult result = _backend.WaitAndDispatch(0, t_harvestLimit, t_signalMask);
+        // The wake-up this look consumed was meant for the driver (a post, a new waiter): renewed.
+        if ((result & TapWaitResult.Woken) != 0)
+            _backend.Wake();
+        if ((result & TapWaitResult.Interrupted) != 0)
+            t_interrupted = true;
+        return (result & TapWaitResult.Posted) != 0;
     }
 
     // The kernel waiter gives up its role (Drive, or a thread waiting on several queues).
@@ -363,10 +404,9 @@ public sealed partial class EventQueue : IDisposable
         // read _driver): one of the two sees the other, so no one sleeps while nobody waits in the kernel.
         Interlocked.Exchange(ref _driver, 0);
         // Someone must wait in the kernel in our place if others sleep; they re-check. One of each
-        // kind: a thread sleeper woken here may time out and leave without taking the role, and a
-        // semaphore permit cannot reach a thread that sleeps on its own helper epoll instance.
-        if (Volatile.Read(ref _sleepers) > 0)
-            _sleep.Release();
+        // kind: a thread sleeper chosen here that leaves without taking the role hands it on
+        // (HandOff), and a parker cannot reach a thread that sleeps on its own helper epoll instance.
+        WakeParked(all: false);
         WakeMultiSleepers(all: false);
         if (Volatile.Read(ref _asyncCount) > 0 && Thread.CurrentThread != _engine)
             _engineWake.Release();
@@ -379,21 +419,75 @@ public sealed partial class EventQueue : IDisposable
             EpollGenMetrics.QueueWakeups.Add(1);
     }
 
-    private void Sleep(long remaining, bool infinite)
+    // Sleeps on this thread's parker until a post, the driver stepping down, the deadline or a
+    // signal (which marks the wait interrupted).
+    private unsafe void Sleep(long deadline)
     {
-        Interlocked.Increment(ref _sleepers);
-        try
+        Parker parker = Parker.Current;
+        lock (_parkLock)
         {
-            // Registered first, checked second: a post or a driver leaving after this point sees
-            // us in _sleepers and releases the semaphore.
-            if (!_mailbox.IsEmpty || Volatile.Read(ref _driver) == 0 || IsDisposed)
-                return;
-            _sleep.Wait(infinite ? Timeout.Infinite : Milliseconds(remaining));
+            parker.Chosen = false;
+            _parked.Add(parker);
+            Volatile.Write(ref _sleepers, _parked.Count);
         }
-        finally
+        // Store-load fence (a lock's release is not one): registered first, checked second, so a
+        // post or a driver leaving after this point sees us in _sleepers and unparks us.
+        Interlocked.MemoryBarrier();
+        Parker.Outcome outcome = Parker.Outcome.Woken;
+        if (_mailbox.IsEmpty && Volatile.Read(ref _driver) != 0 && !IsDisposed)
+            outcome = parker.Park(deadline, t_signalMask);
+        lock (_parkLock)
         {
-            Interlocked.Decrement(ref _sleepers);
+            if (!parker.Chosen)
+            {
+                _parked.Remove(parker);
+                Volatile.Write(ref _sleepers, _parked.Count);
+            }
         }
+        if (outcome == Parker.Outcome.Interrupted)
+            t_interrupted = true;
+    }
+
+    // Unparks the oldest sleeper (or all); returns how many. A chosen sleeper leaves the list at
+    // once, so each wake-up reaches a different one.
+    private int WakeParked(bool all)
+    {
+        if (Volatile.Read(ref _sleepers) == 0)
+            return 0;
+        Parker? chosen = null;
+        int woken = 0;
+        lock (_parkLock)
+        {
+            while (_parked.Count > 0 && (all || woken == 0))
+            {
+                chosen = _parked[0];
+                _parked.RemoveAt(0);
+                chosen.Chosen = true;
+                woken++;
+                // All: unparked under the lock, one write each (broadcast queues and disposal).
+                if (all)
+                    chosen.Unpark();
+            }
+            Volatile.Write(ref _sleepers, _parked.Count);
+        }
+        if (!all)
+            chosen?.Unpark();
+        return woken;
+    }
+
+    // A waiter leaving without messages (its deadline passed, or a signal) may have been the one a
+    // post or a step-down chose: what waits goes to the sleepers, and if no one drives while
+    // others sleep, one of them is woken to take the role.
+    private void HandOff()
+    {
+        // Full fence: this waiter's last look is before the reads of the roles below.
+        Interlocked.MemoryBarrier();
+        if (IsDisposed)
+            return;
+        if (!_mailbox.IsEmpty)
+            PassOn();
+        else if (Volatile.Read(ref _driver) == 0)
+            WakeSleepers();
     }
 
     // After a post: wake the kernel waiter, and sleepers as the wake mode says.
@@ -435,14 +529,7 @@ public sealed partial class EventQueue : IDisposable
     private int WakeSleepers()
     {
         bool all = _wakeMode == EventQueueWakeMode.Broadcast;
-        int woken = 0;
-        int sleepers = Volatile.Read(ref _sleepers);
-        if (sleepers > 0)
-        {
-            woken = all ? sleepers : 1;
-            _sleep.Release(woken);
-        }
-        return woken + WakeMultiSleepers(all);
+        return WakeParked(all) + WakeMultiSleepers(all);
     }
 
     private Thread StartEngine()

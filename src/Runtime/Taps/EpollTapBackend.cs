@@ -39,7 +39,6 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     private readonly object _lock = new();
     private readonly int _epfd;
     private readonly int _wakeFd;
-    private readonly byte* _events;
     // Per fd: its one tap packed (SoleTap), SharedTaps, or 0 for none; published for dispatch.
     private ulong[] _fds = new ulong[64];
     // The entries of fds with several taps, indexed by fd; published for dispatch.
@@ -71,10 +70,10 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     public int PollFd => _epfd;
 
     /// <summary>
-    /// Whether the last <see cref="WaitAndDispatch"/> posted a tap's bits. Written and read only by
-    /// the queue's one kernel waiter, so it needs no fence.
+    /// Yes: the kernel lets any number of threads wait on one epoll instance, and dispatch reads
+    /// only tables published whole, into a buffer on the caller's stack.
     /// </summary>
-    public bool DispatchPosted { get; private set; }
+    public bool AllowsConcurrentWaits => true;
 
     public EpollTapBackend(CoalescingEventQueue mailbox)
     {
@@ -95,7 +94,6 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             LibC.close(_epfd);
             throw new Win32Exception(e, "epoll_ctl of the wake eventfd failed");
         }
-        _events = (byte*)NativeMemory.Alloc((nuint)(BatchSize * EpollEvent.NativeSize));
     }
 
     /// <summary>Carries out one tap request; returns 0 or an errno, and changes nothing on error.</summary>
@@ -164,34 +162,50 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
 
     /// <summary>
     /// Waits in the kernel for up to <paramref name="timeoutMs"/> (-1: no limit) and posts what the
-    /// taps report, taking at most <paramref name="limit"/> kernel events when it is positive, with
-    /// <paramref name="signalMask"/> (a sigset_t, or null) installed atomically for the wait. Returns false when the wait was interrupted (EINTR); the caller recomputes its
-    /// remaining time and calls again.
+    /// taps report, with <paramref name="signalMask"/> (a sigset_t, or null) installed atomically for
+    /// the wait. Takes at most <paramref name="limit"/> kernel events when it is positive, however
+    /// many that is (epoll_wait's maxevents), in batches: the first waits, the rest only collect.
+    /// Safe on several threads at once.
     /// </summary>
-    public bool WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null)
+    public TapWaitResult WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null)
     {
-        DispatchPosted = false;
-        int ready = LibC.epoll_pwait(_epfd, _events, limit is > 0 and < BatchSize ? limit : BatchSize, timeoutMs, signalMask);
-        if (ready < 0)
+        byte* events = stackalloc byte[BatchSize * EpollEvent.NativeSize];
+        int wanted = limit > 0 ? limit : BatchSize;
+        TapWaitResult result = TapWaitResult.None;
+        for (int taken = 0; taken < wanted;)
         {
-            int error = Marshal.GetLastPInvokeError();
-            if (error == LibC.EINTR)
+            int batch = Math.Min(BatchSize, wanted - taken);
+            int ready = LibC.epoll_pwait(_epfd, events, batch, taken == 0 ? timeoutMs : 0, signalMask);
+            if (ready < 0)
             {
+                int error = Marshal.GetLastPInvokeError();
+                if (error != LibC.EINTR)
+                    throw new Win32Exception(error, "epoll_wait failed");
                 Interlocked.Increment(ref _interruptedWaits);
-                return false;
+                return result | TapWaitResult.Interrupted;
             }
-            throw new Win32Exception(error, "epoll_wait failed");
+            result |= Dispatch(events, ready);
+            taken += ready;
+            if (ready < batch)
+                break;
         }
+        return result;
+    }
+
+    // Posts what one epoll_wait reported to the taps the kernel registrations were made for.
+    private TapWaitResult Dispatch(byte* events, int ready)
+    {
         ulong[] fds = Volatile.Read(ref _fds);
         FdEntry?[] shared = Volatile.Read(ref _shared);
-        bool posted = false;
+        TapWaitResult result = TapWaitResult.None;
         for (int i = 0; i < ready; i++)
         {
-            EpollEvent ev = EpollEvent.ReadNative(_events, i);
+            EpollEvent ev = EpollEvent.ReadNative(events, i);
             if (ev.data == WakeToken)
             {
                 ulong drained;
                 LibC.read(_wakeFd, &drained, sizeof(ulong));
+                result |= TapWaitResult.Woken;
                 continue;
             }
             TapFilters bits = EpollTapMap.ToTarget((EpollEvents)ev.events);
@@ -203,7 +217,8 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
                 ulong slot = (uint)soleFd < (uint)fds.Length ? Volatile.Read(ref fds[soleFd]) : 0;
                 if (SoleTap.Is(slot) && (uint)slot == (uint)ev.data)
                 {
-                    posted |= SoleTap.Unpack(slot).Post(_mailbox, bits);
+                    if (SoleTap.Unpack(slot).Post(_mailbox, bits))
+                        result |= TapWaitResult.Posted;
                     continue;
                 }
             }
@@ -214,10 +229,10 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
                     continue;
                 entry = orphan;
             }
-            posted |= Tap.Post(_mailbox, entry.Taps, bits);
+            if (Tap.Post(_mailbox, entry.Taps, bits))
+                result |= TapWaitResult.Posted;
         }
-        DispatchPosted = posted;
-        return true;
+        return result;
     }
 
     /// <summary>
@@ -512,7 +527,6 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             orphan.CloseWitness();
         LibC.close(_wakeFd);
         LibC.close(_epfd);
-        NativeMemory.Free(_events);
     }
 
     // The first tap of an fd, published before the kernel's ADD, which reads readiness: what it

@@ -274,8 +274,11 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
             return Lookup((uint)fd) is { Armed: true } entry && entry.ArmedBy == Thread.CurrentThread;
     }
 
-    /// <inheritdoc/>
-    public bool DispatchPosted { get; private set; }
+    /// <summary>No: the ring's queues have one consumer, the queue's driver.</summary>
+    public bool AllowsConcurrentWaits => false;
+
+    // Whether the current WaitAndDispatch posted a tap's bits; the driver's own.
+    private bool _posted;
 
     /// <summary>
     /// Whether every <see cref="WaitAndDispatch"/> enters the kernel, even when completions already
@@ -315,14 +318,14 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     /// <paramref name="limit"/> is not needed here: completions are hints that the CEQ merges and
     /// consumers re-validate, so leaving some in the ring would only delay them.
     /// </remarks>
-    public bool WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null)
+    public TapWaitResult WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null)
     {
-        DispatchPosted = false;
+        _posted = false;
         bool dispatched;
         lock (_lock)
         {
             if (_closed)
-                return true;
+                return Result(interrupted: false);
             // The single issuer: the thread that creates the ring is the only one the kernel lets in.
             _ring ??= CreateRing(IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
             long before = _dispatched;
@@ -333,7 +336,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
                 // they re-arm or retry still goes out below.
                 Reap();
                 if (_dispatched != before && _dirty.Count == 0 && _removals.Count == 0)
-                    return true;
+                    return Result(interrupted: false);
             }
             dispatched = _dispatched != before;
         }
@@ -352,7 +355,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         lock (_lock)
         {
             if (_closed)
-                return true;
+                return Result(interrupted: false);
             Reap();
             // Re-arms and retried removals go out now rather than with the next wait, so the kernel
             // watches again (and PollFd stays truthful) even if no one waits for a while.
@@ -365,8 +368,11 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         }
         // Interrupted: what the signal's wait collected is posted all the same; the caller decides
         // whether the interruption ends its wait (epoll_wait) or not (a queue's own waits).
-        return result.Errno != LibC.EINTR;
+        return Result(result.Errno == LibC.EINTR);
     }
+
+    private TapWaitResult Result(bool interrupted) =>
+        (_posted ? TapWaitResult.Posted : TapWaitResult.None) | (interrupted ? TapWaitResult.Interrupted : TapWaitResult.None);
 
     /// <inheritdoc/>
     public void Wake()
@@ -663,7 +669,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         {
             _dispatched++;
             TapFilters ready = entry.Private ? PrivateReady : TapPollMap.ToSource((PollEvents)(ushort)completion.Result);
-            DispatchPosted |= Tap.Post(_mailbox, entry.Taps, ready);
+            _posted |= Tap.Post(_mailbox, entry.Taps, ready);
             if (!completion.HasMore)
                 Rearm(entry);
             return;

@@ -224,7 +224,7 @@ public sealed unsafe class IoUringTapBackendTests
             // The poll's completion is posted on the way back from this thread's own write.
             Fds.Signal(fd);
             long before = backend.KernelEntries;
-            Assert.True(backend.WaitAndDispatch(-1));
+            Assert.Equal(TapWaitResult.Posted, backend.WaitAndDispatch(-1));
             Assert.Equal(before, backend.KernelEntries);
             Assert.Equal(new[] { id }, Take(mailbox));
 
@@ -232,7 +232,7 @@ public sealed unsafe class IoUringTapBackendTests
             backend.EntersOnEveryWait = true;
             Fds.Signal(fd);
             before = backend.KernelEntries;
-            Assert.True(backend.WaitAndDispatch(-1));
+            Assert.Equal(TapWaitResult.Posted, backend.WaitAndDispatch(-1));
             Assert.Equal(before + 1, backend.KernelEntries);
             Assert.Equal(new[] { id }, Take(mailbox));
         }
