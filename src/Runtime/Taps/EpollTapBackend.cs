@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
 using EpollGen.Events;
@@ -167,6 +168,8 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     /// many that is (epoll_wait's maxevents), in batches: the first waits, the rest only collect.
     /// Safe on several threads at once.
     /// </summary>
+    // The batch buffer is written by the kernel before it is read: no need to zero 3 KiB per wait.
+    [SkipLocalsInit]
     public TapWaitResult WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null)
     {
         byte* events = stackalloc byte[BatchSize * EpollEvent.NativeSize];
