@@ -94,13 +94,20 @@ public static unsafe class Epoll
     {
         try
         {
-            if (EpollNames.Find(epfd) is not { } set)
+            if (EpollNames.Hold(epfd) is not { } set)
                 return LibC.epoll_pwait(epfd, events, maxevents, timeout, sigmask);
-            ulong* mask = stackalloc ulong[SigsetWords];
-            if (sigmask is not null && !TryCopyIn(sigmask, mask, KernelSigsetSize))
-                return Fail(LibC.EFAULT);
-            long deadline = timeout < 0 ? long.MaxValue : Deadline(timeout * (long)TimeSpan.TicksPerMillisecond);
-            return Wait(set, events, maxevents, deadline, sigmask is null ? null : mask);
+            try
+            {
+                ulong* mask = stackalloc ulong[SigsetWords];
+                if (sigmask is not null && !TryCopyIn(sigmask, mask, KernelSigsetSize))
+                    return Fail(LibC.EFAULT);
+                long deadline = timeout < 0 ? long.MaxValue : Deadline(timeout * (long)TimeSpan.TicksPerMillisecond);
+                return Wait(set, events, maxevents, deadline, sigmask is null ? null : mask);
+            }
+            finally
+            {
+                set.Release();
+            }
         }
         catch (Exception e)
         {
@@ -116,26 +123,33 @@ public static unsafe class Epoll
     {
         try
         {
-            if (EpollNames.Find(epfd) is not { } set)
+            if (EpollNames.Hold(epfd) is not { } set)
                 return LibC.epoll_pwait2(epfd, events, maxevents, timeout, sigmask);
-            // The kernel's order: the mask is read first, then the timespec.
-            ulong* mask = stackalloc ulong[SigsetWords];
-            if (sigmask is not null && !TryCopyIn(sigmask, mask, KernelSigsetSize))
-                return Fail(LibC.EFAULT);
-            long deadline = long.MaxValue;
-            if (timeout is not null)
+            try
             {
-                Timespec limit;
-                if (!TryCopyIn(timeout, &limit, sizeof(Timespec)))
+                // The kernel's order: the mask is read first, then the timespec.
+                ulong* mask = stackalloc ulong[SigsetWords];
+                if (sigmask is not null && !TryCopyIn(sigmask, mask, KernelSigsetSize))
                     return Fail(LibC.EFAULT);
-                if (limit.tv_sec < 0 || limit.tv_nsec is < 0 or >= 1_000_000_000)
-                    return Fail(LibC.EINVAL);
-                long ticks = limit.tv_sec >= long.MaxValue / TimeSpan.TicksPerSecond / 2
-                    ? long.MaxValue / 4
-                    : limit.tv_sec * TimeSpan.TicksPerSecond + (limit.tv_nsec + 99) / 100;
-                deadline = Deadline(ticks);
+                long deadline = long.MaxValue;
+                if (timeout is not null)
+                {
+                    Timespec limit;
+                    if (!TryCopyIn(timeout, &limit, sizeof(Timespec)))
+                        return Fail(LibC.EFAULT);
+                    if (limit.tv_sec < 0 || limit.tv_nsec is < 0 or >= 1_000_000_000)
+                        return Fail(LibC.EINVAL);
+                    long ticks = limit.tv_sec >= long.MaxValue / TimeSpan.TicksPerSecond / 2
+                        ? long.MaxValue / 4
+                        : limit.tv_sec * TimeSpan.TicksPerSecond + (limit.tv_nsec + 99) / 100;
+                    deadline = Deadline(ticks);
+                }
+                return Wait(set, events, maxevents, deadline, sigmask is null ? null : mask);
             }
-            return Wait(set, events, maxevents, deadline, sigmask is null ? null : mask);
+            finally
+            {
+                set.Release();
+            }
         }
         catch (Exception e)
         {
@@ -143,7 +157,11 @@ public static unsafe class Epoll
         }
     }
 
-    /// <summary>Closes <paramref name="fd"/>: a set's name, a registered fd, or any other fd.</summary>
+    /// <summary>
+    /// Closes <paramref name="fd"/>: a set's name, a registered fd, or any other fd. A set goes with
+    /// its last name, as in Linux, or after that with the last wait already in flight on it: such
+    /// a wait goes on, and reports what its registrations make ready, or 0 at its timeout.
+    /// </summary>
     public static int close(int fd)
     {
         try
@@ -157,7 +175,7 @@ public static unsafe class Epoll
             foreach (EpollSet set in sets)
                 set.AfterClose(fd);
             if (EpollNames.Find(fd) is not null)
-                EpollNames.Remove(fd)?.Dispose();
+                EpollNames.Remove(fd)?.Release();
             Marshal.SetLastPInvokeError(error);
             return result;
         }
@@ -168,7 +186,11 @@ public static unsafe class Epoll
     }
 
     /// <summary>dup(2); a dup of a set's name names the same set.</summary>
-    public static int dup(int fd) => Named(fd, LibC.dup(fd));
+    public static int dup(int fd)
+    {
+        EpollSet? set = EpollNames.Hold(fd);
+        return Named(set, LibC.dup(fd));
+    }
 
     /// <summary>dup2(2); a set named by <paramref name="newfd"/> loses that name first.</summary>
     public static int dup2(int oldfd, int newfd)
@@ -192,7 +214,8 @@ public static unsafe class Epoll
             return LibC.fcntl(fd, cmd, arg);
         try
         {
-            return Named(fd, LibC.fcntl(fd, cmd, arg));
+            EpollSet? set = EpollNames.Hold(fd);
+            return Named(set, LibC.fcntl(fd, cmd, arg));
         }
         catch (Exception e)
         {
@@ -303,11 +326,18 @@ public static unsafe class Epoll
         }
     }
 
-    private static int Named(int oldfd, int newfd)
+    // newfd, the dup of an fd that named set (null: that named none), becomes a name of the set and
+    // takes over the reference held since before the dup's system call, so a close of the old name
+    // meanwhile cannot dispose the set under its new name.
+    private static int Named(EpollSet? set, int newfd)
     {
         if (newfd < 0)
-            return Fail(Marshal.GetLastPInvokeError());
-        if (EpollNames.Find(oldfd) is { } set)
+        {
+            int error = Marshal.GetLastPInvokeError();
+            set?.Release();
+            return Fail(error);
+        }
+        if (set is not null)
             EpollNames.Add(newfd, set);
         return newfd;
     }
@@ -322,11 +352,12 @@ public static unsafe class Epoll
             foreach (EpollSet set in EpollNames.Sets)
                 set.ForgetClosed(newfd);
             EpollSet? replaced = EpollNames.Find(newfd) is not null ? EpollNames.Remove(newfd) : null;
-            int result = Named(oldfd, LibC.dup3(oldfd, newfd, flags));
+            EpollSet? named = EpollNames.Hold(oldfd);
+            int result = Named(named, LibC.dup3(oldfd, newfd, flags));
             int error = Marshal.GetLastPInvokeError();
             foreach (EpollSet set in EpollNames.Sets)
                 set.AfterClose(newfd);
-            replaced?.Dispose();
+            replaced?.Release();
             Marshal.SetLastPInvokeError(error);
             return result;
         }

@@ -5,8 +5,10 @@ namespace EpollGen;
 
 /// <summary>
 /// The fds that name EpollGen sets in the libc-shaped API. Each name is a dup of the set's kernel
-/// epoll fd, so it is a real fd (CLOEXEC as asked, pollable, nestable); a set lives until its last
-/// name is closed. Lookups read a published array without a lock; changes take the lock.
+/// epoll fd, so it is a real fd (CLOEXEC as asked, pollable, nestable). Each name holds a reference
+/// to its set, as an fd holds its file in Linux, and so does each call in flight that
+/// <see cref="Hold"/>s it; the set lives until the last of them goes. Lookups read a published
+/// array without a lock; changes take the lock.
 /// </summary>
 internal static class EpollNames
 {
@@ -19,6 +21,23 @@ internal static class EpollNames
     {
         EpollSet?[] byFd = Volatile.Read(ref s_byFd);
         return (uint)fd < (uint)byFd.Length ? Volatile.Read(ref byFd[fd]) : null;
+    }
+
+    /// <summary>
+    /// The set <paramref name="fd"/> names, with a reference the caller releases
+    /// (<see cref="EpollSet.Release"/>), as Linux's fdget holds the file for one call; null when
+    /// <paramref name="fd"/> names no set.
+    /// </summary>
+    public static EpollSet? Hold(int fd)
+    {
+        while (Find(fd) is { } set)
+        {
+            if (set.TryReference())
+                return set;
+            // The set's last reference went after the lookup, so its names were removed before
+            // that: the next lookup sees what the number names now.
+        }
+        return null;
     }
 
     /// <summary>
@@ -50,20 +69,33 @@ internal static class EpollNames
         }
     }
 
-    /// <summary>Every set with a name, for the close of a registered fd.</summary>
+    /// <summary>
+    /// Every set that lives, named or held by a call in flight, for the close of a registered fd:
+    /// a set whose names are gone still drops a closed fd's registration, as Linux's does.
+    /// </summary>
     public static EpollSet[] Sets => Volatile.Read(ref s_sets);
 
+    /// <summary>
+    /// Names <paramref name="set"/> by <paramref name="fd"/>; the name takes over a reference the
+    /// caller holds (a new set's own, or one from <see cref="Hold"/>).
+    /// </summary>
     public static void Add(int fd, EpollSet set)
     {
         lock (s_lock)
         {
             Publish(ref s_byFd, fd, set);
-            if (set.Names++ == 0)
+            if (!set.Listed)
+            {
+                set.Listed = true;
                 Volatile.Write(ref s_sets, [.. s_sets, set]);
+            }
         }
     }
 
-    /// <summary>Forgets the name <paramref name="fd"/>; returns its set when that was its last name.</summary>
+    /// <summary>
+    /// Forgets the name <paramref name="fd"/> and returns the set it named, or null; the caller
+    /// releases the name's reference (<see cref="EpollSet.Release"/>) once the fd is closed.
+    /// </summary>
     public static EpollSet? Remove(int fd)
     {
         lock (s_lock)
@@ -71,10 +103,18 @@ internal static class EpollNames
             if (Find(fd) is not { } set)
                 return null;
             Volatile.Write(ref s_byFd[fd], null);
-            if (--set.Names > 0)
-                return null;
-            Volatile.Write(ref s_sets, Array.FindAll(s_sets, s => s != set));
             return set;
+        }
+    }
+
+    /// <summary>Drops <paramref name="set"/> from <see cref="Sets"/> when its last reference goes.</summary>
+    public static void Unlist(EpollSet set)
+    {
+        lock (s_lock)
+        {
+            if (set.Listed)
+                Volatile.Write(ref s_sets, Array.FindAll(s_sets, s => s != set));
+            set.Listed = false;
         }
     }
 

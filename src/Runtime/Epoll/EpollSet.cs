@@ -170,8 +170,11 @@ public sealed class EpollSet : IDisposable
     // _parents.Count, written under s_graphLock and read without it (IsPolled).
     private int _parentCount;
 
-    /// <summary>How many libc-shaped names (fds) the set has; guarded by <see cref="EpollNames"/>' lock.</summary>
-    internal int Names;
+    /// <summary>
+    /// Whether the set is in <see cref="EpollNames.Sets"/>: from its first libc-shaped name until
+    /// its last reference goes (<see cref="Release"/>); guarded by <see cref="EpollNames"/>' lock.
+    /// </summary>
+    internal bool Listed;
 
     /// <summary>Creates an empty set.</summary>
     /// <param name="closeOnExec">Whether <see cref="Fd"/> has FD_CLOEXEC, as <c>EPOLL_CLOEXEC</c> asks.</param>
@@ -346,7 +349,12 @@ public sealed class EpollSet : IDisposable
         }
     }
 
-    /// <summary>Removes every registration, releases their handles and closes the set's fds.</summary>
+    /// <summary>
+    /// Removes every registration, releases their handles and closes the set's fds, at once: waits
+    /// in flight on the set end with <see cref="ObjectDisposedException"/>, as they do on any
+    /// disposed .NET handle. (The libc-shaped <see cref="Epoll.close"/> is Linux's close instead: a
+    /// wait in flight holds the set, which goes when the last name and the last such wait are gone.)
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -386,6 +394,46 @@ public sealed class EpollSet : IDisposable
             LibC.close(nameFd);
             LibC.close(_indicatorFd);
         }
+    }
+
+    // A libc-shaped set's references, counted as Linux counts its file's: one per name in
+    // EpollNames and one per call in flight in Epoll that holds the set (a wait, a dup). A new set
+    // holds one, which its first name takes over; sets used only through this class ignore it.
+    private int _references = 1;
+
+    /// <summary>
+    /// Takes a reference, as Linux's fdget does, unless the last one is gone (false: the set is
+    /// being disposed, and every name it had was removed before).
+    /// </summary>
+    internal bool TryReference()
+    {
+        int seen = Volatile.Read(ref _references);
+        while (seen > 0)
+        {
+            // Not an increment: the last Release may take the count to 0 between the read and this
+            // write, and a set at 0 is being disposed; the exchange fails then and sees the 0.
+            int previous = Interlocked.CompareExchange(ref _references, seen + 1, seen);
+            if (previous == seen)
+                return true;
+            seen = previous;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Drops a reference; the last disposes the set, as the last fput releases Linux's file, and
+    /// keeps the calling thread's last P/Invoke error, which a libc-shaped call is returning.
+    /// </summary>
+    internal void Release()
+    {
+        // The decrement that reaches 0 is the only one: no TryReference succeeds once the count is
+        // 0, so exactly one caller disposes, after every other holder let go.
+        if (Interlocked.Decrement(ref _references) != 0)
+            return;
+        int errno = Marshal.GetLastPInvokeError();
+        EpollNames.Unlist(this);
+        Dispose();
+        Marshal.SetLastPInvokeError(errno);
     }
 
     /// <summary>

@@ -24,10 +24,12 @@ internal static class KernelWaits
             if (id != 0)
             {
                 last = File.ReadAllText($"/proc/self/task/{id}/syscall");
-                // epoll_wait (x86_64: 232) or epoll_pwait (281; arm64 has only epoll_pwait, 22), or
-                // io_uring_enter (426 on both).
+                // epoll_wait (x86_64: 232) or epoll_pwait (281; arm64 has only epoll_pwait, 22),
+                // io_uring_enter (426 on both), or ppoll (271; arm64 73), where a libc-shaped wait
+                // without a buffer sleeps.
                 if (last.StartsWith("232 ", StringComparison.Ordinal) || last.StartsWith("281 ", StringComparison.Ordinal)
-                    || last.StartsWith("22 ", StringComparison.Ordinal) || last.StartsWith("426 ", StringComparison.Ordinal))
+                    || last.StartsWith("22 ", StringComparison.Ordinal) || last.StartsWith("426 ", StringComparison.Ordinal)
+                    || last.StartsWith("271 ", StringComparison.Ordinal) || last.StartsWith("73 ", StringComparison.Ordinal))
                     return;
             }
             Thread.Sleep(1);
