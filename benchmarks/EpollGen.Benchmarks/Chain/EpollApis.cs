@@ -89,4 +89,10 @@ internal static unsafe partial class Sys
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int eventfd(uint initial, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, void* buffer, nuint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, void* buffer, nuint length);
 }

@@ -13,13 +13,13 @@ namespace EpollGen.Benchmarks.Suite;
 internal sealed record SuiteOptions
 {
     public const string Usage = """
-        usage: EpollGen.Benchmarks suite [--quick] [--out DIR] [--only chain,pingpong,waitcost,echo]
+        usage: EpollGen.Benchmarks suite [--quick] [--out DIR] [--only chain,pingpong,waitcost,concurrent,echo]
           --quick   smoke-test settings (a few minutes); the report says it was a quick run
           --out     where benchmarks-suite.md and charts/ go (default: the repository's docs/)
           --only    run these sections only (the report then holds only them)
         """;
 
-    public static readonly string[] Sections = ["chain", "pingpong", "waitcost", "echo"];
+    public static readonly string[] Sections = ["chain", "pingpong", "waitcost", "concurrent", "echo"];
 
     public bool Quick { get; init; }
 
@@ -52,6 +52,17 @@ internal sealed record SuiteOptions
     public int WaitRounds { get; init; } = 5;
 
     public int Waits { get; init; } = 2000;
+
+    /// <summary>Threads sharing one set in the concurrent-waiters section (two cores here: twice as many threads as cores).</summary>
+    public int ConcurrentThreads { get; init; } = 4;
+
+    public int ConcurrentFds { get; init; } = 64;
+
+    public int ConcurrentTokens { get; init; } = 16;
+
+    public int ConcurrentMoves { get; init; } = 200_000;
+
+    public int ConcurrentRounds { get; init; } = 5;
 
     public int EchoRounds { get; init; } = 5;
 
@@ -104,6 +115,8 @@ internal sealed record SuiteOptions
                 PingPongRounds = 3,
                 WaitRounds = 3,
                 Waits = 1000,
+                ConcurrentMoves = 50_000,
+                ConcurrentRounds = 3,
                 EchoRounds = 2,
                 EchoSeconds = 1.5,
                 EchoWarmupSeconds = 0.5,
@@ -129,5 +142,6 @@ internal sealed record SuiteOptions
         $"chain: pairs {string.Join("/", ChainPairs)}, {ChainActive} active, {ChainWrites} writes, {string.Join("+", ChainModes).ToUpperInvariant()}, {ChainRounds} rounds × {ChainIterations} iterations; " +
         $"ping-pong: {PingPongRounds} rounds × {PingPongRoundTrips:N0} round trips; " +
         $"wait cost: {WaitRounds} rounds × {Waits:N0} waits; " +
+        $"concurrent waiters: {ConcurrentRounds} rounds × {ConcurrentMoves:N0} moves, {ConcurrentThreads} threads, {ConcurrentFds} fds, {ConcurrentTokens} tokens; " +
         $"echo: {EchoRounds} rounds × {EchoSeconds:0.#} s after {EchoWarmupSeconds:0.#} s warm-up, {EchoConnections} connections, {EchoSize}-byte messages");
 }
