@@ -66,6 +66,10 @@ public sealed partial class EventQueue : IDisposable
     private Thread? _engine;
     private int _asyncCount;
 
+    // Tests only, null otherwise: WaitAsync calls it once its waiter is in the queue, where the
+    // engine can complete it, so a test can complete the wait at exactly that point.
+    internal Action<ValueTask<int>>? AfterAsyncWaiterQueued;
+
     /// <summary>Creates a queue with its own mailbox and tap backend.</summary>
     /// <param name="wakeMode">Whether a post wakes one sleeping waiter or all of them.</param>
     /// <param name="ringSize">The mailbox's ring size; see <see cref="CoalescingEventQueue"/>.</param>
@@ -247,6 +251,7 @@ public sealed partial class EventQueue : IDisposable
             Volatile.Write(ref _asyncCount, _asyncWaiters.Count);
             _engine ??= StartEngine();
         }
+        AfterAsyncWaiterQueued?.Invoke(new ValueTask<int>(waiter, waiter.Version));
         if (cancellationToken.CanBeCanceled)
             waiter.Registration = cancellationToken.UnsafeRegister(static (state, token) => ((AsyncWaiter)state!).TryCancel(token), waiter);
         WakeEngine();
