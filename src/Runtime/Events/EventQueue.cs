@@ -79,6 +79,10 @@ public sealed partial class EventQueue : IDisposable
     private Thread? _engine;
     private int _asyncCount;
 
+    // Tests only, null otherwise: WaitAsync calls it once its waiter is in the queue, where the
+    // engine can complete it, so a test can complete the wait at exactly that point.
+    internal Action<ValueTask<int>>? AfterAsyncWaiterQueued;
+
     /// <summary>Creates a queue with its own mailbox and tap backend.</summary>
     /// <param name="wakeMode">Whether a post wakes one sleeping waiter or all of them.</param>
     /// <param name="ringSize">The mailbox's ring size; see <see cref="CoalescingEventQueue"/>.</param>
@@ -258,18 +262,31 @@ public sealed partial class EventQueue : IDisposable
             return new ValueTask<int>(taken);
 
         AsyncWaiter waiter = RentWaiter();
-        waiter.Start(messages, Deadline(timeout));
+        // Registers the token before the engine can reach the waiter: whoever completes the wait
+        // then finds the registration to remove.
+        var wait = new ValueTask<int>(waiter, waiter.Start(messages, Deadline(timeout), cancellationToken));
+        bool disposed;
         lock (_asyncLock)
         {
-            ThrowIfDisposed();
-            _asyncWaiters.Enqueue(waiter);
-            Volatile.Write(ref _asyncCount, _asyncWaiters.Count);
-            _engine ??= StartEngine();
+            disposed = IsDisposed;
+            if (!disposed)
+            {
+                waiter.Hold();
+                _asyncWaiters.Enqueue(waiter);
+                Volatile.Write(ref _asyncCount, _asyncWaiters.Count);
+                _engine ??= StartEngine();
+            }
         }
-        if (cancellationToken.CanBeCanceled)
-            waiter.Registration = cancellationToken.UnsafeRegister(static (state, token) => ((AsyncWaiter)state!).TryCancel(token), waiter);
+        if (disposed)
+        {
+            // Unless its token was cancelled first, the wait ends as the queue's other waits do.
+            if (Interlocked.CompareExchange(ref waiter.State, AsyncWaiter.Claimed, AsyncWaiter.Pending) == AsyncWaiter.Pending)
+                waiter.Fail(new ObjectDisposedException(nameof(EventQueue)));
+            return wait;
+        }
+        AfterAsyncWaiterQueued?.Invoke(wait);
         WakeEngine();
-        return new ValueTask<int>(waiter, waiter.Version);
+        return wait;
     }
 
     /// <summary>
@@ -604,6 +621,8 @@ public sealed partial class EventQueue : IDisposable
         bool expired = taken == 0 && _mailbox.IsEmpty && Stopwatch.GetTimestamp() >= head.Deadline;
         if (taken > 0 || expired)
         {
+            // Dropped before it completes: its consumer's hold, let go once the result is read,
+            // keeps the waiter out of the pool until then.
             lock (_asyncLock)
                 Drop();
             head.Complete(taken);
@@ -622,10 +641,10 @@ public sealed partial class EventQueue : IDisposable
         WaitForWork(deadline, forEngine: true);
     }
 
-    // Removes the head waiter; the caller holds _asyncLock.
+    // Removes the head waiter and lets go of the queue's hold on it; the caller holds _asyncLock.
     private void Drop()
     {
-        _asyncWaiters.Dequeue();
+        _asyncWaiters.Dequeue().Release();
         Volatile.Write(ref _asyncCount, _asyncWaiters.Count);
     }
 
@@ -637,12 +656,13 @@ public sealed partial class EventQueue : IDisposable
             {
                 if (Interlocked.CompareExchange(ref waiter.State, AsyncWaiter.Claimed, AsyncWaiter.Pending) == AsyncWaiter.Pending)
                     waiter.Fail(error);
+                waiter.Release();
             }
             Volatile.Write(ref _asyncCount, 0);
         }
     }
 
-    /// <summary>Wait objects this queue has created; the pool keeps it at the most ever pending at once.</summary>
+    /// <summary>Wait objects this queue has created; the pool keeps it at the most ever in use at once.</summary>
     internal int AsyncWaitersCreated { get; private set; }
 
     private AsyncWaiter RentWaiter()
@@ -662,7 +682,11 @@ public sealed partial class EventQueue : IDisposable
             _waiterPool.Push(waiter);
     }
 
-    /// <summary>One asynchronous wait: pooled, reset after its result is read.</summary>
+    /// <summary>
+    /// One asynchronous wait, pooled: it goes back to the pool when nothing can reach it any more.
+    /// Its consumer (until it reads the result), the queue (until the engine drops it) and its
+    /// token's registration (until the callback has run or is removed) each hold it.
+    /// </summary>
     private sealed class AsyncWaiter(EventQueue queue) : IValueTaskSource<int>
     {
         public const int Pending = 0;
@@ -671,6 +695,8 @@ public sealed partial class EventQueue : IDisposable
         public const int CancelRequested = 3;
 
         private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = true };
+        private CancellationTokenRegistration _registration;
+        private int _holds;
 
         public int State;
 
@@ -678,60 +704,99 @@ public sealed partial class EventQueue : IDisposable
 
         public long Deadline { get; private set; }
 
-        public CancellationTokenRegistration Registration { get; set; }
-
         public CancellationToken CancellationToken { get; private set; }
 
-        public short Version => _core.Version;
-
-        public void Start(Memory<CeqMessage> buffer, long deadline)
+        // Starts a wait held by its consumer, and by its token if it can be cancelled, and returns
+        // the wait's version. No one else can reach the waiter yet.
+        public short Start(Memory<CeqMessage> buffer, long deadline, CancellationToken cancellationToken)
         {
             Buffer = buffer;
             Deadline = deadline;
-            Volatile.Write(ref State, Pending);
+            CancellationToken = cancellationToken;
+            State = Pending;
+            _holds = 1;
+            if (cancellationToken.CanBeCanceled)
+            {
+                // Held before the callback can run (at once, if the token was cancelled meanwhile).
+                Interlocked.Increment(ref _holds);
+                _registration = cancellationToken.UnsafeRegister(static state => ((AsyncWaiter)state!).Cancel(), this);
+            }
+            return _core.Version;
+        }
+
+        // The queue's hold; the caller holds _asyncLock.
+        public void Hold() => Interlocked.Increment(ref _holds);
+
+        // The holders let go from different threads: the last one, whichever it is, pools the waiter.
+        public void Release()
+        {
+            if (Interlocked.Decrement(ref _holds) != 0)
+                return;
+            Buffer = default;
+            CancellationToken = default;
+            _registration = default;
+            queue.ReturnWaiter(this);
         }
 
         public void Complete(int taken)
         {
             Volatile.Write(ref State, Done);
-            Registration.Dispose();
+            Unregister();
             _core.SetResult(taken);
         }
 
         public void Fail(Exception error)
         {
             Volatile.Write(ref State, Done);
-            Registration.Dispose();
+            Unregister();
             _core.SetException(error);
         }
 
-        // A pending wait is cancelled at once; one the engine has claimed is cancelled when the
-        // engine lets go of it, unless it took messages first (then the messages win).
-        public void TryCancel(CancellationToken token)
+        // A registration removed before its callback ran gives back the hold the callback would
+        // have; a callback that has run or is running lets go of it itself.
+        private void Unregister()
         {
-            CancellationToken = token;
+            if (_registration.Unregister())
+                Release();
+        }
+
+        // The token's callback. A pending wait is cancelled at once; one the engine has claimed is
+        // cancelled when the engine lets go of it, unless it took messages first (then the messages
+        // win). The callback's hold keeps the waiter from being reused until it returns, so it only
+        // ever acts on the wait it was registered for.
+        private void Cancel()
+        {
             if (Interlocked.CompareExchange(ref State, Done, Pending) == Pending)
             {
-                _core.SetException(new OperationCanceledException(token));
-                queue.WakeEngine();
-                return;
+                _core.SetException(new OperationCanceledException(CancellationToken));
+                // A disposed queue has no engine to wake, and its semaphore may be gone.
+                if (queue.TryEnter())
+                {
+                    queue.WakeEngine();
+                    queue.Exit();
+                }
             }
-            Interlocked.CompareExchange(ref State, CancelRequested, Claimed);
+            else
+            {
+                Interlocked.CompareExchange(ref State, CancelRequested, Claimed);
+            }
+            Release();
         }
 
         public int GetResult(short token)
         {
+            // Only a finished wait's own token lets go of the consumer's hold; a misuse throws here.
+            if (_core.GetStatus(token) == ValueTaskSourceStatus.Pending)
+                throw new InvalidOperationException("The wait has not finished.");
             try
             {
                 return _core.GetResult(token);
             }
             finally
             {
+                // A new version at once: a second read with this token throws instead of letting go twice.
                 _core.Reset();
-                Buffer = default;
-                Registration = default;
-                CancellationToken = default;
-                queue.ReturnWaiter(this);
+                Release();
             }
         }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Linq;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 using EpollGen.Events;
@@ -117,6 +118,155 @@ public abstract class EventQueueAsyncTests(TapBackendKind backend) : BackendTest
         stop.Cancel();
         await Task.WhenAll(waiters).WaitAsync(Bound);
         Assert.Equal((long)rounds * ids.Length, Interlocked.Read(ref taken));
+    }
+
+    [Fact]
+    public async Task WaitAsync_ATokenCancelledAfterItsWaitEnded_LeavesTheNextWaitAlone()
+    {
+        using var queue = NewQueue();
+        CeqId id = queue.Allocate();
+        var messages = new CeqMessage[1];
+        using var stale = new CancellationTokenSource();
+        // The first wait is completed the moment the engine can reach it, before WaitAsync returns.
+        queue.AfterAsyncWaiterQueued = wait =>
+        {
+            queue.AfterAsyncWaiterQueued = null;
+            Assert.True(queue.Post(id, 1));
+            Assert.True(SpinWait.SpinUntil(() => wait.IsCompleted, Bound), "the engine did not complete the wait");
+        };
+        Assert.Equal(1, await queue.WaitAsync(messages, Timeout.InfiniteTimeSpan, stale.Token).AsTask().WaitAsync(Bound));
+
+        ValueTask<int> next = queue.WaitAsync(messages, Timeout.InfiniteTimeSpan);
+        Assert.False(next.IsCompleted);
+        Assert.Equal(1, queue.AsyncWaitersCreated);
+        stale.Cancel();
+        Assert.True(queue.Post(id, 1));
+
+        Assert.Equal(1, await next.AsTask().WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task WaitAsync_AfterACancelledWaitStillQueued_IsServedInItsOwnTurn()
+    {
+        using var queue = NewQueue();
+        CeqId id = queue.Allocate();
+        ValueTask<int> head = queue.WaitAsync(new CeqMessage[1], Timeout.InfiniteTimeSpan);
+        using var cancel = new CancellationTokenSource();
+        ValueTask<int> cancelled = queue.WaitAsync(new CeqMessage[1], Timeout.InfiniteTimeSpan, cancel.Token);
+        Task<int> older = queue.WaitAsync(new CeqMessage[1], Timeout.InfiniteTimeSpan).AsTask();
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.AsTask().WaitAsync(Bound));
+        // The cancelled wait's object is still in the queue, ahead of the older wait.
+        Task<int> newer = queue.WaitAsync(new CeqMessage[1], Timeout.InfiniteTimeSpan).AsTask();
+
+        Assert.True(queue.Post(id, 1));
+        Assert.Equal(1, await head.AsTask().WaitAsync(Bound));
+        Assert.True(queue.Post(id, 1));
+        Task served = await Task.WhenAny(older, newer).WaitAsync(Bound);
+
+        Assert.Same(older, served);
+        Assert.Equal(1, await older);
+        Assert.True(queue.Post(id, 1));
+        Assert.Equal(1, await newer.WaitAsync(Bound));
+    }
+
+    [Fact]
+    public void CancelAndCompleteCycles_EveryWaitEndsOnceWithItsOwnOutcome()
+    {
+        const int threads = 4;
+        const int waitsPerThread = 500;
+        using var queue = NewQueue();
+        CeqId[] ids = Enumerable.Range(0, threads * waitsPerThread).Select(i => queue.Allocate(userData: (ulong)i)).ToArray();
+        var posted = new int[ids.Length];
+        var taken = new int[ids.Length];
+        void Post(int index)
+        {
+            Interlocked.Increment(ref posted[index]);
+            Assert.True(queue.Post(ids[index], 1));
+        }
+        using var postWhenQueued = new ThreadLocal<int>(() => -1);
+        queue.AfterAsyncWaiterQueued = wait =>
+        {
+            int own = postWhenQueued.Value;
+            if (own < 0)
+                return;
+            postWhenQueued.Value = -1;
+            Post(own);
+            Assert.True(SpinWait.SpinUntil(() => wait.IsCompleted, Bound), $"message {own}: the wait did not end");
+        };
+
+        // Each thread waits three ways in turn: (0) cancelled at once, most likely while queued
+        // behind the others' waits (it may still take a message, which it posts again); (1) ended by
+        // a message posted the moment the engine can reach it, its token cancelled after the
+        // thread's next wait has started (which likely reuses its wait object); (2) ended by a
+        // message posted after WaitAsync returns, with no token. Every wait that is not cancelled
+        // posts one message and takes one, so each has a message to end it. (A wait that finds
+        // messages already waiting is answered before it is queued; it posts one all the same.)
+        void Run(int thread)
+        {
+            var buffer = new CeqMessage[1];
+            CancellationTokenSource? stale = null;
+            for (int i = 0; i < waitsPerThread; i++)
+            {
+                int own = thread * waitsPerThread + i;
+                int kind = (thread + i) % 3;
+                var cancel = kind == 2 ? null : new CancellationTokenSource();
+                CancellationToken token = cancel?.Token ?? default;
+                postWhenQueued.Value = kind == 1 ? own : -1;
+                Task<int> wait = queue.WaitAsync(buffer, Timeout.InfiniteTimeSpan, token).AsTask();
+                stale?.Cancel();
+                stale?.Dispose();
+                stale = null;
+                if (kind == 0)
+                    cancel!.Cancel();
+                // A wait answered on the calling thread never reached the queue, nor the hook.
+                else if (kind == 2 || postWhenQueued.Value >= 0)
+                    Post(own);
+                postWhenQueued.Value = -1;
+
+                Assert.True(((IAsyncResult)wait).AsyncWaitHandle.WaitOne(Bound), $"thread {thread}, wait {i} (kind {kind}) did not end");
+                if (wait.IsCanceled)
+                {
+                    Assert.True(kind == 0, $"thread {thread}, wait {i} (kind {kind}) was cancelled by a token not its own");
+                    var error = Assert.ThrowsAny<OperationCanceledException>(() => wait.GetAwaiter().GetResult());
+                    Assert.Equal(token, error.CancellationToken);
+                    cancel!.Dispose();
+                    continue;
+                }
+                Assert.Equal(1, wait.GetAwaiter().GetResult());
+                int index = (int)buffer[0].UserData;
+                Interlocked.Increment(ref taken[index]);
+                if (kind == 0)
+                    Post(index);
+                if (kind == 1)
+                    stale = cancel;
+                else
+                    cancel?.Dispose();
+            }
+            stale?.Dispose();
+        }
+
+        Exception? failure = null;
+        Thread[] workers = Enumerable.Range(0, threads).Select(thread => new Thread(() =>
+        {
+            try
+            {
+                Run(thread);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref failure, e, null);
+            }
+        }) { IsBackground = true }).ToArray();
+        foreach (Thread worker in workers)
+            worker.Start();
+        foreach (Thread worker in workers)
+            Assert.True(worker.Join(TimeSpan.FromSeconds(60)), "a waiting thread did not finish");
+
+        if (failure is not null)
+            ExceptionDispatchInfo.Capture(failure).Throw();
+        Assert.Equal(0, queue.Wait(new CeqMessage[1], TimeSpan.Zero));
+        Assert.Equal(posted, taken);
     }
 
     [Fact]
