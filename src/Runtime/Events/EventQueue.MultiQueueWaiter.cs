@@ -197,7 +197,7 @@ public sealed partial class EventQueue
             {
                 // Set before the round's fence: a poster that misses it is one whose post the
                 // round's last look sees.
-                Volatile.Write(ref queue._inKernel, 1);
+                Interlocked.Increment(ref queue._inKernel);
                 int error = Control(LibC.EPOLL_CTL_ADD, queue._backend.PollFd, (ulong)index);
                 if (error != 0)
                 {

@@ -21,10 +21,12 @@ public enum EventQueueWakeMode
 
 /// <summary>
 /// An event queue: a CEQ mailbox that taps and <see cref="Post"/> fill, and the threads that wait
-/// on it. While every waiter is asleep, exactly one of them (the driver) waits in the kernel for
-/// the queue's taps and posts what they report; the others sleep in the kernel too, each on its
-/// own <see cref="Parker"/>, until a post or until the driver leaves, when one of them takes its
-/// place.
+/// on it. While every waiter is asleep, one of them (the driver) waits in the kernel for the
+/// queue's taps and posts what they report. Where the backend allows several kernel waits at once
+/// (kernel epoll) the other synchronous waiters wait there too, beside it, and the kernel wakes
+/// them one at a time as it wakes raw epoll's; elsewhere (io_uring) they sleep in the kernel on a
+/// <see cref="Parker"/> of their own until a post or until the driver leaves, when one of them
+/// takes its place.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -63,6 +65,8 @@ public sealed partial class EventQueue : IDisposable
     private readonly object _parkLock = new();
     private readonly List<Parker> _parked = [];
     private readonly EventQueueWakeMode _wakeMode;
+    // Whether a thread holds the driver role, and how many threads wait in the kernel for the taps
+    // (the driver, and beside it, where the backend allows, every other synchronous waiter).
     private int _driver;
     private int _inKernel;
     // With singleWaitingThread: the thread of the first wait, the only one that may wait.
@@ -356,8 +360,10 @@ public sealed partial class EventQueue : IDisposable
         // CEQ merges the same id's posts): the caller looks again, and harvests again if it must.
         if (Interlocked.CompareExchange(ref _driver, 1, 0) == 0)
             return Drive(deadline) || !expired || !_mailbox.IsEmpty;
+        if (_backend.AllowsConcurrentWaits && (!forEngine || expired))
+            return CoDrive(deadline) || !expired || !_mailbox.IsEmpty;
         if (expired)
-            return (_backend.AllowsConcurrentWaits && HarvestAlongside()) || !_mailbox.IsEmpty;
+            return !_mailbox.IsEmpty;
         if (forEngine)
             _engineWake.Wait(deadline == long.MaxValue ? Timeout.Infinite : Milliseconds(deadline - Stopwatch.GetTimestamp()));
         else
@@ -371,9 +377,8 @@ public sealed partial class EventQueue : IDisposable
     {
         try
         {
-            Volatile.Write(ref _inKernel, 1);
-            // Store-load fence: a poster that missed _inKernel is one whose post this check sees.
-            Interlocked.MemoryBarrier();
+            // Full fence: a poster that missed _inKernel is one whose post this check sees.
+            Interlocked.Increment(ref _inKernel);
             // The engine also stays out of the kernel when a wake-up is pending for it (a new
             // waiter, a cancellation): WakeEngine releases the semaphore and then reads _inKernel.
             bool engineCalled = Thread.CurrentThread == _engine && _engineWake.CurrentCount > 0;
@@ -398,24 +403,41 @@ public sealed partial class EventQueue : IDisposable
         }
     }
 
-    // An expired waiter's last look at the taps while another thread drives: a zero-timeout kernel
-    // wait of its own, with its own mask, as concurrent callers of epoll_wait make. Returns whether
-    // it posted a tap's bits.
-    private unsafe bool HarvestAlongside()
+    // A kernel wait beside the driver, where the backend allows several (kernel epoll): every
+    // synchronous waiter sleeps in the kernel's own wait, woken one at a time by the kernel as raw
+    // epoll's waiters are, with its own signal mask; an expired one makes its last look so. Returns
+    // whether it posted a tap's bits.
+    private unsafe bool CoDrive(long deadline)
     {
-        TapWaitResult result = _backend.WaitAndDispatch(0, t_harvestLimit, t_signalMask);
-        // The wake-up this look consumed was meant for the driver (a post, a new waiter): renewed.
-        if ((result & TapWaitResult.Woken) != 0)
-            _backend.Wake();
-        if ((result & TapWaitResult.Interrupted) != 0)
-            t_interrupted = true;
-        return (result & TapWaitResult.Posted) != 0;
+        // Full fence: a poster that missed this count is one whose post the check below sees.
+        Interlocked.Increment(ref _inKernel);
+        try
+        {
+            long remaining = deadline - Stopwatch.GetTimestamp();
+            int timeoutMs = !_mailbox.IsEmpty || IsDisposed || remaining <= 0 ? 0
+                : deadline == long.MaxValue ? -1 : Milliseconds(remaining);
+            TapWaitResult result = _backend.WaitAndDispatch(timeoutMs, t_harvestLimit, t_signalMask);
+            // A wake-up meant for the engine, which drives, is renewed while one is pending for it;
+            // one that followed a post has done its work: this waiter takes next.
+            if ((result & TapWaitResult.Woken) != 0 && _engine is not null && _engineWake.CurrentCount > 0)
+                _backend.Wake();
+            bool posted = (result & TapWaitResult.Posted) != 0;
+            if ((result & TapWaitResult.Interrupted) != 0)
+                t_interrupted = true;
+            else if (timeoutMs != 0 && posted)
+                CountTapWakeup();
+            return posted;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inKernel);
+        }
     }
 
     // The kernel waiter gives up its role (Drive, or a thread waiting on several queues).
     private void StepDown()
     {
-        Volatile.Write(ref _inKernel, 0);
+        Interlocked.Decrement(ref _inKernel);
         // A full fence between giving up the role and reading _sleepers and the multi-queue
         // sleepers (Dekker with Sleep and with WaitAny's registration, which register and then
         // read _driver): one of the two sees the other, so no one sleeps while nobody waits in the kernel.
@@ -535,7 +557,9 @@ public sealed partial class EventQueue : IDisposable
     {
         if (_mailbox.IsEmpty)
             return;
-        WakeSleepers();
+        // With no one asleep, a thread in the kernel's wait comes out to take them.
+        if (WakeSleepers() == 0 && Volatile.Read(ref _inKernel) != 0)
+            _backend.Wake();
         if (Volatile.Read(ref _asyncCount) > 0 && Thread.CurrentThread != _engine)
             _engineWake.Release();
     }

@@ -175,10 +175,10 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         byte* events = stackalloc byte[BatchSize * EpollEvent.NativeSize];
         int wanted = limit > 0 ? limit : BatchSize;
         TapWaitResult result = TapWaitResult.None;
-        for (int taken = 0; taken < wanted;)
+        for (int taken = 0, timeout = timeoutMs; taken < wanted; timeout = 0)
         {
             int batch = Math.Min(BatchSize, wanted - taken);
-            int ready = LibC.epoll_pwait(_epfd, events, batch, taken == 0 ? timeoutMs : 0, signalMask);
+            int ready = LibC.epoll_pwait(_epfd, events, batch, timeout, signalMask);
             if (ready < 0)
             {
                 int error = Marshal.GetLastPInvokeError();
@@ -187,10 +187,13 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
                 Interlocked.Increment(ref _interruptedWaits);
                 return result | TapWaitResult.Interrupted;
             }
-            result |= Dispatch(events, ready);
-            taken += ready;
+            TapWaitResult dispatched = Dispatch(events, ready);
+            result |= dispatched;
             if (ready < batch)
                 break;
+            // The wake-up took one of the places the limit counts: taps ready beside it (a
+            // level-triggered entry behind a one-event limit) are looked for once more.
+            taken += (dispatched & TapWaitResult.Woken) != 0 ? ready - 1 : ready;
         }
         return result;
     }
