@@ -31,7 +31,7 @@ public abstract unsafe class ConcurrencyTests(EpollUnderTest epoll) : IDisposabl
 
     private readonly List<int> _fds = [];
     private readonly List<int> _sets = [];
-    private readonly List<int> _releases = [];
+    private readonly Dictionary<int, int> _releases = [];
     private readonly List<Waiter> _waiters = [];
 
     protected EpollUnderTest Epoll { get; } = epoll;
@@ -46,7 +46,7 @@ public abstract unsafe class ConcurrencyTests(EpollUnderTest epoll) : IDisposabl
     {
         if (!disposing)
             return;
-        foreach (int release in _releases)
+        foreach (int release in _releases.Values)
             TestLibC.Signal(release);
         // One bound for all of them: a waiter the release cannot reach (the bug under test) is
         // left on its background thread, and its set's close below may still end it.
@@ -67,10 +67,13 @@ public abstract unsafe class ConcurrencyTests(EpollUnderTest epoll) : IDisposabl
         Assert.True(set >= 0, $"epoll_create1 on {Epoll}: errno {Marshal.GetLastPInvokeError()}");
         _sets.Add(set);
         int release = EventFd();
-        _releases.Add(release);
+        _releases.Add(set, release);
         Ctl(set, Linux.EPOLL_CTL_ADD, release, EpollEvents.EPOLLIN, ReleaseData);
         return set;
     }
+
+    /// <summary>Makes the set's release eventfd readable: every waiter on it may return, with <see cref="ReleaseData"/>.</summary>
+    protected void Release(int set) => TestLibC.Signal(_releases[set]);
 
     /// <summary>Forgets a set the test closed itself, so its number is not closed again.</summary>
     protected void Forget(int fd)
@@ -132,6 +135,17 @@ public abstract unsafe class ConcurrencyTests(EpollUnderTest epoll) : IDisposabl
         Assert.True(waiter.Join(Bound), $"{what}: the waiter did not return within {Bound}");
         Assert.True(waiter.Result == 1, $"{what}: returned {waiter.Result} (errno {waiter.Errno}) after {waiter.Elapsed.TotalMilliseconds:F0} ms");
         Assert.Equal(data, waiter.Event(0).data);
+    }
+
+    /// <summary>
+    /// Asserts that <paramref name="waiter"/> goes on waiting: it does not return within a short
+    /// grace period (what a wrong wake-up would take), and it is asleep in a wait after it.
+    /// </summary>
+    protected static void AssertStillWaiting(Waiter waiter, string what)
+    {
+        Assert.False(waiter.Join(TimeSpan.FromMilliseconds(200)),
+            $"{what}: the waiter returned {waiter.Result} (errno {waiter.Errno}) after {waiter.Elapsed.TotalMilliseconds:F0} ms");
+        waiter.UntilBlocked(Bound);
     }
 
     /// <summary>Linux's epoll_ctl operation numbers.</summary>
