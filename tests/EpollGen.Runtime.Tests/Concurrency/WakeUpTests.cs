@@ -56,8 +56,7 @@ public abstract unsafe class WakeUpTests(EpollUnderTest epoll) : ConcurrencyTest
 
         // Let the others go; none of them may report the edge a second time.
         Release(set);
-        foreach (Waiter other in others)
-            other.Join(Bound);
+        WaitHandle.WaitAll(others.Select(w => w.ReturnedHandle).ToArray(), Bound);
         Assert.True(others.All(w => !w.HasReturned || w.Result != 1 || w.Event(0).data != Data),
             $"the edge was reported twice: {string.Join(", ", others.Select(Describe))}");
     }
