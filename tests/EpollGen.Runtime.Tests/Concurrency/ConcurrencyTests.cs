@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using EpollGen.Interop;
 using EpollGen.Runtime.Tests.Native;
@@ -22,27 +23,41 @@ public abstract unsafe class ConcurrencyTests(EpollUnderTest epoll) : IDisposabl
     /// <summary>How long anything a test waits for may take, however loaded the machine.</summary>
     protected static readonly TimeSpan Bound = TimeSpan.FromSeconds(2);
 
+    // How long the waiters still blocked at the end get to take the release: short, so a test whose
+    // waiters the release cannot reach fails fast; a waiter that returns later does no harm.
+    private static readonly TimeSpan ReleaseBound = TimeSpan.FromSeconds(1);
+
     protected const int EINTR = 4;
 
     private readonly List<int> _fds = [];
     private readonly List<int> _sets = [];
-    private readonly List<int> _releases = [];
+    private readonly Dictionary<int, int> _releases = [];
     private readonly List<Waiter> _waiters = [];
 
     protected EpollUnderTest Epoll { get; } = epoll;
 
     public void Dispose()
     {
-        foreach (int release in _releases)
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!disposing)
+            return;
+        foreach (int release in _releases.Values)
             TestLibC.Signal(release);
+        // One bound for all of them: a waiter the release cannot reach (the bug under test) is
+        // left on its background thread, and its set's close below may still end it.
+        long start = Stopwatch.GetTimestamp();
         foreach (Waiter waiter in _waiters)
-            waiter.Join(Bound);
+            waiter.Join(TimeSpan.FromTicks(Math.Max(0, (ReleaseBound - Stopwatch.GetElapsedTime(start)).Ticks)));
         // A set's fd closed before its registered fds, on each epoll the way its users would.
         foreach (int set in _sets)
             Epoll.Close(set);
         foreach (int fd in _fds)
             Epoll.Close(fd);
-        GC.SuppressFinalize(this);
     }
 
     /// <summary>A new set, with a release eventfd registered level-triggered (not ready until the test ends).</summary>
@@ -52,10 +67,13 @@ public abstract unsafe class ConcurrencyTests(EpollUnderTest epoll) : IDisposabl
         Assert.True(set >= 0, $"epoll_create1 on {Epoll}: errno {Marshal.GetLastPInvokeError()}");
         _sets.Add(set);
         int release = EventFd();
-        _releases.Add(release);
+        _releases.Add(set, release);
         Ctl(set, Linux.EPOLL_CTL_ADD, release, EpollEvents.EPOLLIN, ReleaseData);
         return set;
     }
+
+    /// <summary>Makes the set's release eventfd readable: every waiter on it may return, with <see cref="ReleaseData"/>.</summary>
+    protected void Release(int set) => TestLibC.Signal(_releases[set]);
 
     /// <summary>Forgets a set the test closed itself, so its number is not closed again.</summary>
     protected void Forget(int fd)
@@ -117,6 +135,17 @@ public abstract unsafe class ConcurrencyTests(EpollUnderTest epoll) : IDisposabl
         Assert.True(waiter.Join(Bound), $"{what}: the waiter did not return within {Bound}");
         Assert.True(waiter.Result == 1, $"{what}: returned {waiter.Result} (errno {waiter.Errno}) after {waiter.Elapsed.TotalMilliseconds:F0} ms");
         Assert.Equal(data, waiter.Event(0).data);
+    }
+
+    /// <summary>
+    /// Asserts that <paramref name="waiter"/> goes on waiting: it does not return within a short
+    /// grace period (what a wrong wake-up would take), and it is asleep in a wait after it.
+    /// </summary>
+    protected static void AssertStillWaiting(Waiter waiter, string what)
+    {
+        Assert.False(waiter.Join(TimeSpan.FromMilliseconds(200)),
+            $"{what}: the waiter returned {waiter.Result} (errno {waiter.Errno}) after {waiter.Elapsed.TotalMilliseconds:F0} ms");
+        waiter.UntilBlocked(Bound);
     }
 
     /// <summary>Linux's epoll_ctl operation numbers.</summary>

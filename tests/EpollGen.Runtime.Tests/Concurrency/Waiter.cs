@@ -64,6 +64,9 @@ public sealed unsafe class Waiter
 
     public bool HasReturned => _returned.IsSet;
 
+    /// <summary>Set once the call has returned.</summary>
+    public WaitHandle ReturnedHandle => _returned.WaitHandle;
+
     /// <summary>The <paramref name="index"/>th entry returned.</summary>
     public EpollEvent Event(int index) => _events[index];
 
