@@ -96,6 +96,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             throw new Win32Exception(e, "epoll_ctl of the wake eventfd failed");
         }
         _events = (byte*)NativeMemory.Alloc((nuint)(BatchSize * EpollEvent.NativeSize));
+        mailbox.SetHolderWake(Wake);
     }
 
     /// <summary>Carries out one tap request; returns 0 or an errno, and changes nothing on error.</summary>
@@ -171,6 +172,21 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     public bool WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null)
     {
         DispatchPosted = false;
+        // Kernel events carry CEQ ids from the moment the kernel copies them out, inside the wait,
+        // until they are posted: the mailbox must not reissue those ids meanwhile.
+        long hold = _mailbox.EnterIdHold();
+        try
+        {
+            return WaitAndPost(timeoutMs, limit, signalMask);
+        }
+        finally
+        {
+            _mailbox.ExitIdHold(hold);
+        }
+    }
+
+    private bool WaitAndPost(int timeoutMs, int limit, void* signalMask)
+    {
         int ready = LibC.epoll_pwait(_epfd, _events, limit is > 0 and < BatchSize ? limit : BatchSize, timeoutMs, signalMask);
         if (ready < 0)
         {
@@ -507,6 +523,8 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             if (Interlocked.Exchange(ref _closed, 1) != 0)
                 return;
         }
+        // Before the wake fd closes: the mailbox calls Wake under the lock this takes.
+        _mailbox.SetHolderWake(null);
         DropPendingWitness();
         foreach (FdEntry orphan in _orphans)
             orphan.CloseWitness();
