@@ -312,7 +312,10 @@ public sealed class EpollSet : IDisposable
                 if (remaining <= 0)
                     return 0;
                 TimeSpan left = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(0, remaining);
-                int taken = await _queue.WaitAsync(messages, left, cancellationToken).ConfigureAwait(false);
+                ValueTask<int> wait;
+                using (_queue.Mailbox.HoldTakes())
+                    wait = _queue.WaitAsync(messages, left, cancellationToken);
+                int taken = await wait.ConfigureAwait(false);
                 var sink = new SpanSink(events.Span);
                 lock (_lock)
                 {
@@ -324,6 +327,7 @@ public sealed class EpollSet : IDisposable
         }
         finally
         {
+            _queue.Mailbox.ReleaseTaken();
             ArrayPool<CeqMessage>.Shared.Return(messages);
         }
     }
@@ -743,21 +747,29 @@ public sealed class EpollSet : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         Span<CeqMessage> messages = stackalloc CeqMessage[MessageBatch];
-        // A poll of the kernel first, so readiness that arrived before the call is reported now.
-        int taken = _queue.Wait(messages, 0, interruptible: false, maxEvents, signalMask);
-        while (true)
+        using var held = _queue.Mailbox.HoldTakes();
+        try
         {
-            int reported;
-            lock (_lock)
+            // A poll of the kernel first, so readiness that arrived before the call is reported now.
+            int taken = _queue.Wait(messages, 0, interruptible: false, maxEvents, signalMask);
+            while (true)
             {
-                IngestTaken(messages, taken);
-                reported = Deliver(ref sink, maxEvents);
+                int reported;
+                lock (_lock)
+                {
+                    IngestTaken(messages, taken);
+                    reported = Deliver(ref sink, maxEvents);
+                }
+                if (reported > 0 || sink.Faulted || Stopwatch.GetTimestamp() >= deadline)
+                    return reported;
+                taken = _queue.Wait(messages, deadline, interruptible, maxEvents, signalMask);
+                if (taken < 0)
+                    return -1;
             }
-            if (reported > 0 || sink.Faulted || Stopwatch.GetTimestamp() >= deadline)
-                return reported;
-            taken = _queue.Wait(messages, deadline, interruptible, maxEvents, signalMask);
-            if (taken < 0)
-                return -1;
+        }
+        finally
+        {
+            _queue.Mailbox.ReleaseTaken();
         }
     }
 
@@ -1166,6 +1178,8 @@ public sealed class EpollSet : IDisposable
     {
         uint wakes = _wakes;
         Ingest(messages, taken);
+        // Ingested: the stale ones among them were dropped while their ids could not recur.
+        _queue.Mailbox.ReleaseTaken();
         if (_wakes != wakes && IsPolled())
             _queue.Backend.Wake();
     }

@@ -240,6 +240,7 @@ public sealed partial class EventQueue : IDisposable
 
         AsyncWaiter waiter = RentWaiter();
         waiter.Start(messages, Deadline(timeout));
+        waiter.HoldsTakes = _mailbox.HoldsTakesHere;
         lock (_asyncLock)
         {
             ThrowIfDisposed();
@@ -513,7 +514,12 @@ public sealed partial class EventQueue : IDisposable
         // Claimed before its buffer is filled, so a cancellation cannot win after messages were taken.
         if (Interlocked.CompareExchange(ref head.State, AsyncWaiter.Claimed, AsyncWaiter.Pending) != AsyncWaiter.Pending)
             return;
+        // A held take's hold goes with the messages to the thread that reads the result.
+        long hold = head.HoldsTakes ? _mailbox.EnterIdHold() : -1;
         int taken = _mailbox.TryTake(head.Buffer.Span);
+        if (hold >= 0 && taken == 0)
+            _mailbox.ExitIdHold(hold);
+        head.TakeHold = taken > 0 ? hold : -1;
         bool expired = taken == 0 && _mailbox.IsEmpty && Stopwatch.GetTimestamp() >= head.Deadline;
         if (taken > 0 || expired)
         {
@@ -587,6 +593,10 @@ public sealed partial class EventQueue : IDisposable
 
         public int State;
 
+        public bool HoldsTakes;
+
+        public long TakeHold = -1;
+
         public Memory<CeqMessage> Buffer { get; private set; }
 
         public long Deadline { get; private set; }
@@ -636,6 +646,9 @@ public sealed partial class EventQueue : IDisposable
         {
             try
             {
+                if (TakeHold >= 0)
+                    queue._mailbox.AdoptTakeHold(TakeHold);
+                TakeHold = -1;
                 return _core.GetResult(token);
             }
             finally
