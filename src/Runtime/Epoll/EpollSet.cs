@@ -332,7 +332,10 @@ public sealed class EpollSet : IDisposable
                 if (remaining <= 0)
                     return 0;
                 TimeSpan left = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(0, remaining);
-                int taken = await _queue.WaitAsync(messages, left, cancellationToken).ConfigureAwait(false);
+                ValueTask<int> wait;
+                using (_queue.Mailbox.HoldTakes())
+                    wait = _queue.WaitAsync(messages, left, cancellationToken);
+                int taken = await wait.ConfigureAwait(false);
                 var sink = new SpanSink(events.Span);
                 lock (_lock)
                 {
@@ -345,6 +348,7 @@ public sealed class EpollSet : IDisposable
         finally
         {
             Interlocked.Decrement(ref _waiters);
+            _queue.Mailbox.ReleaseTaken();
             ArrayPool<CeqMessage>.Shared.Return(messages);
         }
     }
@@ -810,6 +814,7 @@ public sealed class EpollSet : IDisposable
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         Span<CeqMessage> messages = stackalloc CeqMessage[MessageBatch];
         Interlocked.Increment(ref _waiters);
+        using var held = _queue.Mailbox.HoldTakes();
         try
         {
             // A poll of the kernel first, so readiness that arrived before the call is reported now.
@@ -832,6 +837,7 @@ public sealed class EpollSet : IDisposable
         finally
         {
             Interlocked.Decrement(ref _waiters);
+            _queue.Mailbox.ReleaseTaken();
         }
     }
 
@@ -1245,6 +1251,8 @@ public sealed class EpollSet : IDisposable
     {
         uint wakes = _wakes;
         Ingest(messages, taken);
+        // Ingested: the stale ones among them were dropped while their ids could not recur.
+        _queue.Mailbox.ReleaseTaken();
         if (_wakes != wakes && IsPolled())
             _queue.Backend.Wake();
     }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -26,7 +27,12 @@ namespace EpollGen.Events;
 /// before they sleep.
 /// </para>
 /// <para>
-/// Ids come from a free list and carry a generation. Event slots live in address space reserved
+/// Ids come from a free list and carry a generation. An id never recurs while it may be held:
+/// freed slots are reused oldest first, and a slot whose 10-bit generation wraps waits in a
+/// quarantine until every id hold entered before the wrap has ended (<c>EnterIdHold</c>). The
+/// holders are the kernel-epoll backend's waits (kernel events carry ids) and a set's waits, from
+/// their take to their ingest; ring entries carry only a slot, and io_uring completions no id.
+/// Event slots live in address space reserved
 /// once and committed as ids are allocated, so the queue grows while producers post without moving
 /// or copying anything, and committed memory follows the number of ids in use.
 /// </para>
@@ -51,6 +57,8 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
     private const int MaxCellSpins = 64;
     private const nuint CommitGranularity = 64 * 1024;
     private const int HeaderOffset = 16;
+    // The two hold counters sit a cache line apart: holds of one epoch do not slow the other's.
+    private const int HolderStride = 8;
 
     // A ring entry is the slot and, above it, the lap of the ring position it was written for
     // (42 bits of it), so the entry tells a consumer which position it belongs to: cells are never
@@ -69,7 +77,23 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
     private readonly int _ringMask;
     private readonly CeqOperation _operation;
     private readonly object _idLock = new();
-    private readonly Stack<int> _freeSlots = new();
+    // Freed slots are reused oldest first, so generations advance evenly across slots and a slot
+    // reaches the end of its generations (and the quarantine) as late as the free slots allow.
+    private readonly Queue<int> _freeSlots = new();
+    // Slots whose generation wrapped, each with the hold epoch read after its free, oldest first.
+    private readonly Queue<(int Slot, long Epoch)> _quarantine = new();
+    // Id holds (see EnterIdHold): the current epoch, and per epoch parity the holds entered in it.
+    private long _holdEpoch;
+    private readonly long[] _holders = new long[2 * HolderStride];
+    private long _wokenAtEpoch = -1;
+    private Action? _wakeHolders;
+    // HoldTakes: the queue whose takes this thread holds; and the hold it carries, if any.
+    [ThreadStatic]
+    private static CoalescingEventQueue? t_takesHeldFor;
+    [ThreadStatic]
+    private static CoalescingEventQueue? t_heldBy;
+    [ThreadStatic]
+    private static long t_heldEpoch;
     private int _allocatedSlots;
     private int _idsInUse;
     private long _overflows;
@@ -150,8 +174,9 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
         lock (_idLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            ReleaseQuarantined();
             int slot;
-            if (!_freeSlots.TryPop(out slot))
+            if (!_freeSlots.TryDequeue(out slot))
             {
                 if (_allocatedSlots == MaxIds)
                     throw new InvalidOperationException($"All {MaxIds} CEQ ids are in use.");
@@ -179,7 +204,8 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
             if (_disposed || id.Slot >= _allocatedSlots)
                 return false;
             ref long coalesce = ref Event(id.Slot)->coalesce;
-            long next = (long)((id.Generation + 1) & CeqId.GenerationMask) << 32;
+            uint generation = (id.Generation + 1) & CeqId.GenerationMask;
+            long next = (long)generation << 32;
             while (true)
             {
                 long old = Volatile.Read(ref coalesce);
@@ -190,7 +216,13 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
                 if (Interlocked.CompareExchange(ref coalesce, next, old) == old)
                     break;
             }
-            _freeSlots.Push(id.Slot);
+            // Ids never recur while held: between the free of any id of this slot and the
+            // reallocation of that id lies the free that wraps the generation to 0, and a wrapped
+            // slot waits here until every hold entered up to this epoch has been exited.
+            if (generation == 0)
+                _quarantine.Enqueue((id.Slot, _holdEpoch));
+            else
+                _freeSlots.Enqueue(id.Slot);
             _idsInUse--;
             return true;
         }
@@ -200,6 +232,79 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
     public bool IsCurrent(CeqId id) =>
         id.Slot < Volatile.Read(ref _allocatedSlots)
         && (uint)((ulong)Volatile.Read(ref Event(id.Slot)->coalesce) >> 32) == id.Generation;
+
+    /// <summary>
+    /// Starts an id hold: until <see cref="ExitIdHold"/>, no id this queue frees from now on is
+    /// allocated again with the same value, so ids obtained during the hold (taken in messages,
+    /// read back from the kernel) cannot name a later user of their slot. Returns the token for
+    /// <see cref="ExitIdHold"/>. Lock-free; any thread may exit the hold.
+    /// </summary>
+    internal long EnterIdHold()
+    {
+        while (true)
+        {
+            long epoch = Volatile.Read(ref _holdEpoch);
+            // Counted, then checked (Dekker with TryAdvanceEpoch, both sides full fences): either
+            // the advance sees this count, or this check sees the new epoch and counts again there.
+            Interlocked.Increment(ref Holders(epoch));
+            if (Volatile.Read(ref _holdEpoch) == epoch)
+                return epoch;
+            Interlocked.Decrement(ref Holders(epoch));
+        }
+    }
+
+    /// <summary>Ends a hold started by <see cref="EnterIdHold"/>.</summary>
+    /// <remarks>Atomic: holds of one epoch enter and exit on many threads at once.</remarks>
+    internal void ExitIdHold(long hold) => Interlocked.Decrement(ref Holders(hold));
+
+    /// <summary>
+    /// Until the returned scope is disposed, a take by this thread from this queue starts an id
+    /// hold that covers what it took, and stays with the thread until <see cref="ReleaseTaken"/>
+    /// (the scope's end does not release it). A waiter that takes and ingests later uses it.
+    /// </summary>
+    internal TakeHoldScope HoldTakes()
+    {
+        var scope = new TakeHoldScope(t_takesHeldFor);
+        t_takesHeldFor = this;
+        return scope;
+    }
+
+    /// <summary>Whether this thread's takes from this queue are held (see <see cref="HoldTakes"/>).</summary>
+    internal bool HoldsTakesHere => t_takesHeldFor == this;
+
+    /// <summary>
+    /// Gives this thread a hold another thread entered for messages it took on this thread's
+    /// behalf (an asynchronous wait's); <see cref="ReleaseTaken"/> ends it.
+    /// </summary>
+    internal void AdoptTakeHold(long hold)
+    {
+        Debug.Assert(t_heldBy is null || t_heldBy == this, "one queue's messages per thread between take and ingest");
+        if (t_heldBy == this)
+        {
+            // The older hold covers both: it blocks every epoch the newer one blocks.
+            ExitIdHold(Math.Max(hold, t_heldEpoch));
+            t_heldEpoch = Math.Min(hold, t_heldEpoch);
+            return;
+        }
+        t_heldBy = this;
+        t_heldEpoch = hold;
+    }
+
+    /// <summary>Ends the hold this thread has on what it took from (or adopted for) this queue, if any.</summary>
+    internal void ReleaseTaken()
+    {
+        if (t_heldBy != this)
+            return;
+        t_heldBy = null;
+        ExitIdHold(t_heldEpoch);
+    }
+
+    /// <summary>Names the callback that makes this queue's longest holders exit their holds (a blocked kernel wait's wake-up).</summary>
+    internal void SetHolderWake(Action? wake)
+    {
+        lock (_idLock)
+            _wakeHolders = wake;
+    }
 
     /// <summary>
     /// Posts <paramref name="bits"/> to <paramref name="id"/>: ORs or adds them into its slot and,
@@ -253,6 +358,15 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
     /// </summary>
     public bool TryTake(out CeqMessage message)
     {
+        bool held = StartTakeHold();
+        bool taken = TakeOne(out message);
+        if (held && !taken)
+            ReleaseTaken();
+        return taken;
+    }
+
+    private bool TakeOne(out CeqMessage message)
+    {
         while (true)
         {
             // Stale ring entries (ids a recovery scan or a free already emptied) do not end the drain.
@@ -272,6 +386,15 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
     /// <summary>Takes up to <paramref name="messages"/>.Length messages; returns how many.</summary>
     public int TryTake(Span<CeqMessage> messages)
     {
+        bool held = StartTakeHold();
+        int taken = TakeMany(messages);
+        if (held && taken == 0)
+            ReleaseTaken();
+        return taken;
+    }
+
+    private int TakeMany(Span<CeqMessage> messages)
+    {
         int taken = 0;
         long claimed;
         // Claim every waiting position the buffer can hold with one CAS, then read them in order.
@@ -287,7 +410,7 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
         // read when it found the ring empty, so checking them first costs no cache miss.
         if (taken < messages.Length && RecoveryDue)
         {
-            while (taken < messages.Length && TryTake(out CeqMessage last))
+            while (taken < messages.Length && TakeOne(out CeqMessage last))
                 messages[taken++] = last;
         }
         return taken;
@@ -309,6 +432,56 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
         _events.Dispose();
         NativeMemory.Free(_ring);
         NativeMemory.AlignedFree(_headerBlock);
+    }
+
+    // Under HoldTakes, a take starts the thread's hold before it reads a slot: an id it obtains
+    // was then obtained inside the hold. True when this call started it.
+    private bool StartTakeHold()
+    {
+        if (t_takesHeldFor != this || t_heldBy is not null)
+            return false;
+        t_heldEpoch = EnterIdHold();
+        t_heldBy = this;
+        return true;
+    }
+
+    private ref long Holders(long epoch) => ref _holders[(int)(epoch & 1) * HolderStride];
+
+    // Under _idLock. Frees the oldest quarantined slot once two epochs have passed since its free:
+    // holds are entered in the current epoch, so the advance to its epoch + 2, which waits for the
+    // holds of its epoch to end, leaves none that began before the free. At most one advance and one
+    // release per call, so Allocate stays O(1); each free quarantines at most one slot.
+    private void ReleaseQuarantined()
+    {
+        if (!_quarantine.TryPeek(out (int Slot, long Epoch) oldest))
+            return;
+        if (_holdEpoch < oldest.Epoch + 2)
+            TryAdvanceEpoch();
+        if (_holdEpoch < oldest.Epoch + 2)
+            return;
+        _quarantine.Dequeue();
+        _freeSlots.Enqueue(oldest.Slot);
+    }
+
+    // Under _idLock, the only writer of _holdEpoch. Holds of the previous epoch count in the
+    // counter the next epoch's holds will use, so the advance waits for them to end; a blocked
+    // kernel wait is woken (once per epoch) so that it leaves its hold and enters a newer one.
+    private void TryAdvanceEpoch()
+    {
+        long epoch = _holdEpoch;
+        // Read after the previous advance's full fence, so a hold that confirmed that epoch is seen.
+        if (Volatile.Read(ref Holders(epoch + 1)) != 0)
+        {
+            if (_wokenAtEpoch != epoch)
+            {
+                _wokenAtEpoch = epoch;
+                _wakeHolders?.Invoke();
+            }
+            return;
+        }
+        // A full fence between the new epoch and the next advance's read of the counters: the
+        // other half of EnterIdHold's Dekker handshake.
+        Interlocked.Increment(ref _holdEpoch);
     }
 
     private bool RecoveryDue =>
@@ -497,5 +670,12 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
         {
             Volatile.Write(ref scanLock, 0);
         }
+    }
+
+    /// <summary>The extent of a <see cref="HoldTakes"/>; disposing it restores the thread's previous one.</summary>
+    internal readonly struct TakeHoldScope(CoalescingEventQueue? previous) : IDisposable
+    {
+        /// <inheritdoc/>
+        public void Dispose() => t_takesHeldFor = previous;
     }
 }

@@ -269,6 +269,7 @@ public sealed partial class EventQueue : IDisposable
         // Registers the token before the engine can reach the waiter: whoever completes the wait
         // then finds the registration to remove.
         var wait = new ValueTask<int>(waiter, waiter.Start(messages, Deadline(timeout), cancellationToken));
+        waiter.HoldsTakes = _mailbox.HoldsTakesHere;
         bool disposed;
         lock (_asyncLock)
         {
@@ -641,7 +642,12 @@ public sealed partial class EventQueue : IDisposable
         // Claimed before its buffer is filled, so a cancellation cannot win after messages were taken.
         if (Interlocked.CompareExchange(ref head.State, AsyncWaiter.Claimed, AsyncWaiter.Pending) != AsyncWaiter.Pending)
             return;
+        // A held take's hold goes with the messages to the thread that reads the result.
+        long hold = head.HoldsTakes ? _mailbox.EnterIdHold() : -1;
         int taken = _mailbox.TryTake(head.Buffer.Span);
+        if (hold >= 0 && taken == 0)
+            _mailbox.ExitIdHold(hold);
+        head.TakeHold = taken > 0 ? hold : -1;
         bool expired = taken == 0 && _mailbox.IsEmpty && Stopwatch.GetTimestamp() >= head.Deadline;
         if (taken > 0 || expired)
         {
@@ -723,6 +729,10 @@ public sealed partial class EventQueue : IDisposable
         private int _holds;
 
         public int State;
+
+        public bool HoldsTakes;
+
+        public long TakeHold = -1;
 
         public Memory<CeqMessage> Buffer { get; private set; }
 
@@ -814,6 +824,9 @@ public sealed partial class EventQueue : IDisposable
                 throw new InvalidOperationException("The wait has not finished.");
             try
             {
+                if (TakeHold >= 0)
+                    queue._mailbox.AdoptTakeHold(TakeHold);
+                TakeHold = -1;
                 return _core.GetResult(token);
             }
             finally

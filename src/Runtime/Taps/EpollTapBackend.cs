@@ -95,6 +95,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             LibC.close(_epfd);
             throw new Win32Exception(e, "epoll_ctl of the wake eventfd failed");
         }
+        mailbox.SetHolderWake(Wake);
     }
 
     /// <summary>Carries out one tap request; returns 0 or an errno, and changes nothing on error.</summary>
@@ -168,9 +169,24 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     /// many that is (epoll_wait's maxevents), in batches: the first waits, the rest only collect.
     /// Safe on several threads at once.
     /// </summary>
+    public TapWaitResult WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null)
+    {
+        // Kernel events carry CEQ ids from the moment the kernel copies them out, inside the wait,
+        // until they are posted: the mailbox must not reissue those ids meanwhile.
+        long hold = _mailbox.EnterIdHold();
+        try
+        {
+            return WaitAndPost(timeoutMs, limit, signalMask);
+        }
+        finally
+        {
+            _mailbox.ExitIdHold(hold);
+        }
+    }
+
     // The batch buffer is written by the kernel before it is read: no need to zero 3 KiB per wait.
     [SkipLocalsInit]
-    public TapWaitResult WaitAndDispatch(int timeoutMs, int limit = 0, void* signalMask = null)
+    private TapWaitResult WaitAndPost(int timeoutMs, int limit, void* signalMask)
     {
         byte* events = stackalloc byte[BatchSize * EpollEvent.NativeSize];
         int wanted = limit > 0 ? limit : BatchSize;
@@ -528,6 +544,8 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             if (Interlocked.Exchange(ref _closed, 1) != 0)
                 return;
         }
+        // Before the wake fd closes: the mailbox calls Wake under the lock this takes.
+        _mailbox.SetHolderWake(null);
         DropPendingWitness();
         foreach (FdEntry orphan in _orphans)
             orphan.CloseWitness();

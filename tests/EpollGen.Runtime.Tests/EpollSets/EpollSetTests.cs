@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using EpollGen.Events;
 using EpollGen.Interop;
 using EpollGen.Runtime.Tests.Native;
 using EpollGen.Runtime.Tests.Taps;
@@ -448,6 +449,51 @@ public abstract class EpollSetTests : BackendTests, IDisposable
 
         Assert.Equal(Waits, reported);
         Assert.Equal(Waits * translations, allocated);
+    }
+
+    /// <summary>
+    /// A waiter took a message for a registration and has not ingested it when DEL/ADD cycles of
+    /// the fd begin (simulated: this thread takes under the hold a set's wait takes under). Each
+    /// ADD gets a new CEQ id; however many cycles run, none is the held message's id, so the set,
+    /// which matches messages to registrations by id, drops the stale message. Before ids were
+    /// held, 1,024 cycles gave the first id back.
+    /// </summary>
+    [Fact]
+    public void MessageHeldAcrossDelAddCycles_NeverNamesTheNewRegistration()
+    {
+        int fd = Track(TestLibC.EventFd());
+        _set.Add(fd, EPOLLIN | EPOLLET, 1);
+        TestLibC.Signal(fd);
+        CeqMessage held = Assert.Single(TakeMessages(hold: true));
+        try
+        {
+            for (int round = 0; round < 3; round++)
+            {
+                for (int cycle = 0; cycle < 1024; cycle++)
+                {
+                    _set.Remove(fd);
+                    _set.Add(fd, EPOLLIN | EPOLLET, 1);
+                }
+                TestLibC.Signal(fd);
+                CeqMessage fresh = Assert.Single(TakeMessages(hold: false));
+                Assert.Equal((ulong)fd, fresh.UserData);
+                Assert.NotEqual(held.Id, fresh.Id);
+            }
+        }
+        finally
+        {
+            _set.Queue.Mailbox.ReleaseTaken();
+        }
+    }
+
+    // What a set's wait would take from its queue for the registrations' taps.
+    private CeqMessage[] TakeMessages(bool hold)
+    {
+        var messages = new CeqMessage[4];
+        if (!hold)
+            return messages[.._set.Queue.Wait(messages, Bound)];
+        using (_set.Queue.Mailbox.HoldTakes())
+            return messages[.._set.Queue.Wait(messages, Bound)];
     }
 
     private static unsafe bool Readable(int fd)
