@@ -79,8 +79,15 @@ public sealed partial class EventQueue : IDisposable
     private readonly object _asyncLock = new();
     private readonly Queue<AsyncWaiter> _asyncWaiters = new();
     private readonly Stack<AsyncWaiter> _waiterPool = new();
-    private readonly SemaphoreSlim _engineWake = new(0);
-    private Thread? _engine;
+    private AsyncEngine? _asyncEngine;
+    // Whether the engine's thread is serving the queue (written by that thread only).
+    private bool _serving;
+
+    /// <summary>Set while the queue waits in its engine's requests; see <see cref="AsyncEngine.Request"/>.</summary>
+    internal int EngineRequested;
+
+    /// <summary>The queue's slot in its engine (the engine's thread only), or -1.</summary>
+    internal int EngineSlot = -1;
     private int _asyncCount;
 
     // Tests only, null otherwise: WaitAsync calls it once its waiter is in the queue, where the
@@ -243,9 +250,9 @@ public sealed partial class EventQueue : IDisposable
     /// <summary>
     /// Waits asynchronously until messages are waiting, <paramref name="timeout"/> passes or
     /// <paramref name="cancellationToken"/> is cancelled, and takes up to <paramref name="messages"/>.Length
-    /// of them. One engine thread per queue waits on behalf of every asynchronous waiter, and only
-    /// while some wait; waiters are served in order. No allocation per wait in steady state (the
-    /// wait objects are pooled), unless the token can be cancelled.
+    /// of them. The process's async engines (a few threads for every queue) wait on behalf of every
+    /// asynchronous waiter; a queue's waiters are served in order. No allocation per wait in steady
+    /// state (the wait objects are pooled), unless the token can be cancelled.
     /// </summary>
     /// <returns>How many messages were taken; 0 when the timeout passed.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled before messages were taken.</exception>
@@ -279,7 +286,7 @@ public sealed partial class EventQueue : IDisposable
                 waiter.Hold();
                 _asyncWaiters.Enqueue(waiter);
                 Volatile.Write(ref _asyncCount, _asyncWaiters.Count);
-                _engine ??= StartEngine();
+                _asyncEngine ??= AsyncEngine.Assign();
             }
         }
         if (disposed)
@@ -290,7 +297,7 @@ public sealed partial class EventQueue : IDisposable
             return wait;
         }
         AfterAsyncWaiterQueued?.Invoke(wait);
-        WakeEngine();
+        RequestEngine();
         return wait;
     }
 
@@ -309,20 +316,16 @@ public sealed partial class EventQueue : IDisposable
             _backend.Wake();
             WakeParked(all: true);
             WakeMultiSleepers(all: true);
-            _engineWake.Release();
             spin.SpinOnce();
         }
-        Thread? engine;
-        lock (_asyncLock)
-            engine = _engine;
-        if (engine is not null && engine != Thread.CurrentThread)
-        {
-            _engineWake.Release();
-            engine.Join();
-        }
+        FailAll(new ObjectDisposedException(nameof(EventQueue)));
         _backend.Dispose();
         _mailbox.Dispose();
-        _engineWake.Dispose();
+        // The engine lets go of the queue at its next serving, which finds it disposed.
+        AsyncEngine? engine;
+        lock (_asyncLock)
+            engine = _asyncEngine;
+        engine?.Request(this);
     }
 
     internal int Tap(in TapRequest request)
@@ -348,7 +351,7 @@ public sealed partial class EventQueue : IDisposable
     // found nothing: a wait never ends empty on a deadline alone while the taps hold readiness. The
     // engine parks on its own semaphore rather than among the synchronous sleepers, so its
     // wake-ups reach it.
-    private bool WaitForWork(long deadline, bool forEngine = false)
+    private bool WaitForWork(long deadline)
     {
         if (!_mailbox.IsEmpty)
         {
@@ -361,14 +364,11 @@ public sealed partial class EventQueue : IDisposable
         // CEQ merges the same id's posts): the caller looks again, and harvests again if it must.
         if (Interlocked.CompareExchange(ref _driver, 1, 0) == 0)
             return Drive(deadline) || !expired || !_mailbox.IsEmpty;
-        if (_backend.AllowsConcurrentWaits && (!forEngine || expired))
+        if (_backend.AllowsConcurrentWaits)
             return CoDrive(deadline) || !expired || !_mailbox.IsEmpty;
         if (expired)
             return !_mailbox.IsEmpty;
-        if (forEngine)
-            _engineWake.Wait(deadline == long.MaxValue ? Timeout.Infinite : Milliseconds(deadline - Stopwatch.GetTimestamp()));
-        else
-            Sleep(deadline);
+        Sleep(deadline);
         return true;
     }
 
@@ -380,11 +380,8 @@ public sealed partial class EventQueue : IDisposable
         {
             // Full fence: a poster that missed _inKernel is one whose post this check sees.
             Interlocked.Increment(ref _inKernel);
-            // The engine also stays out of the kernel when a wake-up is pending for it (a new
-            // waiter, a cancellation): WakeEngine releases the semaphore and then reads _inKernel.
-            bool engineCalled = Thread.CurrentThread == _engine && _engineWake.CurrentCount > 0;
             long remaining = deadline - Stopwatch.GetTimestamp();
-            int timeoutMs = !_mailbox.IsEmpty || IsDisposed || engineCalled || remaining <= 0 ? 0
+            int timeoutMs = !_mailbox.IsEmpty || IsDisposed || remaining <= 0 ? 0
                 : deadline == long.MaxValue ? -1 : Milliseconds(remaining);
             TapWaitResult result;
             unsafe
@@ -417,11 +414,9 @@ public sealed partial class EventQueue : IDisposable
             long remaining = deadline - Stopwatch.GetTimestamp();
             int timeoutMs = !_mailbox.IsEmpty || IsDisposed || remaining <= 0 ? 0
                 : deadline == long.MaxValue ? -1 : Milliseconds(remaining);
+            // A wake-up this wait consumes has done its work: it followed a post, which this waiter
+            // takes next, or a disposal, which this waiter sees.
             TapWaitResult result = _backend.WaitAndDispatch(timeoutMs, t_harvestLimit, t_signalMask);
-            // A wake-up meant for the engine, which drives, is renewed while one is pending for it;
-            // one that followed a post has done its work: this waiter takes next.
-            if ((result & TapWaitResult.Woken) != 0 && _engine is not null && _engineWake.CurrentCount > 0)
-                _backend.Wake();
             bool posted = (result & TapWaitResult.Posted) != 0;
             if ((result & TapWaitResult.Interrupted) != 0)
                 t_interrupted = true;
@@ -448,8 +443,8 @@ public sealed partial class EventQueue : IDisposable
         // (HandOff), and a parker cannot reach a thread that sleeps on its own helper epoll instance.
         WakeParked(all: false);
         WakeMultiSleepers(all: false);
-        if (Volatile.Read(ref _asyncCount) > 0 && Thread.CurrentThread != _engine)
-            _engineWake.Release();
+        if (Volatile.Read(ref _asyncCount) > 0)
+            RequestEngine();
     }
 
     // A kernel wait that blocked ended with tap posts: a tap woke the kernel waiter.
@@ -545,7 +540,7 @@ public sealed partial class EventQueue : IDisposable
         woken += WakeSleepers();
         if (Volatile.Read(ref _asyncCount) > 0)
         {
-            _engineWake.Release();
+            RequestEngine();
             woken++;
         }
         if (woken > 0 && EpollGenMetrics.QueueWakeups.Enabled)
@@ -561,8 +556,8 @@ public sealed partial class EventQueue : IDisposable
         // With no one asleep, a thread in the kernel's wait comes out to take them.
         if (WakeSleepers() == 0 && Volatile.Read(ref _inKernel) != 0)
             _backend.Wake();
-        if (Volatile.Read(ref _asyncCount) > 0 && Thread.CurrentThread != _engine)
-            _engineWake.Release();
+        if (Volatile.Read(ref _asyncCount) > 0)
+            RequestEngine();
     }
 
     // Wakes one sleeping thread and one thread waiting on several queues (for a broadcast queue,
@@ -574,81 +569,107 @@ public sealed partial class EventQueue : IDisposable
         return WakeParked(all) + WakeMultiSleepers(all);
     }
 
-    private Thread StartEngine()
+    // Asks the queue's engine to serve its asynchronous waiters; not the engine's own thread while
+    // it serves this queue, whose loop goes on until nothing is left to do.
+    private void RequestEngine()
     {
-        var engine = new Thread(RunEngine) { IsBackground = true, Name = "EpollGen event queue" };
-        engine.UnsafeStart();
-        return engine;
+        if (_serving && AsyncEngine.IsCurrentThread)
+            return;
+        AsyncEngine? engine = Volatile.Read(ref _asyncEngine);
+        engine?.Request(this);
     }
 
-    private void WakeEngine()
+    /// <summary>
+    /// Serves the asynchronous waiters on the engine's thread, oldest first, without blocking: takes
+    /// what the mailbox holds for them, looks at the taps once (as the driver, or beside it where
+    /// the backend allows), gives 0 to those whose time is up and honours cancellations; then tells
+    /// the engine whether waiters remain, their earliest deadline, and whether to watch the queue's
+    /// fd (not while another thread drives taps only one may drive: its posts and its step-down
+    /// ask for the engine instead).
+    /// </summary>
+    internal void ServeAsyncWaiters(AsyncEngine engine)
     {
-        _engineWake.Release();
-        if (Volatile.Read(ref _inKernel) != 0)
-            _backend.Wake();
-    }
-
-    // The engine waits on behalf of the asynchronous waiters, oldest first, like one more
-    // synchronous waiter: it waits in the kernel when no one else does, and otherwise parks until a
-    // post, a kernel waiter stepping down, a new waiter or a cancellation wakes it.
-    private void RunEngine()
-    {
-        while (true)
+        if (!TryEnter())
         {
-            AsyncWaiter? head;
-            long deadline = long.MaxValue;
-            lock (_asyncLock)
+            FailAll(new ObjectDisposedException(nameof(EventQueue)));
+            engine.Forget(this);
+            return;
+        }
+        _serving = true;
+        try
+        {
+            bool looked = false, watch = true;
+            while (true)
             {
-                while (_asyncWaiters.TryPeek(out head) && Volatile.Read(ref head.State) == AsyncWaiter.Done)
-                    Drop();
-                // Waiters behind the head whose time is up get 0 now; they leave the queue when
-                // they reach its head. The head is answered by ServeOrWait, which may still find messages.
-                long now = Stopwatch.GetTimestamp();
-                foreach (AsyncWaiter waiter in _asyncWaiters)
+                AsyncWaiter? head = NextAsyncWaiter(out long deadline);
+                if (head is null)
                 {
-                    if (waiter != head && waiter.Deadline <= now
-                        && Interlocked.CompareExchange(ref waiter.State, AsyncWaiter.Claimed, AsyncWaiter.Pending) == AsyncWaiter.Pending)
-                        waiter.Complete(0);
-                    else if (Volatile.Read(ref waiter.State) == AsyncWaiter.Pending)
-                        deadline = Math.Min(deadline, waiter.Deadline);
-                }
-                Volatile.Write(ref _asyncCount, _asyncWaiters.Count);
-                if (head is null && IsDisposed)
+                    engine.Watch(this, waiting: false, deadline, rearm: false);
                     return;
-            }
-            if (head is null)
-            {
-                _engineWake.Wait();
-                continue;
-            }
-            if (!TryEnter())
-            {
-                FailAll(new ObjectDisposedException(nameof(EventQueue)));
+                }
+                if (TryServe(head, mayExpire: looked))
+                    continue;
+                if (!looked)
+                {
+                    looked = true;
+                    if (Interlocked.CompareExchange(ref _driver, 1, 0) == 0)
+                        Drive(0);
+                    else if (_backend.AllowsConcurrentWaits)
+                        CoDrive(0);
+                    else
+                        watch = false;
+                    continue;
+                }
+                engine.Watch(this, waiting: true, deadline, watch);
                 return;
             }
-            try
-            {
-                ServeOrWait(head, deadline);
-            }
-            finally
-            {
-                Exit();
-            }
+        }
+        finally
+        {
+            _serving = false;
+            Exit();
         }
     }
 
-    private void ServeOrWait(AsyncWaiter head, long deadline)
+    // The oldest pending waiter (done ones leave), and the earliest deadline of those pending.
+    // Waiters behind the head whose time is up get 0 now; they leave the queue when they reach its
+    // head. The head is answered by TryServe, which may still find messages.
+    private AsyncWaiter? NextAsyncWaiter(out long deadline)
+    {
+        deadline = long.MaxValue;
+        lock (_asyncLock)
+        {
+            AsyncWaiter? head;
+            while (_asyncWaiters.TryPeek(out head) && Volatile.Read(ref head.State) == AsyncWaiter.Done)
+                Drop();
+            long now = Stopwatch.GetTimestamp();
+            foreach (AsyncWaiter waiter in _asyncWaiters)
+            {
+                if (waiter != head && waiter.Deadline <= now
+                    && Interlocked.CompareExchange(ref waiter.State, AsyncWaiter.Claimed, AsyncWaiter.Pending) == AsyncWaiter.Pending)
+                    waiter.Complete(0);
+                else if (Volatile.Read(ref waiter.State) == AsyncWaiter.Pending)
+                    deadline = Math.Min(deadline, waiter.Deadline);
+            }
+            Volatile.Write(ref _asyncCount, _asyncWaiters.Count);
+            return head;
+        }
+    }
+
+    // Completes the head waiter if the mailbox holds messages, it was cancelled, or its time is up
+    // and the taps have had their last look (mayExpire); false when it still waits.
+    private bool TryServe(AsyncWaiter head, bool mayExpire)
     {
         // Claimed before its buffer is filled, so a cancellation cannot win after messages were taken.
         if (Interlocked.CompareExchange(ref head.State, AsyncWaiter.Claimed, AsyncWaiter.Pending) != AsyncWaiter.Pending)
-            return;
+            return true;
         // A held take's hold goes with the messages to the thread that reads the result.
         long hold = head.HoldsTakes ? _mailbox.EnterIdHold() : -1;
         int taken = _mailbox.TryTake(head.Buffer.Span);
         if (hold >= 0 && taken == 0)
             _mailbox.ExitIdHold(hold);
         head.TakeHold = taken > 0 ? hold : -1;
-        bool expired = taken == 0 && _mailbox.IsEmpty && Stopwatch.GetTimestamp() >= head.Deadline;
+        bool expired = mayExpire && taken == 0 && _mailbox.IsEmpty && Stopwatch.GetTimestamp() >= head.Deadline;
         if (taken > 0 || expired)
         {
             // Dropped before it completes: its consumer's hold, let go once the result is read,
@@ -657,7 +678,7 @@ public sealed partial class EventQueue : IDisposable
                 Drop();
             head.Complete(taken);
             PassOn();
-            return;
+            return true;
         }
         // Unclaimed, unless a cancellation arrived while we held the claim: then it is honoured now.
         if (Interlocked.CompareExchange(ref head.State, AsyncWaiter.Pending, AsyncWaiter.Claimed) == AsyncWaiter.CancelRequested)
@@ -665,10 +686,9 @@ public sealed partial class EventQueue : IDisposable
             lock (_asyncLock)
                 Drop();
             head.Fail(new OperationCanceledException(head.CancellationToken));
-            return;
+            return true;
         }
-
-        WaitForWork(deadline, forEngine: true);
+        return false;
     }
 
     // Removes the head waiter and lets go of the queue's hold on it; the caller holds _asyncLock.
@@ -803,10 +823,10 @@ public sealed partial class EventQueue : IDisposable
             if (Interlocked.CompareExchange(ref State, Done, Pending) == Pending)
             {
                 _core.SetException(new OperationCanceledException(CancellationToken));
-                // A disposed queue has no engine to wake, and its semaphore may be gone.
+                // A disposed queue's waiters have all been failed: no engine to ask.
                 if (queue.TryEnter())
                 {
-                    queue.WakeEngine();
+                    queue.RequestEngine();
                     queue.Exit();
                 }
             }

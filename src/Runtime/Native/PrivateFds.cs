@@ -6,8 +6,8 @@ namespace EpollGen.Native;
 
 /// <summary>
 /// Kernel objects the runtime keeps for itself beside a program's fds: the shadow epolls that
-/// mirror nested io_uring sets, the witnesses of orphaned registrations, and the proxies that
-/// watch io_uring sets' registrations of closed fds.
+/// mirror nested io_uring sets, the witnesses of orphaned registrations, the proxies that watch
+/// io_uring sets' registrations of closed fds, and the async engines' epoll instances.
 /// </summary>
 internal static unsafe class PrivateFds
 {
@@ -32,11 +32,11 @@ internal static unsafe class PrivateFds
     /// </summary>
     public static int CtlEmpty(int epfd, int op, int fd) => Ctl(epfd, op, fd, EpollEvents.EPOLLET);
 
-    /// <summary>epoll_ctl of <paramref name="fd"/> in <paramref name="epfd"/> with <paramref name="events"/> and no data; 0 or the errno.</summary>
-    public static int Ctl(int epfd, int op, int fd, EpollEvents events)
+    /// <summary>epoll_ctl of <paramref name="fd"/> in <paramref name="epfd"/> with <paramref name="events"/> and <paramref name="data"/>; 0 or the errno.</summary>
+    public static int Ctl(int epfd, int op, int fd, EpollEvents events, ulong data = 0)
     {
         byte* native = stackalloc byte[EpollEvent.Size];
-        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)events });
+        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)events, data = data });
         return LibC.epoll_ctl(epfd, op, fd, native) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
