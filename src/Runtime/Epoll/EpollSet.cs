@@ -80,10 +80,6 @@ public sealed class EpollSet : IDisposable
         | EpollEvents.EPOLLERR | EpollEvents.EPOLLHUP | EpollEvents.EPOLLRDNORM | EpollEvents.EPOLLRDBAND
         | EpollEvents.EPOLLWRNORM | EpollEvents.EPOLLWRBAND | EpollEvents.EPOLLRDHUP;
 
-    // The only bits EPOLLEXCLUSIVE may come with (fs/eventpoll.c, EPOLLEXCLUSIVE_OK_BITS).
-    private const EpollEvents ExclusiveAllowed = EpollEvents.EPOLLIN | EpollEvents.EPOLLOUT | EpollEvents.EPOLLERR
-        | EpollEvents.EPOLLHUP | EpollEvents.EPOLLWAKEUP | EpollEvents.EPOLLET | EpollEvents.EPOLLEXCLUSIVE;
-
     private const int MessageBatch = 64;
 
     // The user data of ids that name no registration: no fd has this number.
@@ -794,9 +790,7 @@ public sealed class EpollSet : IDisposable
                 _arming = null;
             }
         }
-        // Linux checks the target (EBADF, then EPERM for files it cannot poll) before anything
-        // else; on the success path the tap's own kernel call has done so.
-        return error is 0 or LibC.EBADF ? error : FirstError(TargetError(fd), error);
+        return CtlRules.AsksTarget(error) ? CtlRules.FirstError(CtlRules.TargetError(fd), error) : error;
     }
 
     /// <summary>
@@ -868,35 +862,27 @@ public sealed class EpollSet : IDisposable
 
     private int CheckAdd(int fd, EpollEvents events)
     {
-        if (IsSelf(fd))
-            return LibC.EINVAL;
-        if ((events & EpollEvents.EPOLLEXCLUSIVE) != 0 && ((events & ~ExclusiveAllowed) != 0 || IsEpoll(fd)))
-            return LibC.EINVAL;
-        // Linux checks loops before it looks the key up; the kernel cannot see links through
-        // io_uring sets, so EpollGen's own graph decides (and agrees with the kernel on epoll sets).
-        if (EpollNames.SetOf(fd) is { } target && !CanNest(this, target))
-            return LibC.ELOOP;
-        if (Find(fd) is not { } existing)
-            return 0;
-        // The number was closed and reused behind our back (not through Epoll.close): Linux's
-        // (fd, file) key makes the new file a new registration; the old one is orphaned or gone.
-        if (_userSpaceReady || existing.Handle is not null || !KernelTaps.IsStale(fd))
-            return LibC.EEXIST;
-        Detach(existing);
-        return 0;
+        // The kernel cannot see links through io_uring sets, so EpollGen's own graph decides loops
+        // (and agrees with the kernel on epoll sets).
+        int error = CtlRules.CheckAdd(IsSelf(fd), events, (Set: this, Fd: fd),
+            static target => IsEpoll(target.Fd),
+            static target => EpollNames.SetOf(target.Fd) is not { } nested || CanNest(target.Set, nested));
+        if (error != 0 || Find(fd) is not { } existing)
+            return error;
+        // The number was closed and reused behind our back (not through Epoll.close): the old
+        // registration is orphaned or gone.
+        error = CtlRules.CheckExisting(!_userSpaceReady && existing.Handle is null && KernelTaps.IsStale(fd));
+        if (error == 0)
+            Detach(existing);
+        return error;
     }
 
     private int ModifyLocked(int fd, EpollEvents events, ulong data)
     {
-        int error = CheckFd(fd);
+        int error = CtlRules.CheckModify(CtlRules.CheckFd(fd), IsSelf(fd), events, Find(fd)?.Events);
         if (error != 0)
             return error;
-        if (IsSelf(fd) || (events & EpollEvents.EPOLLEXCLUSIVE) != 0)
-            return LibC.EINVAL;
-        if (Find(fd) is not { } registration)
-            return LibC.ENOENT;
-        if ((registration.Events & EpollEvents.EPOLLEXCLUSIVE) != 0)
-            return LibC.EINVAL;
+        Registration registration = Find(fd)!;
         // The tap's MOD re-arms the kernel side, which re-reads readiness: a ready fd is reported
         // again (and a disarmed one-shot registration comes back). An adopted orphan's proxy
         // takes Linux's own MOD.
@@ -925,13 +911,10 @@ public sealed class EpollSet : IDisposable
     private int RemoveLocked(int fd)
     {
         // On kernel epoll the tap's DEL checks the fd (below); io_uring's removal checks nothing.
-        int error = _userSpaceReady ? CheckFd(fd) : 0;
+        int error = CtlRules.CheckRemove(_userSpaceReady ? CtlRules.CheckFd(fd) : 0, IsSelf(fd), Find(fd) is not null);
         if (error != 0)
             return error;
-        if (IsSelf(fd))
-            return LibC.EINVAL;
-        if (Find(fd) is not { } registration)
-            return LibC.ENOENT;
+        Registration registration = Find(fd)!;
         if (_userSpaceReady)
         {
             if (registration.Proxied)
@@ -1523,34 +1506,8 @@ public sealed class EpollSet : IDisposable
         | ((events & EpollEvents.EPOLLET) == 0 ? TapModes.Level : TapModes.None)
         | ((events & EpollEvents.EPOLLEXCLUSIVE) != 0 ? TapModes.Exclusive : TapModes.None);
 
-    // EBADF for a closed fd and for an O_PATH fd, which epoll_ctl does not accept either.
-    private static int CheckFd(int fd)
-    {
-        int flags = LibC.fcntl(fd, LibC.F_GETFL, 0);
-        return flags < 0 || (flags & LibC.O_PATH) != 0 ? LibC.EBADF : 0;
-    }
-
-    private static int FirstError(int first, int second) => first != 0 ? first : second;
-
-    // The kernel's own verdict on a target fd, from a registration in a private epoll instance that
-    // is undone at once: EBADF (closed, O_PATH), EPERM (cannot be polled) or 0. Error paths only.
-    private static unsafe int TargetError(int fd)
-    {
-        int probe = s_probe;
-        int error = PrivateFds.Ctl(probe, LibC.EPOLL_CTL_ADD, fd, 0);
-        if (error == 0)
-        {
-            LibC.epoll_ctl(probe, LibC.EPOLL_CTL_DEL, fd, null);
-            return 0;
-        }
-        return error is LibC.EBADF or LibC.EPERM ? error : 0;
-    }
-
-    private static readonly int s_probe;
-
-    // The probe is created with the first set (an explicit static constructor runs before it), not
-    // on the first error path, where it could take the number of an fd the caller just closed.
-    static EpollSet() => s_probe = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+    // Linux's checks' probe exists before the first set does (see CtlRules.OpenProbe).
+    static EpollSet() => CtlRules.OpenProbe();
 
     // A registration of an epoll instance without EPOLLIN: its tap's completions (a re-armed
     // poll's first report, above all) are not wake-ups Linux would queue it on (see
