@@ -88,12 +88,6 @@ public sealed class EpollSet : IDisposable
     // Candidates re-read per poll(2) on the io_uring backend.
     private const int PollBatch = 64;
 
-    // EP_MAX_NESTS: at most this many links in a chain of nested sets.
-    private const int MaxNests = 4;
-
-    // Guards every set's _children and _parents: the nesting graph the ELOOP check walks.
-    private static readonly Lock s_graphLock = new();
-
     private readonly EventQueue _queue;
     private readonly object _lock = new();
 
@@ -159,12 +153,7 @@ public sealed class EpollSet : IDisposable
     // readiness the ctl read itself, or that reports nothing new.
     private Registration? _arming;
 
-    // The sets registered in this one and those this one is registered in, one entry per
-    // registration; guarded by s_graphLock.
-    private readonly List<EpollSet> _children = [];
-    private readonly List<EpollSet> _parents = [];
-    // _parents.Count, written under s_graphLock and read without it (IsPolled).
-    private int _parentCount;
+    private readonly SetNesting _nesting;
 
     /// <summary>
     /// Whether the set is in <see cref="EpollNames.Sets"/>: from its first libc-shaped name until
@@ -201,6 +190,7 @@ public sealed class EpollSet : IDisposable
     /// </param>
     public EpollSet(bool closeOnExec, TapBackendKind? tapBackend, bool trustTaps)
     {
+        _nesting = new SetNesting(this);
         TapBackendKind kind = TapBackendSelection.ChooseForEpollSet(tapBackend);
         _queue = new EventQueue(tapBackend: kind);
         if (_queue.Backend is IoUringTapBackend ring)
@@ -371,16 +361,7 @@ public sealed class EpollSet : IDisposable
         // Linux drops a closed set from the sets it was registered in; here their entries stay
         // until removed, but they no longer count as links, in EpollGen's graph or in the
         // kernel's picture of the io_uring sets' shadows.
-        EpollSet[] parents;
-        lock (s_graphLock)
-        {
-            parents = [.. _parents];
-            foreach (EpollSet parent in _parents)
-                parent._children.RemoveAll(child => child == this);
-            _parents.Clear();
-            Volatile.Write(ref _parentCount, 0);
-        }
-        foreach (EpollSet parent in parents)
+        foreach (EpollSet parent in _nesting.LeaveParents())
             parent.DropMirrorsOf(this);
         EpollNames.Disown(Fd, this);
         int nameFd = Fd;
@@ -866,7 +847,7 @@ public sealed class EpollSet : IDisposable
         // (and agrees with the kernel on epoll sets).
         int error = CtlRules.CheckAdd(IsSelf(fd), events, (Set: this, Fd: fd),
             static target => IsEpoll(target.Fd),
-            static target => EpollNames.SetOf(target.Fd) is not { } nested || CanNest(target.Set, nested));
+            static target => EpollNames.SetOf(target.Fd) is not { } nested || SetNesting.CanNest(target.Set._nesting, nested._nesting));
         if (error != 0 || Find(fd) is not { } existing)
             return error;
         // The number was closed and reused behind our back (not through Epoll.close): the old
@@ -1232,9 +1213,7 @@ public sealed class EpollSet : IDisposable
             _queue.Backend.Wake();
     }
 
-    // Whether a set holds a registration of this one. Read on every wait that counted a wake-up,
-    // so it reads a count kept beside _parents rather than take the graph's global lock.
-    private bool IsPolled() => Volatile.Read(ref _parentCount) > 0;
+    private bool IsPolled() => _nesting.IsPolled;
 
     // io_uring, under the lock, before a ctl and before a close drops a registration: a set that
     // is registered in others collects first, so wake-ups already posted for the entry are counted
@@ -1387,48 +1366,10 @@ public sealed class EpollSet : IDisposable
 
     private static int Watch(int epfd, int fd) => PrivateFds.Ctl(epfd, LibC.EPOLL_CTL_ADD, fd, EpollEvents.EPOLLIN);
 
-    // ep_loop_check: the link into → target must not close a cycle, and the longest chain through
-    // it must have at most EP_MAX_NESTS links (more than 5 sets).
-    private static bool CanNest(EpollSet into, EpollSet target)
-    {
-        lock (s_graphLock)
-        {
-            int below = DepthBelow(target, into, 0);
-            return below <= MaxNests && below + 1 + DepthAbove(into) <= MaxNests;
-        }
-    }
-
-    // Links below set (ep_loop_check_proc); MaxNests + 1 when a path reaches into or runs too deep.
-    private static int DepthBelow(EpollSet set, EpollSet into, int depth)
-    {
-        int result = 0;
-        foreach (EpollSet child in set._children)
-        {
-            result = child == into || depth > MaxNests ? MaxNests + 1 : Math.Max(result, DepthBelow(child, into, depth + 1) + 1);
-            if (result > MaxNests)
-                break;
-        }
-        return result;
-    }
-
-    // Links above set (ep_get_upwards_depth_proc).
-    private static int DepthAbove(EpollSet set)
-    {
-        int result = 0;
-        foreach (EpollSet parent in set._parents)
-            result = Math.Max(result, DepthAbove(parent) + 1);
-        return result;
-    }
-
     private void Link(Registration registration, EpollSet target)
     {
         registration.Nested = new NestedTarget(target);
-        lock (s_graphLock)
-        {
-            _children.Add(target);
-            target._parents.Add(this);
-            Volatile.Write(ref target._parentCount, target._parents.Count);
-        }
+        _nesting.Link(target._nesting);
     }
 
     private void Unlink(Registration registration, EpollSet target)
@@ -1436,12 +1377,7 @@ public sealed class EpollSet : IDisposable
         registration.Nested = null;
         if (_mirrors is not null && _mirrors.Remove(registration, out int mirror))
             Unmirror(mirror);
-        lock (s_graphLock)
-        {
-            _children.Remove(target);
-            target._parents.Remove(this);
-            Volatile.Write(ref target._parentCount, target._parents.Count);
-        }
+        _nesting.Unlink(target._nesting);
     }
 
     // Linux refuses an ADD (EINVAL, reverse_path_check) that would give a file too many wake-up
