@@ -115,13 +115,22 @@ public sealed partial class EventQueue : IDisposable
     /// <exception cref="NotSupportedException">io_uring was requested (here or by the environment) and is not usable; the message says why.</exception>
     /// <exception cref="ArgumentException"><c>EPOLLGEN_TAP_BACKEND</c> names no backend.</exception>
     public EventQueue(EventQueueWakeMode wakeMode = EventQueueWakeMode.Exclusive, int ringSize = 1024, TapBackendKind? tapBackend = null, bool singleWaitingThread = false)
+        : this(mailbox => TapBackendSelection.Create(tapBackend, mailbox, singleWaitingThread), wakeMode, ringSize, singleWaitingThread)
+    {
+    }
+
+    /// <summary>
+    /// Creates a queue whose tap backend <paramref name="createBackend"/> makes for its mailbox: an
+    /// epoll set's readiness object picks the backend and keeps it with its own type.
+    /// </summary>
+    internal EventQueue(Func<CoalescingEventQueue, ITapBackend> createBackend, EventQueueWakeMode wakeMode = EventQueueWakeMode.Exclusive, int ringSize = 1024, bool singleWaitingThread = false)
     {
         _wakeMode = wakeMode;
         _singleWaitingThread = singleWaitingThread;
         _mailbox = new CoalescingEventQueue(CeqOperation.Or, ringSize);
         try
         {
-            _backend = TapBackendSelection.Create(tapBackend, _mailbox, singleWaitingThread);
+            _backend = createBackend(_mailbox);
         }
         catch
         {

@@ -27,6 +27,17 @@ internal static class TapBackendSelection
     }
 
     /// <summary>
+    /// Creates the io_uring backend that was asked for by name, for a queue waited on by several
+    /// threads.
+    /// </summary>
+    /// <exception cref="NotSupportedException">io_uring is unusable here; the message says why.</exception>
+    public static IoUringTapBackend CreateIoUring(CoalescingEventQueue mailbox)
+    {
+        Choose(TapBackendKind.IoUring, null, IoUringRing.UnsupportedReason);
+        return new IoUringTapBackend(mailbox, singleIssuer: false);
+    }
+
+    /// <summary>
     /// The backend to use: <paramref name="requested"/> when given, else the one
     /// <paramref name="environmentValue"/> names, else io_uring when it is usable and epoll when it
     /// is not. <paramref name="ioUringProblem"/> is why io_uring is unusable, or null.

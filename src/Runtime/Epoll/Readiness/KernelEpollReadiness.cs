@@ -1,0 +1,203 @@
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using EpollGen.Interop;
+using EpollGen.Native;
+using EpollGen.Taps;
+
+namespace EpollGen;
+
+/// <summary>
+/// Readiness of a set on kernel-epoll taps, where the kernel re-reads readiness at harvest and
+/// keeps level-triggered and one-shot entries itself: a wait reports the taps that fired, in
+/// firing order, and hands those that did not fit back to the kernel.
+/// </summary>
+/// <remarks>
+/// The set is named by its queue's kernel epoll fd, so poll, select and the kernel's own epoll see
+/// it readable exactly while a wait would report something, and it nests in the kernel as it nests
+/// here. A registration whose fd is closed while the kernel still holds its file (open elsewhere)
+/// becomes an orphan through the backend, and reports on as Linux's does.
+/// </remarks>
+internal sealed class KernelEpollReadiness : SetReadiness
+{
+    private readonly EpollTapBackend _backend;
+
+    // Per wait: registrations whose taps fired, in firing order, and those that did not fit and
+    // that the kernel will not re-queue by itself.
+    private readonly List<Registration> _candidates = [];
+    private readonly List<Registration> _unreported = [];
+
+    // Orphans that fired but did not fit a wait: they cannot be re-armed through a closed fd, so
+    // they stay candidates for the next wait, and the set's fd is kept readable meanwhile.
+    private readonly List<Registration> _carried = [];
+
+    /// <summary>Creates the set's queue on kernel-epoll taps.</summary>
+    /// <exception cref="EpollException">The kernel refused an fd or FD_CLOEXEC's removal.</exception>
+    public KernelEpollReadiness(EpollSet set, object setLock, bool closeOnExec)
+        : base(set, setLock)
+    {
+        _backend = CreateQueue(mailbox => new EpollTapBackend(mailbox));
+        ThrowOnCreateError(!closeOnExec && LibC.fcntl(Fd, LibC.F_SETFD, 0) < 0 ? Marshal.GetLastPInvokeError() : 0);
+    }
+
+    public override int Fd => _backend.PollFd;
+
+    // The ring holds no file on this backend: the close itself tells whether the file outlives it
+    // (AfterClose). A witness of an epoll instance would nest it one level deeper in the kernel's
+    // eyes (ELOOP, wake-up paths); a closed set's orphan is known by the set instead.
+    public override void BeforeClose(int fd)
+    {
+        if (Registrations.Orphans.Count > 0 && Registrations.Find(fd) is { Handle: null, Target: null } && !IsEpoll(fd))
+            _backend.PrepareClose(fd);
+    }
+
+    // The closed fd's registration stays, as an orphan that goes on reporting, when the kernel
+    // still holds it because the file is open elsewhere; otherwise it goes. Orphans whose file has
+    // since been released go too.
+    public override void AfterClose(int fd)
+    {
+        if (Registrations.Find(fd) is { Handle: null } registration)
+        {
+            // Detach counts the number's orphans against the kernel's registrations under it:
+            // one naming a set closed since has no registration left to count.
+            if (Registrations.Orphans.Count > 0)
+                ReleaseOrphans(_backend.ReleaseOrphans(fd, IsClosedSet));
+            Detach(registration);
+        }
+        _backend.DropPendingWitness();
+        if (Registrations.Orphans.Count > 0)
+            ReleaseOrphans(_backend.ReleaseDeadOrphans(IsClosedSet));
+    }
+
+    // Reports candidates in firing order, each once. Level-triggered taps are level-triggered in
+    // the kernel, which re-queues them at the tail of its ready list: Linux's round-robin, done by
+    // Linux. Edge-triggered and one-shot candidates that did not fit go back to the kernel with a
+    // tap Modify, which re-reads their readiness. Nothing is left in user space between waits, so
+    // the set's kernel fd is readable exactly when a wait would report something.
+    protected override int Deliver<TSink>(ref TSink sink, int maxEvents)
+    {
+        int reported = 0;
+        if (_carried.Count > 0)
+        {
+            foreach (Registration carried in _carried)
+                AddCandidate(carried);
+            _carried.Clear();
+        }
+        foreach (Registration registration in _candidates)
+        {
+            EpollEvents ready = registration.Pending;
+            registration.Pending = 0;
+            registration.Queued = false;
+            if (registration.Removed || registration.Disarmed)
+                continue;
+            // Past maxevents, or past a write that faulted: the kernel re-reads these on re-arm.
+            if (reported == maxEvents || sink.Faulted || !sink.Write(reported, (uint)ready, registration.Data))
+            {
+                if (registration.Orphaned)
+                {
+                    registration.Pending = ready;
+                    _carried.Add(registration);
+                }
+                else if ((registration.Events & (EpollEvents.EPOLLET | EpollEvents.EPOLLONESHOT)) != 0)
+                {
+                    _unreported.Add(registration);
+                }
+                continue;
+            }
+            reported++;
+            if ((registration.Events & EpollEvents.EPOLLONESHOT) != 0)
+                registration.Disarmed = true;
+        }
+        _candidates.Clear();
+        // Carried orphans keep the set's fd readable, as a kernel ready list would.
+        if (_carried.Count > 0)
+            _backend.Wake();
+        foreach (Registration registration in _unreported)
+        {
+            // A failure means the fd was closed or now names another file: nothing to re-read.
+            var request = new TapRequest(registration.Fd, TapCommand.Modify, Filter(registration.Events), Queue, registration.Id, Modes(registration.Events));
+            FdTaps.Submit([request], out _);
+        }
+        _unreported.Clear();
+        return reported;
+    }
+
+    protected override void Take(Registration registration, EpollEvents ready)
+    {
+        if (ready == 0)
+            return;
+        registration.Pending |= ready;
+        AddCandidate(registration);
+    }
+
+    // The kernel carries the modes.
+    protected override TapModes Modes(EpollEvents events) =>
+        ((events & EpollEvents.EPOLLONESHOT) != 0 ? TapModes.OneShot : TapModes.None)
+        | ((events & EpollEvents.EPOLLET) == 0 ? TapModes.Level : TapModes.None)
+        | ((events & EpollEvents.EPOLLEXCLUSIVE) != 0 ? TapModes.Exclusive : TapModes.None);
+
+    // The kernel epoll backend has made the tap an orphan itself when the file lives on.
+    protected override bool IsOrphaned(Registration registration) => _backend.IsOrphaned(registration.Id);
+
+    // The kernel's DEL fails, changing nothing, when fd was closed (EBADF) or names another file
+    // (ENOENT) behind our back: Linux's (fd, file) lookup then finds nothing, and the old
+    // registration is an orphan if its file lives on elsewhere, else gone with it. The set adds
+    // Linux's earlier checks of the new file to an ENOENT.
+    protected override int Remove(Registration registration)
+    {
+        int error = _backend.RemoveChecked(registration.Fd, registration.Id);
+        if (error == 0)
+            Forget(registration);
+        else if (registration.Handle is null)
+            Detach(registration);
+        return error;
+    }
+
+    protected override bool TryReplaceStale(Registration existing, int fd)
+    {
+        if (existing.Handle is not null || !_backend.IsStale(fd))
+            return false;
+        Detach(existing);
+        return true;
+    }
+
+    protected override void AdoptOrphan(int fd)
+    {
+        if (_backend.Adopt(fd) is not { } taps)
+            return;
+        foreach (Tap tap in taps)
+        {
+            if (Registrations.FindOrphan(tap.Id) is { } orphan)
+            {
+                Registrations.Adopt(orphan, fd);
+                return;
+            }
+        }
+    }
+
+    protected override void OrphanReleased(Registration orphan, bool proxyEmpty) => _carried.Remove(orphan);
+
+    private void AddCandidate(Registration registration)
+    {
+        if (registration.Queued)
+            return;
+        registration.Queued = true;
+        _candidates.Add(registration);
+    }
+
+    // The registration's fd no longer names its file (closed, or reused behind our back): the
+    // backend makes its tap an orphan when the kernel still holds the registration (the file is
+    // open elsewhere), and the registration follows.
+    private void Detach(Registration registration) => Follow(registration, _backend.Orphan(registration.Fd));
+
+    private void ReleaseOrphans(Tap[] taps)
+    {
+        foreach (Tap tap in taps)
+        {
+            if (Registrations.FindOrphan(tap.Id) is { } dead)
+                ReleaseOrphan(dead);
+        }
+    }
+
+    // An orphan naming a set that has been closed: its file is gone, whatever else shares the number.
+    private bool IsClosedSet(Tap tap) => Registrations.FindOrphan(tap.Id) is { Target: { } target } && target.IsDisposed;
+}
