@@ -172,25 +172,7 @@ internal sealed class IoUringReadiness : SetReadiness
         // one is registered in (Linux passed them on at once): collected before anything goes.
         CollectForPollers();
         if (Registrations.Find(fd) is { Proxied: true } registration)
-        {
-            int proxy = _proxies[registration];
-            if (PrivateFds.EpollHolds(proxy, fd) == true)
-            {
-                // The file lives on: the ring polls the proxy from now on (it already does for an
-                // adopted orphan). Its arm reports what the proxy queued since the close, or a
-                // level, and a close wakes no poller in Linux.
-                _backend.TapPrivate(proxy, registration.Id, TapFilters.FDTAP_FILT_READABLE);
-                _arming = registration;
-                Collect();
-                _arming = null;
-                Follow(registration, orphaned: true);
-            }
-            else
-            {
-                DropProxy(registration, empty: true);
-                Forget(registration);
-            }
-        }
+            SettleClosed(registration);
         // A set's file can outlive its last name (other sets' rings poll it): a closed set's orphan goes.
         foreach (Registration orphan in Registrations.Orphans.ToArray())
         {
@@ -198,6 +180,41 @@ internal sealed class IoUringReadiness : SetReadiness
             if (released || orphan.Target is { IsDisposed: true })
                 ReleaseOrphan(orphan, proxyEmpty: released);
         }
+    }
+
+    // A closed fd's registration, once the close is done: an orphan whose proxy the ring polls
+    // from now on while the file lives on (it already does for an adopted orphan; its arm reports
+    // what the proxy queued since the close, or a level, and a close wakes no poller in Linux),
+    // else gone with the file.
+    private void SettleClosed(Registration registration)
+    {
+        int proxy = _proxies![registration];
+        if (PrivateFds.EpollHolds(proxy, registration.Fd) == true)
+        {
+            _backend.TapPrivate(proxy, registration.Id, TapFilters.FDTAP_FILT_READABLE);
+            _arming = registration;
+            Collect();
+            _arming = null;
+            Follow(registration, orphaned: true);
+        }
+        else
+        {
+            DropProxy(registration, empty: true);
+            Forget(registration);
+        }
+    }
+
+    // An ADD of a number whose registration is still being closed through EpollGen (proxied, its
+    // close done, its AfterClose not yet run) because another thread already got the number for a
+    // new file: Linux's (fd, file) key makes the new file a new registration, so the old one
+    // settles now as AfterClose would have settled it. The same file (an adopted orphan, or a
+    // dup2 back onto the number) is the same key: EEXIST.
+    protected override bool TryReplaceStale(Registration existing, int fd)
+    {
+        if (!existing.Proxied || PrivateFds.EpollCompare(fd, _proxies![existing], fd, 0) == 0)
+            return false;
+        SettleClosed(existing);
+        return true;
     }
 
     /// <summary>
