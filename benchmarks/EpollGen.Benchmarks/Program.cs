@@ -22,6 +22,9 @@ public static class Program
         // So does the libevent chain workload and the other epoll comparisons: interleaved rounds.
         if (args.FirstOrDefault() == "epoll")
             return Chain.EpollBenchmark.Run(args[1..]);
+        // One concurrent-waiters run of one implementation, for profilers (perf, strace).
+        if (args.FirstOrDefault() == "concurrent")
+            return Concurrent.ConcurrentWaiters.RunOne(args[1..]);
         // Every comparison at once, written to docs/benchmarks-suite.md with charts.
         if (args.FirstOrDefault() == "suite")
             return Suite.SuiteBenchmark.Run(args[1..]);

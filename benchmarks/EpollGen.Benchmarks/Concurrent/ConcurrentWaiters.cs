@@ -32,6 +32,30 @@ internal static unsafe class ConcurrentWaiters
     private const int EPOLL_CTL_ADD = 1, EPOLL_CTL_MOD = 3;
     private const int BatchEdgeTriggered = 16;
 
+    private const string Usage = "usage: concurrent raw|epoll|io_uring oneshot|et [moves 200000] [threads 4]";
+
+    /// <summary>
+    /// <c>concurrent raw|epoll|io_uring oneshot|et [moves]</c>: one run of one implementation, 4
+    /// threads by default, 64 fds, 16 tokens, so a profiler sees nothing else.
+    /// </summary>
+    public static int RunOne(string[] args)
+    {
+        if (args.Length < 2 || args[1] is not ("oneshot" or "et") || args[0] is not ("raw" or "epoll" or "io_uring"))
+        {
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+        Pattern pattern = args[1] == "oneshot" ? Pattern.OneShot : Pattern.EdgeTriggered;
+        int moves = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 200_000;
+        int threads = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 4;
+        EpollGenEpoll.Backend = args[0];
+        double rate = args[0] == "raw"
+            ? MovesPerSecond<RawEpoll>(pattern, threads, 64, 16, moves)
+            : MovesPerSecond<EpollGenEpoll>(pattern, threads, 64, 16, moves);
+        Console.WriteLine(System.FormattableString.Invariant($"{args[0]} {args[1]}: {rate:N0} moves/s"));
+        return 0;
+    }
+
     /// <summary>Moves <paramref name="moves"/> tokens with <paramref name="threads"/> threads; returns moves per second.</summary>
     public static double MovesPerSecond<TApi>(Pattern pattern, int threads, int fds, int tokens, int moves)
         where TApi : IEpollApi

@@ -59,12 +59,15 @@ internal unsafe ref struct NativeSink(byte* buffer) : IEventSink
         return true;
     }
 
-    // Pages are probed in the order events fill them, so only a page change costs a system call.
-    // getresuid writes four bytes at the address, which the event overwrites at once.
+    // Pages are probed in the order events fill them, so only a page change costs a system call;
+    // none does in the caller's own live stack frames (C code's local array), which are mapped and
+    // writable. getresuid writes four bytes at the address, which the event overwrites at once.
     private bool Probe(byte* address)
     {
         nuint page = (nuint)address & PageMask;
         if (page == _probedPage)
+            return true;
+        if (ThreadStack.Contains(address, 1))
             return true;
         uint* target = (uint*)address;
         if (LibC.getresuid(target, target, target) != 0)

@@ -152,6 +152,11 @@ internal sealed class KernelEpollReadiness : SetReadiness
         return error;
     }
 
+    // The tap's MOD is epoll_ctl(MOD) of the fd in the queue's kernel epoll, unless the fd is an
+    // orphan's, whose number the kernel no longer holds under this registration: the kernel
+    // answers ENOENT then, which Rearm handles, or EBADF for a closed number, as Linux does.
+    protected override bool RearmChecksFd => true;
+
     protected override bool TryReplaceStale(Registration existing, int fd)
     {
         if (existing.Handle is not null || !_backend.IsStale(fd))

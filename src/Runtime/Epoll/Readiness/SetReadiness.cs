@@ -116,7 +116,14 @@ internal abstract class SetReadiness
     /// <summary>EPOLL_CTL_MOD after the checks on epfd; 0 or the errno, with nothing changed on error.</summary>
     public int Modify(int fd, EpollEvents events, ulong data)
     {
-        int error = CtlRules.CheckModify(CtlRules.CheckFd(fd), IsSelf(fd), events, Registrations.Find(fd)?.Events);
+        bool self = IsSelf(fd);
+        EpollEvents? registered = Registrations.Find(fd)?.Events;
+        // The target's own error (EBADF) comes first in Linux's order. Where the re-arm is the
+        // kernel's own epoll_ctl, which checks the fd first too, the path that reaches it needs
+        // no fcntl of its own.
+        int error = CtlRules.CheckModify(0, self, events, registered);
+        if (error != 0 || !RearmChecksFd)
+            error = CtlRules.CheckModify(CtlRules.CheckFd(fd), self, events, registered);
         if (error != 0)
             return error;
         Registration registration = Registrations.Find(fd)!;
@@ -228,19 +235,26 @@ internal abstract class SetReadiness
     {
     }
 
-    // The MOD's tap request: 0 or the errno, with the registration's fate settled on ENOENT.
+    // The MOD's tap request: 0 or the errno. ENOENT (the number names another file) and EBADF (it
+    // was closed behind the set's back) mean the fd no longer names the registration's file: the
+    // backend has made its tap an orphan if the file lives on, else dropped it, and the
+    // registration follows, as Linux's (fd, file) item lives on or goes with the file.
     protected virtual int Rearm(Registration registration, EpollEvents events)
     {
         var request = new TapRequest(registration.Fd, TapCommand.Modify, Filter(events), Queue, registration.Id, Modes(events));
         if (FdTaps.Submit([request], out int error) == 1)
             return 0;
-        if (error == LibC.ENOENT)
+        if (error is LibC.ENOENT or LibC.EBADF)
             Follow(registration, IsOrphaned(registration));
         return error;
     }
 
     // After a failed MOD: whether the backend made the registration's tap an orphan itself.
     protected virtual bool IsOrphaned(Registration registration) => false;
+
+    // Whether Rearm is a kernel epoll_ctl on the fd, which fails with EBADF for a closed or O_PATH
+    // fd before it changes anything.
+    protected virtual bool RearmChecksFd => false;
 
     // DEL's own check of the fd before the lookup, where the backend's removal checks nothing.
     protected virtual int RemoveFdError(int fd) => 0;
