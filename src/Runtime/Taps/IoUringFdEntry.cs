@@ -23,6 +23,9 @@ internal sealed class IoUringFdEntry(int fd)
     /// <summary>The poll mask <see cref="Data"/> was armed or last updated with.</summary>
     public PollEvents ArmedMask { get; set; }
 
+    /// <summary>Whether <see cref="Data"/> was armed with EPOLLEXCLUSIVE, which an update cannot change.</summary>
+    public bool ArmedExclusive { get; set; }
+
     /// <summary>
     /// A POLL_UPDATE from <see cref="UpdateFrom"/> to <see cref="Data"/> is in flight: until its
     /// completion arrives, either user data may name the live poll.

@@ -187,9 +187,9 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     {
         if ((request.Filter & TapPollMap.SourceUnsupported) != 0)
             return LibC.ENOSYS;
-        // Multishot poll has no level-triggered or exclusive form, and one-shot taps are not built
-        // on single-shot polls yet; the kernel-epoll backend has all three.
-        if (request.Modes != TapModes.None)
+        // Multishot poll has no level-triggered form, and one-shot taps are not built on
+        // single-shot polls yet; the kernel-epoll backend has both.
+        if ((request.Modes & ~TapModes.Exclusive) != 0)
             return LibC.ENOSYS;
         int error;
         lock (_lock)
@@ -198,7 +198,7 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
                 return LibC.EBADF;
             IoUringFdEntry entry = EntryFor(request.Fd);
             int index = Tap.IndexOf(entry.Taps, request.Id);
-            var tap = new Tap(request.Id, request.Filter);
+            var tap = new Tap(request.Id, request.Filter, request.Modes);
             error = request.Command switch
             {
                 TapCommand.Add => index >= 0 ? LibC.EEXIST : Add(entry, tap),
@@ -561,6 +561,14 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
             return;
         }
         PollEvents mask = PollMask(entry.Taps);
+        bool exclusive = IsExclusive(entry.Taps);
+        if (entry.Armed && exclusive != entry.ArmedExclusive)
+        {
+            // An update changes only the low 16 event bits and keeps EPOLLEXCLUSIVE as it was
+            // (io_poll_remove): a poll that must become, or stop being, exclusive is replaced.
+            _removals.Add(entry.Data);
+            entry.Data = 0;
+        }
         if (!entry.Armed)
         {
             // A fresh arm names the file by fd number, and Apply validated that number some time
@@ -573,7 +581,8 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
             }
             entry.Data = NextData((uint)entry.Fd);
             entry.ArmedBy = Thread.CurrentThread;
-            _ring.TryPreparePollAdd(entry.Fd, (uint)mask, multishot: true, entry.Data);
+            _ring.TryPreparePollAdd(entry.Fd, (uint)mask | (exclusive ? (uint)EpollEvents.EPOLLEXCLUSIVE : 0), multishot: true, entry.Data);
+            entry.ArmedExclusive = exclusive;
         }
         else if (entry.Reread || mask != entry.ArmedMask)
         {
@@ -598,6 +607,22 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     {
         PollEvents mask = TapPollMap.ToTarget(Tap.Union(taps)) | AlwaysPolled;
         return (mask & PollEvents.POLLPRI) != 0 ? mask | PollEvents.POLLIN : mask;
+    }
+
+    // An exclusive poll's wait-queue entry sits with the exclusive ones at the tail of the file's
+    // queue, and a wake-up that reaches it stops there (io_uring/poll.c: __io_queue_proc adds it
+    // with add_wait_queue_exclusive; io_poll_wake returns 1), so one wake-up reaches one of the
+    // queues that tap the file exclusively; multishot is kept (Linux 6.18: every completion
+    // carries F_MORE). As for the kernel-epoll backend, the fd's poll is exclusive only when
+    // every tap on it in this queue is.
+    private static bool IsExclusive(Tap[] taps)
+    {
+        foreach (Tap tap in taps)
+        {
+            if ((tap.Modes & TapModes.Exclusive) == 0)
+                return false;
+        }
+        return taps.Length > 0;
     }
 
     // The wake-up poll's completions run as task_work of the thread that armed it; armed by the

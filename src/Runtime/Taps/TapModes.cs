@@ -24,9 +24,10 @@ public enum TapModes
     Level = 2,
 
     /// <summary>
-    /// When several queues tap the same file exclusively, a wake-up reaches one of those whose
-    /// waiters are asleep, not all (EPOLLEXCLUSIVE). Only for a tap that is alone on its fd in its
-    /// queue; adding a second tap to that fd fails with EINVAL, as MOD does in Linux.
+    /// When several queues tap the same file exclusively, a wake-up reaches one of them, not all
+    /// (EPOLLEXCLUSIVE): on kernel-epoll taps one whose waiters are asleep; on io_uring taps the
+    /// first whose poll the wake-up meets, asleep or not. The kernel watches the fd exclusively
+    /// only when every tap on it in the queue is exclusive.
     /// </summary>
     Exclusive = 4,
 }

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Linq;
 using System.Runtime.InteropServices;
 using EpollGen.Diagnostics;
 using EpollGen.Events;
@@ -69,6 +70,61 @@ public sealed unsafe class IoUringTapBackendTests
             TestLibC.close(fd);
         }
     }
+
+    // An exclusive poll stops the wake-up that reaches it, and joins the file's wait queue behind
+    // the exclusive polls already there; a poll that must change kind is replaced, since an update
+    // keeps EPOLLEXCLUSIVE as it was.
+    [Fact]
+    public void ExclusivePolls_OneWriteReachesOneRing_AndAPollChangingKindIsReplaced()
+    {
+        using var mailboxA = new CoalescingEventQueue();
+        using var mailboxB = new CoalescingEventQueue();
+        using var a = NewBackend(mailboxA);
+        using var b = NewBackend(mailboxB);
+        int fd = Fds.EventFd();
+        try
+        {
+            CeqId idA = mailboxA.Allocate(), idB = mailboxB.Allocate(), plain = mailboxA.Allocate();
+            Assert.Equal(0, a.Apply(Request(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, idA, TapModes.Exclusive)));
+            a.WaitAndDispatch(0);
+            Assert.Equal(0, b.Apply(Request(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, idB, TapModes.Exclusive)));
+            b.WaitAndDispatch(0);
+
+            Assert.Equal((Sorted(idA), Sorted()), WriteAndCollect(fd, a, mailboxA, b, mailboxB));
+
+            // A plain tap joins A's fd: A's poll is no longer exclusive, and B's is the first exclusive one.
+            Assert.Equal(0, a.Apply(Request(fd, TapCommand.Add, TapFilters.FDTAP_FILT_READABLE, plain)));
+            a.WaitAndDispatch(0);
+            Assert.Equal((Sorted(idA, plain), Sorted(idB)), WriteAndCollect(fd, a, mailboxA, b, mailboxB));
+
+            // It leaves: A's poll is exclusive again, queued behind B's.
+            Assert.Equal(0, a.Apply(Request(fd, TapCommand.Remove, 0, plain)));
+            a.WaitAndDispatch(0);
+            Assert.Equal((Sorted(), Sorted(idB)), WriteAndCollect(fd, a, mailboxA, b, mailboxB));
+        }
+        finally
+        {
+            TestLibC.close(fd);
+        }
+    }
+
+    // One write, then the ids each backend posts for it, in id order; the fd is drained after.
+    private static (string A, string B) WriteAndCollect(int fd, IoUringTapBackend a, CoalescingEventQueue mailboxA, IoUringTapBackend b, CoalescingEventQueue mailboxB)
+    {
+        Fds.Signal(fd);
+        a.WaitAndDispatch(0);
+        b.WaitAndDispatch(0);
+        TestLibC.Drain(fd);
+        (string A, string B) ids = (Sorted([.. Take(mailboxA)]), Sorted([.. Take(mailboxB)]));
+        a.WaitAndDispatch(0);
+        b.WaitAndDispatch(0);
+        Take(mailboxA);
+        Take(mailboxB);
+        return ids;
+    }
+
+    // Comparable as a value: a tuple of arrays would compare the arrays by reference.
+    private static string Sorted(params CeqId[] ids) => string.Join(", ", ids.OrderBy(id => id.Value));
 
     [Fact]
     public void StaleCompletions_NeverReachANewRegistrationOnTheSameFd()
@@ -349,7 +405,8 @@ public sealed unsafe class IoUringTapBackendTests
     }
 
     // The backend ignores the queue of a request: it is the mailbox's owner that routes requests.
-    private static TapRequest Request(int fd, TapCommand command, TapFilters filter, CeqId id) => new(fd, command, filter, null!, id);
+    private static TapRequest Request(int fd, TapCommand command, TapFilters filter, CeqId id, TapModes modes = TapModes.None) =>
+        new(fd, command, filter, null!, id, modes);
 
     private static List<CeqId> Take(CoalescingEventQueue mailbox)
     {
