@@ -34,8 +34,9 @@ namespace EpollGen;
 /// disarms in the set, and <see cref="Fd"/> is a kernel epoll instance of the set's own; a
 /// registered fd closed through EpollGen moves to a proxy that keeps its file's registration
 /// reporting while the file lives on, and nested io_uring sets count the wake-ups Linux would give
-/// their pollers. EPOLLEXCLUSIVE has no io_uring form there (every set tapping the file wakes),
-/// and a few races are approximate; the io_uring readiness class states each.
+/// their pollers. EPOLLEXCLUSIVE is an exclusive ring poll there, which takes a wake-up even
+/// while no thread waits on its set (Linux passes it on to a set with a waiter), and a few races
+/// are approximate; the io_uring readiness class states each.
 /// </para>
 /// </remarks>
 public sealed class EpollSet : IDisposable

@@ -373,14 +373,11 @@ public abstract class EpollSetTests : BackendTests, IDisposable
         Assert.False(Readable(_set.Fd));
     }
 
-    // io_uring has no exclusive poll: there every set wakes (the documented divergence).
     [Theory]
     [InlineData(true, 1)]
     [InlineData(false, 4)]
     public void Exclusive_OneWriteWakesOneOfSeveralSets(bool exclusive, int expectedWoken)
     {
-        if (Backend == TapBackendKind.IoUring)
-            expectedWoken = 4;
         int fd = Track(TestLibC.EventFd());
         var sets = new EpollSet[4];
         var threads = new Thread[4];

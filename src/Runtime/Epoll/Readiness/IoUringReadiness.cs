@@ -20,8 +20,13 @@ namespace EpollGen;
 /// POLLNVAL drops), reports those that are ready, in list order, moves reported level-triggered
 /// entries to the tail and leaves those that did not fit at the head (Linux's round-robin).
 /// EPOLLONESHOT disarms in the set: completions for a disarmed registration are dropped.
-/// EPOLLEXCLUSIVE is accepted with Linux's checks but has no io_uring form: every set tapping the
-/// file wakes (only the number of wake-ups differs).
+/// EPOLLEXCLUSIVE reaches the ring: the fd's poll is exclusive, so one wake-up of the file
+/// completes one of the exclusive polls on it, across sets. Approximate: Linux passes an exclusive
+/// wake-up over a set with no waiter to the next (ep_poll_callback counts it only when the set's
+/// wait queue is active), while io_uring's poll takes it whoever waits on the ring (io_poll_wake
+/// returns 1), so the first set to tap the file keeps taking its wake-ups while its own waiter is
+/// away, and reports them at that waiter's next wait; and a registration that lives on in a proxy
+/// after its fd's close is no longer exclusive (the ring polls the proxy, whose wake-ups are not).
 /// </para>
 /// <para>
 /// The set's fd is a kernel epoll instance of the set's own holding the ring fd and an eventfd
@@ -380,8 +385,10 @@ internal sealed class IoUringReadiness : SetReadiness
         Enqueue(registration);
     }
 
-    // The set keeps the modes itself.
-    protected override TapModes Modes(EpollEvents events) => TapModes.None;
+    // The set keeps one-shot and level-triggered itself; only the kernel can make a wake-up of the
+    // file stop at one poll.
+    protected override TapModes Modes(EpollEvents events) =>
+        (events & EpollEvents.EPOLLEXCLUSIVE) != 0 ? TapModes.Exclusive : TapModes.None;
 
     // A registration of another io_uring set is mirrored in this set's shadow (see MirrorLink).
     protected override int PrepareLink(EpollSet? target, out int link)
