@@ -51,8 +51,10 @@ public sealed class EpollSet : IDisposable
 
     // Threads in a wait of this set (WaitCore, WaitAsync): a delivery reads it under the lock, and
     // a wait counts itself before its first delivery, so a thread the count misses delivers after
-    // the reader and sees its ready list itself.
+    // the reader and sees its ready list itself. Counted only where the readiness object reads it
+    // (SetReadiness.ReadsWaiters): every waiting thread writes it twice per wait.
     private int _waiters;
+    private readonly bool _countsWaiters;
 
     /// <summary>
     /// Whether the set is in <see cref="EpollNames.Sets"/>: from its first libc-shaped name until
@@ -96,6 +98,7 @@ public sealed class EpollSet : IDisposable
             ? new IoUringReadiness(this, _lock, closeOnExec, trustTaps)
             : new KernelEpollReadiness(this, _lock, closeOnExec);
         _queue = _readiness.Queue;
+        _countsWaiters = _readiness.ReadsWaiters;
         EpollNames.Own(Fd, this);
     }
 
@@ -198,7 +201,7 @@ public sealed class EpollSet : IDisposable
         long deadline = Deadline(timeout);
         int reported = Wait(events.Span, TimeSpan.Zero);
         CeqMessage[] messages = ArrayPool<CeqMessage>.Shared.Rent(MessageBatch);
-        Interlocked.Increment(ref _waiters);
+        CountWaiter(+1);
         try
         {
             while (reported == 0)
@@ -219,7 +222,7 @@ public sealed class EpollSet : IDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _waiters);
+            CountWaiter(-1);
             _queue.Mailbox.ReleaseTaken();
             ArrayPool<CeqMessage>.Shared.Return(messages);
         }
@@ -295,7 +298,7 @@ public sealed class EpollSet : IDisposable
     /// <summary>The set's place in the graph of nested sets.</summary>
     internal SetNesting Nesting => _nesting;
 
-    /// <summary>How many threads are in a wait of this set.</summary>
+    /// <summary>How many threads are in a wait of this set, where the readiness object reads it (<see cref="SetReadiness.ReadsWaiters"/>).</summary>
     internal int Waiters => Volatile.Read(ref _waiters);
 
     /// <summary>
@@ -364,7 +367,7 @@ public sealed class EpollSet : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         Span<CeqMessage> messages = stackalloc CeqMessage[MessageBatch];
-        Interlocked.Increment(ref _waiters);
+        CountWaiter(+1);
         using var held = _queue.Mailbox.HoldTakes();
         try
         {
@@ -384,9 +387,16 @@ public sealed class EpollSet : IDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _waiters);
+            CountWaiter(-1);
             _queue.Mailbox.ReleaseTaken();
         }
+    }
+
+    private void CountWaiter(int change)
+    {
+        // Atomic: waits on several threads enter and leave at once.
+        if (_countsWaiters)
+            Interlocked.Add(ref _waiters, change);
     }
 
     // Linux's checks' probe exists before the first set does (see CtlRules.OpenProbe).

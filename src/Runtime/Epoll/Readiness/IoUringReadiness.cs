@@ -126,6 +126,9 @@ internal sealed class IoUringReadiness : SetReadiness
 
     public override IoUringReadiness Ring => this;
 
+    // Deliver hands what stays ready on to another waiter when there is one.
+    public override bool ReadsWaiters => true;
+
     /// <summary>The backend's shadow epoll, which holds every tapped fd (see MirrorLink).</summary>
     public int ShadowFd => _backend.ShadowFd;
 

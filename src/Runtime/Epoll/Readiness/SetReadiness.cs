@@ -50,6 +50,9 @@ internal abstract class SetReadiness
     /// <summary>How many registrations the set holds; read without the lock.</summary>
     public int Count => Registrations.Count;
 
+    /// <summary>Whether a delivery reads <see cref="EpollSet.Waiters"/>: the set counts its waiters only then.</summary>
+    public virtual bool ReadsWaiters => false;
+
     /// <summary>This set's io_uring readiness when it is an io_uring set, for a set it is registered in.</summary>
     public virtual IoUringReadiness? Ring => null;
 
