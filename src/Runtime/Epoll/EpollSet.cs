@@ -44,7 +44,7 @@ public sealed class EpollSet : IDisposable
 
     private readonly EventQueue _queue;
     // Guards the set's registrations and everything its readiness object touches (see SetReadiness).
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly SetReadiness _readiness;
     private readonly SetNesting _nesting;
     private int _disposed;

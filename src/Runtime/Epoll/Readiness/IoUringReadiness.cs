@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
+using System.Threading;
 using EpollGen.Events;
 using EpollGen.Interop;
 using EpollGen.Native;
@@ -110,7 +111,7 @@ internal sealed class IoUringReadiness : SetReadiness
     /// <summary>Creates the set's queue on io_uring taps, and the set's name.</summary>
     /// <exception cref="EpollException">The kernel refused an fd (EMFILE, ENFILE, ENOMEM).</exception>
     /// <exception cref="NotSupportedException">io_uring is not usable here.</exception>
-    public IoUringReadiness(EpollSet set, object setLock, bool closeOnExec, bool trustTaps)
+    public IoUringReadiness(EpollSet set, Lock setLock, bool closeOnExec, bool trustTaps)
         : base(set, setLock)
     {
         _backend = CreateQueue(TapBackendSelection.CreateIoUring);

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
+using System.Threading;
 using EpollGen.Events;
 using EpollGen.Interop;
 using EpollGen.Native;
@@ -32,7 +33,7 @@ internal abstract class SetReadiness
     // The user data of ids that name no registration: no fd has this number.
     protected const ulong NoFd = int.MaxValue;
 
-    protected SetReadiness(EpollSet set, object setLock)
+    protected SetReadiness(EpollSet set, Lock setLock)
     {
         Set = set;
         SetLock = setLock;
@@ -59,7 +60,7 @@ internal abstract class SetReadiness
     protected EpollSet Set { get; }
 
     // The set's lock, taken here only by the members a set this one is registered in calls.
-    protected object SetLock { get; }
+    protected Lock SetLock { get; }
 
     protected InterestList Registrations { get; } = new();
 
