@@ -26,7 +26,7 @@ public unsafe class OneShotStepBenchmarks
     private byte* _events;
     private CoalescingEventQueue _ceq = null!;
     private CeqId _id;
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly CeqMessage[] _messages = new CeqMessage[64];
     private int _counter;
 
@@ -104,7 +104,7 @@ public unsafe class OneShotStepBenchmarks
         return _ceq.TryTake(_messages.AsSpan());
     }
 
-    /// <summary>One uncontended lock, as the set's and the backend's.</summary>
+    /// <summary>One uncontended System.Threading.Lock, as the set's and the backend's.</summary>
     [Benchmark]
     public int LockEnterExit()
     {
