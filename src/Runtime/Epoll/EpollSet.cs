@@ -45,15 +45,17 @@ public sealed class EpollSet : IDisposable
 
     private readonly EventQueue _queue;
     // Guards the set's registrations and everything its readiness object touches (see SetReadiness).
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly SetReadiness _readiness;
     private readonly SetNesting _nesting;
     private int _disposed;
 
     // Threads in a wait of this set (WaitCore, WaitAsync): a delivery reads it under the lock, and
     // a wait counts itself before its first delivery, so a thread the count misses delivers after
-    // the reader and sees its ready list itself.
+    // the reader and sees its ready list itself. Counted only where the readiness object reads it
+    // (SetReadiness.ReadsWaiters): every waiting thread writes it twice per wait.
     private int _waiters;
+    private readonly bool _countsWaiters;
 
     /// <summary>
     /// Whether the set is in <see cref="EpollNames.Sets"/>: from its first libc-shaped name until
@@ -97,6 +99,7 @@ public sealed class EpollSet : IDisposable
             ? new IoUringReadiness(this, _lock, closeOnExec, trustTaps)
             : new KernelEpollReadiness(this, _lock, closeOnExec);
         _queue = _readiness.Queue;
+        _countsWaiters = _readiness.ReadsWaiters;
         EpollNames.Own(Fd, this);
     }
 
@@ -199,7 +202,7 @@ public sealed class EpollSet : IDisposable
         long deadline = Deadline(timeout);
         int reported = Wait(events.Span, TimeSpan.Zero);
         CeqMessage[] messages = ArrayPool<CeqMessage>.Shared.Rent(MessageBatch);
-        Interlocked.Increment(ref _waiters);
+        CountWaiter(+1);
         try
         {
             while (reported == 0)
@@ -220,7 +223,7 @@ public sealed class EpollSet : IDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _waiters);
+            CountWaiter(-1);
             _queue.Mailbox.ReleaseTaken();
             ArrayPool<CeqMessage>.Shared.Return(messages);
         }
@@ -296,7 +299,7 @@ public sealed class EpollSet : IDisposable
     /// <summary>The set's place in the graph of nested sets.</summary>
     internal SetNesting Nesting => _nesting;
 
-    /// <summary>How many threads are in a wait of this set.</summary>
+    /// <summary>How many threads are in a wait of this set, where the readiness object reads it (<see cref="SetReadiness.ReadsWaiters"/>).</summary>
     internal int Waiters => Volatile.Read(ref _waiters);
 
     /// <summary>
@@ -358,12 +361,14 @@ public sealed class EpollSet : IDisposable
     /// timeout, or -1 when <paramref name="interruptible"/> and a signal interrupted it first.
     /// <paramref name="signalMask"/> is installed atomically with the kernel wait (epoll_pwait).
     /// </summary>
+    // The message buffer is written by each take before it is read: no need to zero 1.5 KiB per wait.
+    [SkipLocalsInit]
     internal unsafe int WaitCore<TSink>(ref TSink sink, int maxEvents, long deadline, bool interruptible, void* signalMask = null)
         where TSink : IEventSink, allows ref struct
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         Span<CeqMessage> messages = stackalloc CeqMessage[MessageBatch];
-        Interlocked.Increment(ref _waiters);
+        CountWaiter(+1);
         using var held = _queue.Mailbox.HoldTakes();
         try
         {
@@ -383,9 +388,16 @@ public sealed class EpollSet : IDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _waiters);
+            CountWaiter(-1);
             _queue.Mailbox.ReleaseTaken();
         }
+    }
+
+    private void CountWaiter(int change)
+    {
+        // Atomic: waits on several threads enter and leave at once.
+        if (_countsWaiters)
+            Interlocked.Add(ref _waiters, change);
     }
 
     // Linux's checks' probe exists before the first set does (see CtlRules.OpenProbe).

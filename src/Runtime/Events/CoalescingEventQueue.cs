@@ -358,6 +358,11 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
     /// </summary>
     public bool TryTake(out CeqMessage message)
     {
+        if (SkipsEmptyTake())
+        {
+            message = default;
+            return false;
+        }
         bool held = StartTakeHold();
         bool taken = TakeOne(out message);
         if (held && !taken)
@@ -386,6 +391,8 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
     /// <summary>Takes up to <paramref name="messages"/>.Length messages; returns how many.</summary>
     public int TryTake(Span<CeqMessage> messages)
     {
+        if (SkipsEmptyTake())
+            return 0;
         bool held = StartTakeHold();
         int taken = TakeMany(messages);
         if (held && taken == 0)
@@ -433,6 +440,12 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
         NativeMemory.Free(_ring);
         NativeMemory.AlignedFree(_headerBlock);
     }
+
+    // Under HoldTakes, a take that would start the thread's hold first looks whether anything
+    // waits: one that finds nothing obtains no id and needs no hold, and the hold's counter is
+    // written by every thread that waits on the queue. A post the look misses had not completed
+    // when it began (see IsEmpty), and a take may miss such a post too.
+    private bool SkipsEmptyTake() => t_takesHeldFor == this && t_heldBy is null && IsEmpty;
 
     // Under HoldTakes, a take starts the thread's hold before it reads a slot: an id it obtains
     // was then obtained inside the hold. True when this call started it.

@@ -368,7 +368,7 @@ public sealed partial class EventQueue : IDisposable
             Thread.Yield();
             return true;
         }
-        bool expired = Stopwatch.GetTimestamp() >= deadline;
+        bool expired = Remaining(deadline) <= 0;
         // A harvest that posted may have been taken by another waiter before this one looked (the
         // CEQ merges the same id's posts): the caller looks again, and harvests again if it must.
         if (Interlocked.CompareExchange(ref _driver, 1, 0) == 0)
@@ -389,7 +389,7 @@ public sealed partial class EventQueue : IDisposable
         {
             // Full fence: a poster that missed _inKernel is one whose post this check sees.
             Interlocked.Increment(ref _inKernel);
-            long remaining = deadline - Stopwatch.GetTimestamp();
+            long remaining = Remaining(deadline);
             int timeoutMs = !_mailbox.IsEmpty || IsDisposed || remaining <= 0 ? 0
                 : deadline == long.MaxValue ? -1 : Milliseconds(remaining);
             TapWaitResult result;
@@ -420,7 +420,7 @@ public sealed partial class EventQueue : IDisposable
         Interlocked.Increment(ref _inKernel);
         try
         {
-            long remaining = deadline - Stopwatch.GetTimestamp();
+            long remaining = Remaining(deadline);
             int timeoutMs = !_mailbox.IsEmpty || IsDisposed || remaining <= 0 ? 0
                 : deadline == long.MaxValue ? -1 : Milliseconds(remaining);
             // A wake-up this wait consumes has done its work: it followed a post, which this waiter
@@ -871,6 +871,12 @@ public sealed partial class EventQueue : IDisposable
         public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
             _core.OnCompleted(continuation, state, token, flags);
     }
+
+    // Ticks left until the deadline. A poll's deadline (0: Stopwatch timestamps are positive) has
+    // none left and no deadline has them all, without a read of the clock: a set's every wait
+    // polls first, and a clock read costs as much as the rest of the poll's way to the kernel.
+    private static long Remaining(long deadline) =>
+        deadline <= 0 ? 0 : deadline == long.MaxValue ? long.MaxValue : deadline - Stopwatch.GetTimestamp();
 
     // Rounded up: a kernel wait never ends before the deadline.
     private static int Milliseconds(long ticks)

@@ -37,7 +37,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     private const ulong SharedTaps = 1;
 
     private readonly CoalescingEventQueue _mailbox;
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly int _epfd;
     private readonly int _wakeFd;
     // Per fd: its one tap packed (SoleTap), SharedTaps, or 0 for none; published for dispatch.

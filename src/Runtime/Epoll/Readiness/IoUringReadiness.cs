@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
+using System.Threading;
 using EpollGen.Events;
 using EpollGen.Interop;
 using EpollGen.Native;
@@ -115,7 +116,7 @@ internal sealed class IoUringReadiness : SetReadiness
     /// <summary>Creates the set's queue on io_uring taps, and the set's name.</summary>
     /// <exception cref="EpollException">The kernel refused an fd (EMFILE, ENFILE, ENOMEM).</exception>
     /// <exception cref="NotSupportedException">io_uring is not usable here.</exception>
-    public IoUringReadiness(EpollSet set, object setLock, bool closeOnExec, bool trustTaps)
+    public IoUringReadiness(EpollSet set, Lock setLock, bool closeOnExec, bool trustTaps)
         : base(set, setLock)
     {
         _backend = CreateQueue(TapBackendSelection.CreateIoUring);
@@ -130,6 +131,9 @@ internal sealed class IoUringReadiness : SetReadiness
     public override bool TrustsTaps => _trustTaps;
 
     public override IoUringReadiness Ring => this;
+
+    // Deliver hands what stays ready on to another waiter when there is one.
+    public override bool ReadsWaiters => true;
 
     /// <summary>The backend's shadow epoll, which holds every tapped fd (see MirrorLink).</summary>
     public int ShadowFd => _backend.ShadowFd;

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
+using System.Threading;
 using EpollGen.Interop;
 using EpollGen.Native;
 using EpollGen.Taps;
@@ -32,7 +33,7 @@ internal sealed class KernelEpollReadiness : SetReadiness
 
     /// <summary>Creates the set's queue on kernel-epoll taps.</summary>
     /// <exception cref="EpollException">The kernel refused an fd or FD_CLOEXEC's removal.</exception>
-    public KernelEpollReadiness(EpollSet set, object setLock, bool closeOnExec)
+    public KernelEpollReadiness(EpollSet set, Lock setLock, bool closeOnExec)
         : base(set, setLock)
     {
         _backend = CreateQueue(mailbox => new EpollTapBackend(mailbox));

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
+using System.Threading;
 using EpollGen.Events;
 using EpollGen.Interop;
 using EpollGen.Native;
@@ -32,7 +33,7 @@ internal abstract class SetReadiness
     // The user data of ids that name no registration: no fd has this number.
     protected const ulong NoFd = int.MaxValue;
 
-    protected SetReadiness(EpollSet set, object setLock)
+    protected SetReadiness(EpollSet set, Lock setLock)
     {
         Set = set;
         SetLock = setLock;
@@ -50,13 +51,16 @@ internal abstract class SetReadiness
     /// <summary>How many registrations the set holds; read without the lock.</summary>
     public int Count => Registrations.Count;
 
+    /// <summary>Whether a delivery reads <see cref="EpollSet.Waiters"/>: the set counts its waiters only then.</summary>
+    public virtual bool ReadsWaiters => false;
+
     /// <summary>This set's io_uring readiness when it is an io_uring set, for a set it is registered in.</summary>
     public virtual IoUringReadiness? Ring => null;
 
     protected EpollSet Set { get; }
 
     // The set's lock, taken here only by the members a set this one is registered in calls.
-    protected object SetLock { get; }
+    protected Lock SetLock { get; }
 
     protected InterestList Registrations { get; } = new();
 
