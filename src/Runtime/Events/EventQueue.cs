@@ -387,22 +387,7 @@ public sealed partial class EventQueue : IDisposable
     {
         try
         {
-            // Full fence: a poster that missed _inKernel is one whose post this check sees.
-            Interlocked.Increment(ref _inKernel);
-            long remaining = Remaining(deadline);
-            int timeoutMs = !_mailbox.IsEmpty || IsDisposed || remaining <= 0 ? 0
-                : deadline == long.MaxValue ? -1 : Milliseconds(remaining);
-            TapWaitResult result;
-            unsafe
-            {
-                result = _backend.WaitAndDispatch(timeoutMs, t_harvestLimit, t_signalMask);
-            }
-            bool posted = (result & TapWaitResult.Posted) != 0;
-            if ((result & TapWaitResult.Interrupted) != 0)
-                t_interrupted = true;
-            else if (timeoutMs != 0 && posted)
-                CountTapWakeup();
-            return posted;
+            return WaitInKernel(deadline);
         }
         finally
         {
@@ -412,31 +397,37 @@ public sealed partial class EventQueue : IDisposable
 
     // A kernel wait beside the driver, where the backend allows several (kernel epoll): every
     // synchronous waiter sleeps in the kernel's own wait, woken one at a time by the kernel as raw
-    // epoll's waiters are, with its own signal mask; an expired one makes its last look so. Returns
-    // whether it posted a tap's bits.
-    private unsafe bool CoDrive(long deadline)
+    // epoll's waiters are, with its own signal mask; an expired one makes its last look so. A
+    // wake-up this wait consumes has done its work: it followed a post, which this waiter takes
+    // next, or a disposal, which this waiter sees. Returns whether it posted a tap's bits.
+    private bool CoDrive(long deadline)
     {
-        // Full fence: a poster that missed this count is one whose post the check below sees.
-        Interlocked.Increment(ref _inKernel);
         try
         {
-            long remaining = Remaining(deadline);
-            int timeoutMs = !_mailbox.IsEmpty || IsDisposed || remaining <= 0 ? 0
-                : deadline == long.MaxValue ? -1 : Milliseconds(remaining);
-            // A wake-up this wait consumes has done its work: it followed a post, which this waiter
-            // takes next, or a disposal, which this waiter sees.
-            TapWaitResult result = _backend.WaitAndDispatch(timeoutMs, t_harvestLimit, t_signalMask);
-            bool posted = (result & TapWaitResult.Posted) != 0;
-            if ((result & TapWaitResult.Interrupted) != 0)
-                t_interrupted = true;
-            else if (timeoutMs != 0 && posted)
-                CountTapWakeup();
-            return posted;
+            return WaitInKernel(deadline);
         }
         finally
         {
             Interlocked.Decrement(ref _inKernel);
         }
+    }
+
+    // One kernel wait for the taps, counted in _inKernel (the caller uncounts it), with this
+    // thread's harvest limit and signal mask. Returns whether it posted a tap's bits.
+    private unsafe bool WaitInKernel(long deadline)
+    {
+        // Full fence: a poster that missed _inKernel is one whose post this check sees.
+        Interlocked.Increment(ref _inKernel);
+        long remaining = Remaining(deadline);
+        int timeoutMs = !_mailbox.IsEmpty || IsDisposed || remaining <= 0 ? 0
+            : deadline == long.MaxValue ? -1 : Milliseconds(remaining);
+        TapWaitResult result = _backend.WaitAndDispatch(timeoutMs, t_harvestLimit, t_signalMask);
+        bool posted = (result & TapWaitResult.Posted) != 0;
+        if ((result & TapWaitResult.Interrupted) != 0)
+            t_interrupted = true;
+        else if (timeoutMs != 0 && posted)
+            CountTapWakeup();
+        return posted;
     }
 
     // The kernel waiter gives up its role (Drive, or a thread waiting on several queues).
