@@ -36,8 +36,9 @@ internal sealed unsafe class AsyncEngine
     private static readonly Lock s_startLock = new();
     private static int s_next;
 
+    // On an engine's thread: the queue it is serving now, or null.
     [ThreadStatic]
-    private static bool t_isEngine;
+    private static EventQueue? t_serving;
 
     private readonly int _epfd;
     private readonly int _wakeFd;
@@ -56,16 +57,30 @@ internal sealed unsafe class AsyncEngine
         if (_epfd < 0)
             throw new Win32Exception(Marshal.GetLastPInvokeError(), "epoll_create1 for an async engine failed");
         _wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
-        if (_wakeFd < 0)
-            throw new Win32Exception(Marshal.GetLastPInvokeError(), "eventfd for an async engine failed");
-        if (PrivateFds.Ctl(_epfd, LibC.EPOLL_CTL_ADD, _wakeFd, EpollEvents.EPOLLIN | EpollEvents.EPOLLET, WakeToken) is int error and not 0)
-            throw new Win32Exception(error, "watching an async engine's wake eventfd failed");
+        int error = _wakeFd < 0 ? Marshal.GetLastPInvokeError()
+            : PrivateFds.Ctl(_epfd, LibC.EPOLL_CTL_ADD, _wakeFd, EpollEvents.EPOLLIN | EpollEvents.EPOLLET, WakeToken);
+        if (error != 0)
+        {
+            if (_wakeFd >= 0)
+                LibC.close(_wakeFd);
+            LibC.close(_epfd);
+            throw new Win32Exception(error, "the wake eventfd of an async engine failed");
+        }
         var thread = new Thread(Run) { IsBackground = true, Name = "EpollGen engine" };
         thread.UnsafeStart(index);
     }
 
-    /// <summary>Whether the calling thread is an engine's, which serves its queues in its own loop.</summary>
-    public static bool IsCurrentThread => t_isEngine;
+    /// <summary>
+    /// Whether the calling thread is the engine's thread serving <paramref name="queue"/> now: its
+    /// serving loop goes on until nothing is left, so it need not ask for itself.
+    /// </summary>
+    public static bool IsServing(EventQueue queue) => t_serving == queue;
+
+    /// <summary>Marks the start of a queue's serving on this engine thread.</summary>
+    public static void BeginServing(EventQueue queue) => t_serving = queue;
+
+    /// <summary>Marks its end.</summary>
+    public static void EndServing() => t_serving = null;
 
     /// <summary>The engine for a queue's first asynchronous wait: taken in turn, started on first use.</summary>
     public static AsyncEngine Assign()
@@ -95,7 +110,6 @@ internal sealed unsafe class AsyncEngine
 
     private void Run(object? index)
     {
-        t_isEngine = true;
         byte* events = stackalloc byte[EventCapacity * EpollEvent.NativeSize];
         while (true)
         {
@@ -114,7 +128,10 @@ internal sealed unsafe class AsyncEngine
                     // while the flag is set). A request between the two is in _requests already.
                     ulong drained;
                     LibC.read(_wakeFd, &drained, sizeof(ulong));
-                    Volatile.Write(ref _wakePending, 0);
+                    // Exchange, a full fence: the clear is visible before the requests are read
+                    // below, so a request that finds the flag set (and writes nothing) is one
+                    // whose entry those reads see.
+                    Interlocked.Exchange(ref _wakePending, 0);
                 }
                 else if (_watched[(int)data] is { } queue)
                 {
@@ -132,11 +149,22 @@ internal sealed unsafe class AsyncEngine
         }
     }
 
+    // An exception would end the engine's thread and the process with it: the queue's waiters get
+    // it instead, and the engine lets go of the queue.
     private void Serve(EventQueue queue)
     {
-        // Cleared first: a request made while the queue is served queues it again.
+        // Cleared first: a request made while the queue is served queues it again (a queue served
+        // for its fd or a deadline may so be in the requests twice; the second serving is cheap).
         Volatile.Write(ref queue.EngineRequested, 0);
-        queue.ServeAsyncWaiters(this);
+        try
+        {
+            queue.ServeAsyncWaiters(this);
+        }
+        catch (Exception error)
+        {
+            queue.FailAsyncWaiters(error);
+            Forget(queue);
+        }
     }
 
     /// <summary>

@@ -178,7 +178,8 @@ public sealed partial class EventQueue
                     // Only the fds of queues this waiter drives are in the helper instance, so it
                     // is the one kernel waiter allowed to dispatch them.
                     EventQueue queue = queues[(int)token];
-                    if (queue._backend.WaitAndDispatch(0) == TapWaitResult.Posted && timeoutMs != 0)
+                    TapWaitResult result = queue._backend.WaitAndDispatch(0);
+                    if ((result & (TapWaitResult.Posted | TapWaitResult.Interrupted)) == TapWaitResult.Posted && timeoutMs != 0)
                         CountTapWakeup();
                 }
             }

@@ -75,13 +75,11 @@ public sealed partial class EventQueue : IDisposable
     private int _sleepers;
     private int _users;
 
-    // Asynchronous waiters, served in order by one engine thread started with the first of them.
+    // Asynchronous waiters, served in order by the one of the process's engines the queue was given.
     private readonly object _asyncLock = new();
     private readonly Queue<AsyncWaiter> _asyncWaiters = new();
     private readonly Stack<AsyncWaiter> _waiterPool = new();
     private AsyncEngine? _asyncEngine;
-    // Whether the engine's thread is serving the queue (written by that thread only).
-    private bool _serving;
 
     /// <summary>Set while the queue waits in its engine's requests; see <see cref="AsyncEngine.Request"/>.</summary>
     internal int EngineRequested;
@@ -93,6 +91,11 @@ public sealed partial class EventQueue : IDisposable
     // Tests only, null otherwise: WaitAsync calls it once its waiter is in the queue, where the
     // engine can complete it, so a test can complete the wait at exactly that point.
     internal Action<ValueTask<int>>? AfterAsyncWaiterQueued;
+
+    // Tests only, null otherwise: a cancellation that found the wait claimed by the engine calls it
+    // before it asks the engine to honour it, so a test can widen the window in which the engine
+    // lets go of the wait.
+    internal Action? AfterCancelReadClaimed;
 
     /// <summary>Creates a queue with its own mailbox and tap backend.</summary>
     /// <param name="wakeMode">Whether a post wakes one sleeping waiter or all of them.</param>
@@ -281,6 +284,9 @@ public sealed partial class EventQueue : IDisposable
         if (taken > 0 || timeout == TimeSpan.Zero)
             return new ValueTask<int>(taken);
 
+        // Chosen (and started, the first time) before the waiter is queued, so a failure to start
+        // an engine throws from here with nothing queued.
+        AsyncEngine engine = Volatile.Read(ref _asyncEngine) ?? AsyncEngine.Assign();
         AsyncWaiter waiter = RentWaiter();
         // Registers the token before the engine can reach the waiter: whoever completes the wait
         // then finds the registration to remove.
@@ -295,7 +301,7 @@ public sealed partial class EventQueue : IDisposable
                 waiter.Hold();
                 _asyncWaiters.Enqueue(waiter);
                 Volatile.Write(ref _asyncCount, _asyncWaiters.Count);
-                _asyncEngine ??= AsyncEngine.Assign();
+                _asyncEngine ??= engine;
             }
         }
         if (disposed)
@@ -357,9 +363,7 @@ public sealed partial class EventQueue : IDisposable
 
     // Blocks until the mailbox may hold messages or the deadline passes, waiting in the kernel for
     // the taps if no one else does. False once the deadline has passed and a last look at the taps
-    // found nothing: a wait never ends empty on a deadline alone while the taps hold readiness. The
-    // engine parks on its own semaphore rather than among the synchronous sleepers, so its
-    // wake-ups reach it.
+    // found nothing: a wait never ends empty on a deadline alone while the taps hold readiness.
     private bool WaitForWork(long deadline)
     {
         if (!_mailbox.IsEmpty)
@@ -373,7 +377,8 @@ public sealed partial class EventQueue : IDisposable
         // CEQ merges the same id's posts): the caller looks again, and harvests again if it must.
         if (Interlocked.CompareExchange(ref _driver, 1, 0) == 0)
             return Drive(deadline) || !expired || !_mailbox.IsEmpty;
-        if (_backend.AllowsConcurrentWaits)
+        // Broadcast queues park their waiters instead: a wake-up through the kernel reaches one.
+        if (_backend.AllowsConcurrentWaits && _wakeMode == EventQueueWakeMode.Exclusive)
             return CoDrive(deadline) || !expired || !_mailbox.IsEmpty;
         if (expired)
             return !_mailbox.IsEmpty;
@@ -573,7 +578,7 @@ public sealed partial class EventQueue : IDisposable
     // it serves this queue, whose loop goes on until nothing is left to do.
     private void RequestEngine()
     {
-        if (_serving && AsyncEngine.IsCurrentThread)
+        if (AsyncEngine.IsServing(this))
             return;
         AsyncEngine? engine = Volatile.Read(ref _asyncEngine);
         engine?.Request(this);
@@ -595,7 +600,7 @@ public sealed partial class EventQueue : IDisposable
             engine.Forget(this);
             return;
         }
-        _serving = true;
+        AsyncEngine.BeginServing(this);
         try
         {
             bool looked = false, watch = true;
@@ -604,6 +609,10 @@ public sealed partial class EventQueue : IDisposable
                 AsyncWaiter? head = NextAsyncWaiter(out long deadline);
                 if (head is null)
                 {
+                    // A look at the taps may have consumed a wake-up that followed a post for a
+                    // synchronous waiter, which then sleeps on: what is left goes on to one.
+                    if (looked && !_mailbox.IsEmpty)
+                        PassOn();
                     engine.Watch(this, waiting: false, deadline, rearm: false);
                     return;
                 }
@@ -626,14 +635,14 @@ public sealed partial class EventQueue : IDisposable
         }
         finally
         {
-            _serving = false;
+            AsyncEngine.EndServing();
             Exit();
         }
     }
 
     // The oldest pending waiter (done ones leave), and the earliest deadline of those pending.
-    // Waiters behind the head whose time is up get 0 now; they leave the queue when they reach its
-    // head. The head is answered by TryServe, which may still find messages.
+    // Waiters behind the head whose time is up get 0 now while the mailbox is empty; they leave the
+    // queue when they reach its head. The head is answered by TryServe, which may still find messages.
     private AsyncWaiter? NextAsyncWaiter(out long deadline)
     {
         deadline = long.MaxValue;
@@ -645,7 +654,7 @@ public sealed partial class EventQueue : IDisposable
             long now = Stopwatch.GetTimestamp();
             foreach (AsyncWaiter waiter in _asyncWaiters)
             {
-                if (waiter != head && waiter.Deadline <= now
+                if (waiter != head && waiter.Deadline <= now && _mailbox.IsEmpty
                     && Interlocked.CompareExchange(ref waiter.State, AsyncWaiter.Claimed, AsyncWaiter.Pending) == AsyncWaiter.Pending)
                     waiter.Complete(0);
                 else if (Volatile.Read(ref waiter.State) == AsyncWaiter.Pending)
@@ -697,6 +706,9 @@ public sealed partial class EventQueue : IDisposable
         _asyncWaiters.Dequeue().Release();
         Volatile.Write(ref _asyncCount, _asyncWaiters.Count);
     }
+
+    /// <summary>Fails every asynchronous waiter with <paramref name="error"/> (an engine that could not serve them).</summary>
+    internal void FailAsyncWaiters(Exception error) => FailAll(error);
 
     private void FailAll(Exception error)
     {
@@ -820,19 +832,31 @@ public sealed partial class EventQueue : IDisposable
         // ever acts on the wait it was registered for.
         private void Cancel()
         {
-            if (Interlocked.CompareExchange(ref State, Done, Pending) == Pending)
+            // A loop: the engine may claim the wait and let it go again between two reads here
+            // (Pending, Claimed, Pending), and a cancellation that saw Claimed and then failed to
+            // leave CancelRequested would be lost, leaving the wait pending with its token cancelled.
+            while (true)
             {
-                _core.SetException(new OperationCanceledException(CancellationToken));
-                // A disposed queue's waiters have all been failed: no engine to ask.
-                if (queue.TryEnter())
+                int state = Volatile.Read(ref State);
+                if (state == Pending && Interlocked.CompareExchange(ref State, Done, Pending) == Pending)
                 {
-                    queue.RequestEngine();
-                    queue.Exit();
+                    _core.SetException(new OperationCanceledException(CancellationToken));
+                    // A disposed queue's waiters have all been failed: no engine to ask.
+                    if (queue.TryEnter())
+                    {
+                        queue.RequestEngine();
+                        queue.Exit();
+                    }
+                    break;
                 }
-            }
-            else
-            {
-                Interlocked.CompareExchange(ref State, CancelRequested, Claimed);
+                if (state == Claimed)
+                {
+                    queue.AfterCancelReadClaimed?.Invoke();
+                    if (Interlocked.CompareExchange(ref State, CancelRequested, Claimed) == Claimed)
+                        break;
+                }
+                if (state is Done or CancelRequested)
+                    break;
             }
             Release();
         }

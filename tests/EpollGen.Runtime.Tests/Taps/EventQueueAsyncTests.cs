@@ -56,6 +56,31 @@ public abstract class EventQueueAsyncTests(TapBackendKind backend) : BackendTest
         Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(milliseconds), $"returned after {clock.Elapsed.TotalMilliseconds} ms");
     }
 
+    // A cancellation that reads the wait claimed by the engine, which then lets it go (nothing to
+    // take), must still cancel it: the hook holds the cancelling thread in that window long enough
+    // for the engine to finish its look. Before the fix the second step failed and the wait hung.
+    [Fact]
+    public void Cancel_WhileTheEngineClaimsTheWait_StillEndsIt()
+    {
+        using var queue = NewQueue();
+        int claimedSeen = 0;
+        queue.AfterCancelReadClaimed = () =>
+        {
+            Interlocked.Increment(ref claimedSeen);
+            Thread.SpinWait(20_000);
+        };
+        var buffer = new CeqMessage[1];
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < 3000 && (claimedSeen < 20 || clock.Elapsed < TimeSpan.FromSeconds(1)) && clock.Elapsed < TimeSpan.FromSeconds(10); i++)
+        {
+            using var cancel = new CancellationTokenSource();
+            Task<int> wait = queue.WaitAsync(buffer, Timeout.InfiniteTimeSpan, cancel.Token).AsTask();
+            cancel.Cancel();
+            Assert.True(((IAsyncResult)wait).AsyncWaitHandle.WaitOne(Bound), $"wait {i} did not end after its token was cancelled ({claimedSeen} cancellations found it claimed)");
+            Assert.True(wait.IsCanceled, $"wait {i}: {wait.Status}");
+        }
+    }
+
     [Fact]
     public async Task WaitAsync_ShorterTimeoutBehindALongerOne_IsHonoured()
     {
