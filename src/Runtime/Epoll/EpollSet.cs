@@ -253,7 +253,9 @@ public sealed class EpollSet : IDisposable
     // A libc-shaped set's references, counted as Linux counts its file's: one per name in
     // EpollNames and one per call in flight in Epoll that holds the set (a wait, a dup). A new set
     // holds one, which its first name takes over; sets used only through this class ignore it.
-    private int _references = 1;
+    // On a cache line of its own: every libc-shaped wait writes it twice, and the fields the set's
+    // calls only read would otherwise move between the waiting threads' cores with it.
+    private PaddedCount _references = new() { Value = 1 };
 
     /// <summary>
     /// Takes a reference, as Linux's fdget does, unless the last one is gone (false: the set is
@@ -261,12 +263,12 @@ public sealed class EpollSet : IDisposable
     /// </summary>
     internal bool TryReference()
     {
-        int seen = Volatile.Read(ref _references);
+        int seen = Volatile.Read(ref _references.Value);
         while (seen > 0)
         {
             // Not an increment: the last Release may take the count to 0 between the read and this
             // write, and a set at 0 is being disposed; the exchange fails then and sees the 0.
-            int previous = Interlocked.CompareExchange(ref _references, seen + 1, seen);
+            int previous = Interlocked.CompareExchange(ref _references.Value, seen + 1, seen);
             if (previous == seen)
                 return true;
             seen = previous;
@@ -282,7 +284,7 @@ public sealed class EpollSet : IDisposable
     {
         // The decrement that reaches 0 is the only one: no TryReference succeeds once the count is
         // 0, so exactly one caller disposes, after every other holder let go.
-        if (Interlocked.Decrement(ref _references) != 0)
+        if (Interlocked.Decrement(ref _references.Value) != 0)
             return;
         int errno = Marshal.GetLastPInvokeError();
         EpollNames.Unlist(this);
@@ -422,5 +424,12 @@ public sealed class EpollSet : IDisposable
         if (timeout < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be infinite, zero or positive.");
         return Stopwatch.GetTimestamp() + (long)Math.Min(timeout.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 2);
+    }
+
+    [StructLayout(LayoutKind.Explicit, Size = 3 * 64)]
+    private struct PaddedCount
+    {
+        [FieldOffset(64)]
+        public int Value;
     }
 }

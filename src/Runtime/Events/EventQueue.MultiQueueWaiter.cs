@@ -138,16 +138,16 @@ public sealed partial class EventQueue
             {
                 for (; joined < queues.Length; joined++)
                     Join(queues[joined], joined);
-                // Store-load fence: the roles taken above (_inKernel, the sleeper registrations)
+                // Store-load fence: the roles taken above (InKernel, the sleeper registrations)
                 // are visible before the mailboxes and the kernel waiters are read below, as a
-                // poster's post is before its read of _inKernel and the sleepers (Notify), and a
+                // poster's post is before its read of InKernel and the sleepers (Notify), and a
                 // kernel waiter's step-down before its read of the sleepers (StepDown).
                 Interlocked.MemoryBarrier();
                 bool busy = false;
                 for (int i = 0; i < queues.Length && !busy; i++)
                 {
                     EventQueue queue = queues[i];
-                    busy = !queue._mailbox.IsEmpty || queue.IsDisposed || (!_driving[i] && Volatile.Read(ref queue._driver) == 0);
+                    busy = !queue._mailbox.IsEmpty || queue.IsDisposed || (!_driving[i] && Volatile.Read(ref queue._hot.Driver) == 0);
                 }
                 if (busy)
                 {
@@ -194,11 +194,11 @@ public sealed partial class EventQueue
         private void Join(EventQueue queue, int index)
         {
             // The CAS makes this thread the one kernel waiter (as in WaitForWork).
-            if (Interlocked.CompareExchange(ref queue._driver, 1, 0) == 0)
+            if (Interlocked.CompareExchange(ref queue._hot.Driver, 1, 0) == 0)
             {
                 // Set before the round's fence: a poster that misses it is one whose post the
                 // round's last look sees.
-                Interlocked.Increment(ref queue._inKernel);
+                Interlocked.Increment(ref queue._hot.InKernel);
                 int error = Control(LibC.EPOLL_CTL_ADD, queue._backend.PollFd, (ulong)index);
                 if (error != 0)
                 {

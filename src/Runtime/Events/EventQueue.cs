@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using System.Threading.Tasks.Sources;
@@ -65,15 +66,12 @@ public sealed partial class EventQueue : IDisposable
     private readonly object _parkLock = new();
     private readonly List<Parker> _parked = [];
     private readonly EventQueueWakeMode _wakeMode;
-    // Whether a thread holds the driver role, and how many threads wait in the kernel for the taps
-    // (the driver, and beside it, where the backend allows, every other synchronous waiter).
-    private int _driver;
-    private int _inKernel;
     // With singleWaitingThread: the thread of the first wait, the only one that may wait.
     private readonly bool _singleWaitingThread;
     private Thread? _waitingThread;
     private int _sleepers;
-    private int _users;
+    // The counters every waiting thread writes on every wait, apart from the fields it only reads.
+    private HotCounters _hot;
 
     // Asynchronous waiters, served in order by the one of the process's engines the queue was given.
     private readonly object _asyncLock = new();
@@ -322,11 +320,11 @@ public sealed partial class EventQueue : IDisposable
     /// </summary>
     public void Dispose()
     {
-        int users = Interlocked.Or(ref _users, DisposedBit);
+        int users = Interlocked.Or(ref _hot.Users, DisposedBit);
         if ((users & DisposedBit) != 0)
             return;
         var spin = new SpinWait();
-        while ((Volatile.Read(ref _users) & ~DisposedBit) != 0)
+        while ((Volatile.Read(ref _hot.Users) & ~DisposedBit) != 0)
         {
             _backend.Wake();
             WakeParked(all: true);
@@ -375,7 +373,7 @@ public sealed partial class EventQueue : IDisposable
         bool expired = Remaining(deadline) <= 0;
         // A harvest that posted may have been taken by another waiter before this one looked (the
         // CEQ merges the same id's posts): the caller looks again, and harvests again if it must.
-        if (Interlocked.CompareExchange(ref _driver, 1, 0) == 0)
+        if (Interlocked.CompareExchange(ref _hot.Driver, 1, 0) == 0)
             return Drive(deadline) || !expired || !_mailbox.IsEmpty;
         // Broadcast queues park their waiters instead: a wake-up through the kernel reaches one.
         if (_backend.AllowsConcurrentWaits && _wakeMode == EventQueueWakeMode.Exclusive)
@@ -413,16 +411,16 @@ public sealed partial class EventQueue : IDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _inKernel);
+            Interlocked.Decrement(ref _hot.InKernel);
         }
     }
 
-    // One kernel wait for the taps, counted in _inKernel (the caller uncounts it), with this
+    // One kernel wait for the taps, counted in InKernel (the caller uncounts it), with this
     // thread's harvest limit and signal mask. Returns whether it posted a tap's bits.
     private unsafe bool WaitInKernel(long deadline)
     {
-        // Full fence: a poster that missed _inKernel is one whose post this check sees.
-        Interlocked.Increment(ref _inKernel);
+        // Full fence: a poster that missed InKernel is one whose post this check sees.
+        Interlocked.Increment(ref _hot.InKernel);
         long remaining = Remaining(deadline);
         int timeoutMs = !_mailbox.IsEmpty || IsDisposed || remaining <= 0 ? 0
             : deadline == long.MaxValue ? -1 : Milliseconds(remaining);
@@ -438,11 +436,11 @@ public sealed partial class EventQueue : IDisposable
     // The kernel waiter gives up its role (Drive, or a thread waiting on several queues).
     private void StepDown()
     {
-        Interlocked.Decrement(ref _inKernel);
+        Interlocked.Decrement(ref _hot.InKernel);
         // A full fence between giving up the role and reading _sleepers and the multi-queue
         // sleepers (Dekker with Sleep and with WaitAny's registration, which register and then
-        // read _driver): one of the two sees the other, so no one sleeps while nobody waits in the kernel.
-        Interlocked.Exchange(ref _driver, 0);
+        // read Driver): one of the two sees the other, so no one sleeps while nobody waits in the kernel.
+        Interlocked.Exchange(ref _hot.Driver, 0);
         // Someone must wait in the kernel in our place if others sleep; they re-check. One of each
         // kind: a thread sleeper chosen here that leaves without taking the role hands it on
         // (HandOff), and a parker cannot reach a thread that sleeps on its own helper epoll instance.
@@ -474,7 +472,7 @@ public sealed partial class EventQueue : IDisposable
         // post or a driver leaving after this point sees us in _sleepers and unparks us.
         Interlocked.MemoryBarrier();
         Parker.Outcome outcome = Parker.Outcome.Woken;
-        if (_mailbox.IsEmpty && Volatile.Read(ref _driver) != 0 && !IsDisposed)
+        if (_mailbox.IsEmpty && Volatile.Read(ref _hot.Driver) != 0 && !IsDisposed)
             outcome = parker.Park(deadline, t_signalMask);
         lock (_parkLock)
         {
@@ -526,7 +524,7 @@ public sealed partial class EventQueue : IDisposable
             return;
         if (!_mailbox.IsEmpty)
             PassOn();
-        else if (Volatile.Read(ref _driver) == 0)
+        else if (Volatile.Read(ref _hot.Driver) == 0)
             WakeSleepers();
     }
 
@@ -537,7 +535,7 @@ public sealed partial class EventQueue : IDisposable
         // which each waiter writes before its own fence and last check of the mailbox.
         Interlocked.MemoryBarrier();
         int woken = 0;
-        if (Volatile.Read(ref _inKernel) != 0)
+        if (Volatile.Read(ref _hot.InKernel) != 0)
         {
             _backend.Wake();
             woken++;
@@ -559,7 +557,7 @@ public sealed partial class EventQueue : IDisposable
         if (_mailbox.IsEmpty)
             return;
         // With no one asleep, a thread in the kernel's wait comes out to take them.
-        if (WakeSleepers() == 0 && Volatile.Read(ref _inKernel) != 0)
+        if (WakeSleepers() == 0 && Volatile.Read(ref _hot.InKernel) != 0)
             _backend.Wake();
         if (Volatile.Read(ref _asyncCount) > 0)
             RequestEngine();
@@ -621,7 +619,7 @@ public sealed partial class EventQueue : IDisposable
                 if (!looked)
                 {
                     looked = true;
-                    if (Interlocked.CompareExchange(ref _driver, 1, 0) == 0)
+                    if (Interlocked.CompareExchange(ref _hot.Driver, 1, 0) == 0)
                         Drive(0);
                     else if (_backend.AllowsConcurrentWaits)
                         CoDrive(0);
@@ -902,7 +900,7 @@ public sealed partial class EventQueue : IDisposable
         return ms >= int.MaxValue ? int.MaxValue : (int)ms;
     }
 
-    private bool IsDisposed => (Volatile.Read(ref _users) & DisposedBit) != 0;
+    private bool IsDisposed => (Volatile.Read(ref _hot.Users) & DisposedBit) != 0;
 
     // The first wait's thread becomes the one that may wait; any other is refused.
     private void ClaimWaitingThread()
@@ -924,11 +922,30 @@ public sealed partial class EventQueue : IDisposable
 
     private bool TryEnter()
     {
-        if ((Interlocked.Increment(ref _users) & DisposedBit) == 0)
+        if ((Interlocked.Increment(ref _hot.Users) & DisposedBit) == 0)
             return true;
-        Interlocked.Decrement(ref _users);
+        Interlocked.Decrement(ref _hot.Users);
         return false;
     }
 
-    private void Exit() => Interlocked.Decrement(ref _users);
+    private void Exit() => Interlocked.Decrement(ref _hot.Users);
+
+    // Whether a thread holds the driver role, how many threads wait in the kernel for the taps
+    // (the driver, and beside it, where the backend allows, every other synchronous waiter), and
+    // how many calls are in the queue (TryEnter), with DisposedBit. On cache lines of their own:
+    // with several waiting threads each of these writes moves the line to the writer's core, and
+    // the fields a wait only reads (_mailbox, _backend, the wake mode) then stay in every core's
+    // cache instead of moving with it.
+    [StructLayout(LayoutKind.Explicit, Size = 3 * 64)]
+    private struct HotCounters
+    {
+        [FieldOffset(64)]
+        public int Driver;
+
+        [FieldOffset(68)]
+        public int InKernel;
+
+        [FieldOffset(72)]
+        public int Users;
+    }
 }
