@@ -258,6 +258,34 @@ public sealed unsafe class CoalescingEventQueue : IDisposable
     internal void ExitIdHold(long hold) => Interlocked.Decrement(ref Holders(hold));
 
     /// <summary>
+    /// Starts the hold a kernel wait needs for the ids its kernel events carry, until they are
+    /// posted (<see cref="ExitKernelHold"/>). Under <see cref="HoldTakes"/> it is the thread's take
+    /// hold, started here and kept when the wait posted, so that it covers the take that follows
+    /// too: one hold per wait instead of two. The thread holds no messages of this queue when it
+    /// waits in the kernel (a wait returns at its first take, and its caller ingests before it
+    /// waits again), so a take hold it still has covers nothing and is renewed in the current epoch.
+    /// </summary>
+    internal long EnterKernelHold()
+    {
+        if (t_takesHeldFor == this)
+        {
+            ReleaseTaken();
+            if (StartTakeHold())
+                return -1;
+        }
+        return EnterIdHold();
+    }
+
+    /// <summary>Ends a kernel wait's hold (<see cref="EnterKernelHold"/>); a take hold stays when the wait posted.</summary>
+    internal void ExitKernelHold(long hold, bool posted)
+    {
+        if (hold >= 0)
+            ExitIdHold(hold);
+        else if (!posted)
+            ReleaseTaken();
+    }
+
+    /// <summary>
     /// Until the returned scope is disposed, a take by this thread from this queue starts an id
     /// hold that covers what it took, and stays with the thread until <see cref="ReleaseTaken"/>
     /// (the scope's end does not release it). A waiter that takes and ingests later uses it.

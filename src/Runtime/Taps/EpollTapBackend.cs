@@ -173,14 +173,15 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     {
         // Kernel events carry CEQ ids from the moment the kernel copies them out, inside the wait,
         // until they are posted: the mailbox must not reissue those ids meanwhile.
-        long hold = _mailbox.EnterIdHold();
+        long hold = _mailbox.EnterKernelHold();
+        TapWaitResult result = TapWaitResult.None;
         try
         {
-            return WaitAndPost(timeoutMs, limit, signalMask);
+            return result = WaitAndPost(timeoutMs, limit, signalMask);
         }
         finally
         {
-            _mailbox.ExitIdHold(hold);
+            _mailbox.ExitKernelHold(hold, posted: (result & TapWaitResult.Posted) != 0);
         }
     }
 
