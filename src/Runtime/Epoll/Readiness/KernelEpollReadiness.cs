@@ -158,6 +158,12 @@ internal sealed class KernelEpollReadiness : SetReadiness
     // answers ENOENT then, which Rearm handles, or EBADF for a closed number, as Linux does.
     protected override bool RearmChecksFd => true;
 
+    // Straight to the backend, past the queue's count of its users (EventQueue.Tap), which every
+    // waiting thread writes too: that count keeps the mailbox's memory alive for a call, and Apply
+    // does not touch the mailbox. A disposal of the backend races the MOD under the backend's own
+    // lock, where Apply finds it closed (EBADF, as the queue's count would have answered).
+    protected override int ApplyRearm(in TapRequest request) => _backend.Apply(request);
+
     protected override bool TryReplaceStale(Registration existing, int fd)
     {
         if (existing.Handle is not null || !_backend.IsStale(fd))

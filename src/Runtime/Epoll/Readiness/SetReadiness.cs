@@ -246,12 +246,17 @@ internal abstract class SetReadiness
     protected virtual int Rearm(Registration registration, EpollEvents events)
     {
         var request = new TapRequest(registration.Fd, TapCommand.Modify, Filter(events), Queue, registration.Id, Modes(events));
-        if (FdTaps.Submit([request], out int error) == 1)
+        int error = ApplyRearm(request);
+        if (error == 0)
             return 0;
         if (error is LibC.ENOENT or LibC.EBADF)
             Follow(registration, IsOrphaned(registration));
         return error;
     }
+
+    // Carries out a MOD's tap request (a valid Modify of a registration's fd): 0 or the errno.
+    protected virtual int ApplyRearm(in TapRequest request) =>
+        FdTaps.Submit([request], out int error) == 1 ? 0 : error;
 
     // After a failed MOD: whether the backend made the registration's tap an orphan itself.
     protected virtual bool IsOrphaned(Registration registration) => false;
