@@ -307,16 +307,9 @@ public static unsafe class Epoll
     // which leaves that event ready. The set's fd polls readable exactly when a wait would report.
     private static int WaitWithoutBuffer(int epfd, long deadline, void* sigmask)
     {
-        var poll = new PollFd { fd = epfd, events = (short)PollEvents.POLLIN };
         while (true)
         {
-            long remaining = deadline == long.MaxValue ? -1 : Math.Max(0, deadline - Stopwatch.GetTimestamp());
-            var timeout = new Timespec
-            {
-                tv_sec = remaining / Stopwatch.Frequency,
-                tv_nsec = (remaining % Stopwatch.Frequency) * 1_000_000_000 / Stopwatch.Frequency,
-            };
-            int ready = LibC.ppoll(&poll, 1, remaining < 0 ? null : &timeout, sigmask);
+            int ready = LibC.PollInUntil(epfd, deadline, sigmask);
             if (ready > 0)
                 return Fail(LibC.EFAULT);
             if (ready < 0)

@@ -225,12 +225,6 @@ internal sealed unsafe class AsyncEngine
         long next = long.MaxValue;
         foreach (long deadline in _deadlines)
             next = Math.Min(next, deadline);
-        if (next == long.MaxValue)
-            return -1;
-        long ticks = next - Stopwatch.GetTimestamp();
-        if (ticks <= 0)
-            return 0;
-        double ms = Math.Ceiling(ticks * 1000.0 / Stopwatch.Frequency);
-        return ms >= int.MaxValue ? int.MaxValue : (int)ms;
+        return next == long.MaxValue ? -1 : EventQueue.Milliseconds(next - Stopwatch.GetTimestamp());
     }
 }

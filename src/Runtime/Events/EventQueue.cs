@@ -892,7 +892,7 @@ public sealed partial class EventQueue : IDisposable
         deadline <= 0 ? 0 : deadline == long.MaxValue ? long.MaxValue : deadline - Stopwatch.GetTimestamp();
 
     // Rounded up: a kernel wait never ends before the deadline.
-    private static int Milliseconds(long ticks)
+    internal static int Milliseconds(long ticks)
     {
         if (ticks <= 0)
             return 0;

@@ -2,7 +2,6 @@ using System;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using EpollGen.Interop;
 using EpollGen.Native;
 
 namespace EpollGen.Events;
@@ -66,15 +65,7 @@ internal sealed unsafe class Parker
     /// </summary>
     public Outcome Park(long deadline, void* signalMask)
     {
-        var poll = new PollFd { fd = Fd, events = (short)PollEvents.POLLIN };
-        Timespec timeout = default;
-        if (deadline != long.MaxValue)
-        {
-            long remaining = Math.Max(0, deadline - Stopwatch.GetTimestamp());
-            timeout.tv_sec = remaining / Stopwatch.Frequency;
-            timeout.tv_nsec = remaining % Stopwatch.Frequency * 1_000_000_000 / Stopwatch.Frequency;
-        }
-        int ready = LibC.ppoll(&poll, 1, deadline == long.MaxValue ? null : &timeout, signalMask);
+        int ready = LibC.PollInUntil(Fd, deadline, signalMask);
         if (ready < 0)
         {
             int error = Marshal.GetLastPInvokeError();

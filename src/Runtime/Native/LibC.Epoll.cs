@@ -52,6 +52,27 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int ppoll(void* fds, nuint count, void* timeout, void* sigmask);
 
+    /// <summary>
+    /// ppoll(2) of <paramref name="fd"/> for POLLIN until <paramref name="deadline"/>
+    /// (<see cref="System.Diagnostics.Stopwatch"/> ticks; <see cref="long.MaxValue"/>: none), with
+    /// <paramref name="sigmask"/> (a sigset_t, or null) installed for the call: ppoll's result (1
+    /// ready, 0 at the deadline, -1 with the errno).
+    /// </summary>
+    public static int PollInUntil(int fd, long deadline, void* sigmask)
+    {
+        var poll = new Interop.PollFd { fd = fd, events = (short)Interop.PollEvents.POLLIN };
+        if (deadline == long.MaxValue)
+            return ppoll(&poll, 1, null, sigmask);
+        long frequency = System.Diagnostics.Stopwatch.Frequency;
+        long remaining = System.Math.Max(0, deadline - System.Diagnostics.Stopwatch.GetTimestamp());
+        var timeout = new Interop.Timespec
+        {
+            tv_sec = remaining / frequency,
+            tv_nsec = remaining % frequency * 1_000_000_000 / frequency,
+        };
+        return ppoll(&poll, 1, &timeout, sigmask);
+    }
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int fcntl(int fd, int command, nint argument);
 
