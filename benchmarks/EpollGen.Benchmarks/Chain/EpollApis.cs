@@ -91,6 +91,9 @@ internal static unsafe partial class Sys
     public static partial int eventfd(uint initial, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
+    public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial nint read(int fd, void* buffer, nuint length);
 
     [LibraryImport("libc", SetLastError = true)]

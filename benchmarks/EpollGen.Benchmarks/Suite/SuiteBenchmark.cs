@@ -73,6 +73,8 @@ internal static class SuiteBenchmark
             PingPongComparison.Run(o, ioUringProblem is null, report, log);
         if (o.Runs("waitcost"))
             WaitCostComparison.Run(o, implementations, report, log);
+        if (o.Runs("churn"))
+            CloseChurnComparison.Run(o, implementations, report, log);
         if (o.Runs("concurrent"))
             ConcurrentComparison.Run(o, implementations, report, log);
         if (o.Runs("echo"))

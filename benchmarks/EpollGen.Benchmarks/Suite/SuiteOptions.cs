@@ -13,13 +13,13 @@ namespace EpollGen.Benchmarks.Suite;
 internal sealed record SuiteOptions
 {
     public const string Usage = """
-        usage: EpollGen.Benchmarks suite [--quick] [--out DIR] [--only chain,pingpong,waitcost,concurrent,echo]
+        usage: EpollGen.Benchmarks suite [--quick] [--out DIR] [--only chain,pingpong,waitcost,churn,concurrent,echo]
           --quick   smoke-test settings (a few minutes); the report says it was a quick run
           --out     where benchmarks-suite.md and charts/ go (default: the repository's docs/)
           --only    run these sections only (the report then holds only them)
         """;
 
-    public static readonly string[] Sections = ["chain", "pingpong", "waitcost", "concurrent", "echo"];
+    public static readonly string[] Sections = ["chain", "pingpong", "waitcost", "churn", "concurrent", "echo"];
 
     public bool Quick { get; init; }
 
@@ -52,6 +52,13 @@ internal sealed record SuiteOptions
     public int WaitRounds { get; init; } = 5;
 
     public int Waits { get; init; } = 2000;
+
+    /// <summary>Idle registrations beside the close churn's pipe.</summary>
+    public int[] ChurnIdle { get; init; } = [0, 1000, 10_000];
+
+    public int ChurnCycles { get; init; } = 20_000;
+
+    public int ChurnRounds { get; init; } = 5;
 
     /// <summary>Threads sharing one set in the concurrent-waiters section (two cores here: twice as many threads as cores).</summary>
     public int ConcurrentThreads { get; init; } = 4;
@@ -115,6 +122,8 @@ internal sealed record SuiteOptions
                 PingPongRounds = 3,
                 WaitRounds = 3,
                 Waits = 1000,
+                ChurnCycles = 5000,
+                ChurnRounds = 3,
                 ConcurrentMoves = 50_000,
                 ConcurrentRounds = 3,
                 EchoRounds = 2,
@@ -142,6 +151,7 @@ internal sealed record SuiteOptions
         $"chain: pairs {string.Join("/", ChainPairs)}, {ChainActive} active, {ChainWrites} writes, {string.Join("+", ChainModes).ToUpperInvariant()}, {ChainRounds} rounds × {ChainIterations} iterations; " +
         $"ping-pong: {PingPongRounds} rounds × {PingPongRoundTrips:N0} round trips; " +
         $"wait cost: {WaitRounds} rounds × {Waits:N0} waits; " +
+        $"close churn: {ChurnRounds} rounds × {ChurnCycles:N0} cycles, {string.Join("/", ChurnIdle)} idle; " +
         $"concurrent waiters: {ConcurrentRounds} rounds × {ConcurrentMoves:N0} moves, {ConcurrentThreads} threads, {ConcurrentFds} fds, {ConcurrentTokens} tokens; " +
         $"echo: {EchoRounds} rounds × {EchoSeconds:0.#} s after {EchoWarmupSeconds:0.#} s warm-up, {EchoConnections} connections, {EchoSize}-byte messages");
 }

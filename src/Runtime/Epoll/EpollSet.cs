@@ -345,7 +345,7 @@ public sealed class EpollSet : IDisposable
         {
             if (_disposed != 0)
                 return LibC.EBADF;
-            _readiness.BeforeCtl(fd);
+            _readiness.BeforeCtl(op, fd);
             error = op switch
             {
                 LibC.EPOLL_CTL_ADD => _readiness.Add(fd, events, data, handle),

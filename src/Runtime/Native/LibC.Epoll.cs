@@ -18,6 +18,7 @@ internal static unsafe partial class LibC
     public const int F_DUPFD_CLOEXEC = 1030;
     public const int FD_CLOEXEC = 1;
     public const int O_PATH = 0x200000;
+    public const int O_RDONLY = 0;
     public const int O_CLOEXEC = 0x80000;
 
     public const short POLLNVAL = 0x20;
@@ -84,6 +85,10 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint readlink(string path, byte* buffer, nuint size);
+
+    /// <summary>open(2) without a mode: for reading files of the kernel's (/proc).</summary>
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_pwait2(int epfd, void* events, int maxevents, void* timeout, void* sigmask);

@@ -6,8 +6,8 @@ namespace EpollGen.Native;
 
 /// <summary>
 /// Kernel objects the runtime keeps for itself beside a program's fds: the shadow epolls that
-/// mirror nested io_uring sets, the witnesses of orphaned registrations, the proxies that watch
-/// io_uring sets' registrations of closed fds, and the async engines' epoll instances.
+/// mirror nested io_uring sets, the proxies that watch io_uring sets' registrations of closed fds,
+/// and the async engines' epoll instances.
 /// </summary>
 internal static unsafe class PrivateFds
 {

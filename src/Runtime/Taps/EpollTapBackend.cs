@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -32,6 +34,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
 {
     private const ulong WakeToken = ulong.MaxValue;
     private const int BatchSize = 256;
+    private const int MinimumSweep = 64;
 
     // In _fds: the fd's taps are in its shared entry. Neither 0 (no tap) nor a packed tap (bit 63).
     private const ulong SharedTaps = 1;
@@ -44,15 +47,17 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     private ulong[] _fds = new ulong[64];
     // The entries of fds with several taps, indexed by fd; published for dispatch.
     private FdEntry?[] _shared = [];
-    // Taps whose fd was closed while another fd (or process) kept the file open: the kernel keeps
-    // their registrations, keyed by (fd, file), and so do we until the file is released.
-    // Published whole (copy on write) for dispatch; rare, so searched linearly.
-    private FdEntry[] _orphans = [];
-
-    // Between PrepareClose and the Orphan that follows the close: a witness for the registration
-    // of the fd being closed (see PrepareClose), or -1.
-    private int _pendingWitnessFd = -1;
-    private int _pendingWitness = -1;
+    // Taps whose fd was closed while their kernel registration may live on (see Orphan), by the
+    // registration's data (and the data it had while one tap had the fd). Guarded by _lock, which
+    // dispatch takes only for data no fd's taps own.
+    private readonly Dictionary<ulong, FdEntry> _orphans = [];
+    private int _orphanCount;
+    // Orphans made since the kernel's listing was last read, and how many call for a reading.
+    private int _orphanedSinceSweep;
+    private int _sweepAfter = MinimumSweep;
+    private uint _sweeps;
+    // How many fds have taps: the size of the kernel's listing, with the orphans.
+    private int _tappedFds;
     private uint _generations;
     private int _closed;
     private long _interruptedWaits;
@@ -249,7 +254,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             if ((uint)fd >= (uint)shared.Length || shared[fd] is not { } entry || !entry.Owns(ev.data))
             {
                 if (FindOrphan(ev.data) is not { } orphan)
-                    continue;
+                    continue;   // a registration removed or replaced since the kernel queued it
                 entry = orphan;
             }
             if (Tap.Post(_mailbox, entry.Taps, bits))
@@ -259,85 +264,46 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     }
 
     /// <summary>
-    /// Called after <paramref name="fd"/> was closed: when the kernel still holds the fd's
-    /// registration (its file is open elsewhere, through a dup or in a child), its taps become an
-    /// orphan that goes on firing, and the number is free for a new file. Returns whether they did;
-    /// false when the file was released (the registration went with it) or the kernel cannot tell
-    /// (kcmp refused, as some sandboxes do).
+    /// Called after <paramref name="fd"/> was closed (or found to name another file) while it had
+    /// taps: the kernel keeps their registration, keyed by (fd, file), for as long as the file is
+    /// open elsewhere (a dup, a child), and drops it with the file's release. Which of the two
+    /// happened is not asked here: the only kernel calls that could tell, kcmp and the fdinfo
+    /// listing, scan every registration of the instance. The taps become an orphan at once, in
+    /// constant time, which goes on firing if the file lives on and never fires if not; the number
+    /// is free for a new file. <see cref="ReleaseDeadOrphans"/> later finds those whose file went.
+    /// Returns whether the fd had taps.
     /// </summary>
     public bool Orphan(int fd)
     {
         lock (_lock)
         {
-            bool orphaned = false;
-            if (SlotOf(fd) != 0)
-            {
-                orphaned = OrphanLocked(fd);
-                // Not an orphan, and kcmp answers: the kernel dropped the registration with its
-                // file. The taps go without a DEL, which would reach the file the number names
-                // now, and remove that file's registration if it has one (an orphan's, say).
-                if (!orphaned && KernelAnswers(fd))
-                    Forget(fd);
-            }
-            DropPendingWitness();
-            return orphaned;
+            if (SlotOf(fd) == 0)
+                return false;
+            OrphanLocked(fd);
+            return true;
         }
     }
 
-    /// <summary>
-    /// Before <paramref name="fd"/>, which has taps, is closed, when the number already has an
-    /// orphan: a witness of the registration, a private epoll instance holding the same (fd, file)
-    /// with an empty mask. Should the close make the taps a second orphan under the number, the
-    /// witness stays with it: the kernel drops its one item when the file is released, which tells
-    /// this orphan's death apart from the other's (the kernel's count of the number's registrations
-    /// decides for the one orphan without a witness). <see cref="Orphan"/> consumes it;
-    /// <see cref="DropPendingWitness"/> discards it. A number with no orphan costs nothing.
-    /// </summary>
-    public void PrepareClose(int fd)
+    /// <summary>Whether the tap <paramref name="id"/> of <paramref name="fd"/> belongs to an orphan (see <see cref="Orphan"/>).</summary>
+    public bool IsOrphaned(int fd, CeqId id)
     {
         lock (_lock)
         {
-            DropPendingWitness();
-            if (SlotOf(fd) == 0 || OrphanCount(fd) == 0)
-                return;
-            int witness = PrivateFds.CreateEpoll();
-            if (witness < 0)
-                return;
-            if (PrivateFds.CtlEmpty(witness, LibC.EPOLL_CTL_ADD, fd) != 0)
-            {
-                LibC.close(witness);
-                return;
-            }
-            _pendingWitnessFd = fd;
-            _pendingWitness = witness;
-        }
-    }
-
-    /// <summary>Closes a witness that no orphan took.</summary>
-    public void DropPendingWitness()
-    {
-        lock (_lock)
-        {
-            if (_pendingWitness >= 0)
-                LibC.close(_pendingWitness);
-            _pendingWitness = _pendingWitnessFd = -1;
-        }
-    }
-
-    /// <summary>Whether <paramref name="id"/>'s tap belongs to an orphan (see <see cref="Orphan"/>).</summary>
-    public bool IsOrphaned(CeqId id)
-    {
-        foreach (FdEntry orphan in Volatile.Read(ref _orphans))
-        {
-            if (orphan.IndexOf(id) >= 0)
+            if (_orphans.ContainsKey(SoleTap.Data(fd, id.Value)))
                 return true;
+            foreach (FdEntry orphan in _orphans.Values)
+            {
+                if (orphan.Fd == fd && orphan.IndexOf(id) >= 0)
+                    return true;
+            }
+            return false;
         }
-        return false;
     }
 
     /// <summary>
     /// Whether the registration of <paramref name="fd"/> is for a file the number no longer names
-    /// (it was closed, and the number reused or left unused, behind EpollGen's back).
+    /// (it was closed, and the number reused or left unused, behind EpollGen's back). Asks kcmp,
+    /// which scans the instance: only an ADD of a number that already has taps comes here.
     /// </summary>
     public bool IsStale(int fd)
     {
@@ -345,39 +311,42 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             return SlotOf(fd) != 0 && !NamesRegisteredFile(fd);
     }
 
-    // The caller holds the lock, and fd has taps. The kernel holds more registrations under this
-    // number than the orphans already known: the fd's file is open elsewhere, so its taps become an
-    // orphan, under the data the kernel has for them.
-    private bool OrphanLocked(int fd)
+    // The caller holds the lock, and fd has taps: they become an orphan under the data the kernel
+    // has for them, published before they leave _fds and _shared, so dispatch finds them in one
+    // or the other.
+    private void OrphanLocked(int fd)
     {
-        if (KernelItems(fd) <= OrphanCount(fd))
-            return false;
         ulong slot = _fds[fd];
         FdEntry orphan = slot == SharedTaps ? _shared[fd]! : new FdEntry(fd, SoleTap.Data(fd, (uint)slot), [SoleTap.Unpack(slot)]);
-        if (_pendingWitnessFd == fd)
-        {
-            orphan.Witness = _pendingWitness;
-            _pendingWitness = _pendingWitnessFd = -1;
-        }
-        // Published as an orphan before it leaves _shared, so dispatch finds it in one or the other.
-        Volatile.Write(ref _orphans, [.. _orphans, orphan]);
+        _orphans[orphan.Data] = orphan;
+        if (orphan.SoleData != 0)
+            _orphans[orphan.SoleData] = orphan;
+        _orphanCount++;
+        _orphanedSinceSweep++;
         Forget(fd);
-        return true;
+    }
+
+    private void RemoveOrphan(FdEntry orphan)
+    {
+        _orphans.Remove(orphan.Data);
+        if (orphan.SoleData != 0)
+            _orphans.Remove(orphan.SoleData);
+        _orphanCount--;
     }
 
     /// <summary>
-    /// Takes back the orphan of <paramref name="fd"/> when the fd names the orphan's file again (a
-    /// dup2 back onto the number) and the number has no registration of its own: Linux's lookup by
-    /// (fd, file) finds it again. Returns the orphan's taps, or null.
+    /// Takes back an orphan of <paramref name="fd"/> when the fd names the orphan's file again (a
+    /// dup2 back onto the number) and the number has no taps of its own: Linux's lookup by
+    /// (fd, file) finds it again. Returns the orphan's taps, or null. Called before a MOD or DEL
+    /// of a number the set has no registration under (an ADD asks the kernel's own lookup, which
+    /// answers EEXIST): with orphans under the number, it asks the kernel, in time proportional to
+    /// the instance's registrations.
     /// </summary>
     public Tap[]? Adopt(int fd)
     {
         lock (_lock)
         {
-            if (fd < 0 || SlotOf(fd) != 0)
-                return null;
-            FdEntry? orphan = OrphanNamedBy(fd);
-            if (orphan is null)
+            if (fd < 0 || SlotOf(fd) != 0 || OrphanNamedBy(fd) is not { } orphan)
                 return null;
             if (SoleTap.Is(orphan.Data))
             {
@@ -388,130 +357,133 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
                 PublishShared(fd, orphan);
                 PublishSlot(fd, SharedTaps);
             }
-            Volatile.Write(ref _orphans, Array.FindAll(_orphans, o => o != orphan));
-            orphan.CloseWitness();
+            RemoveOrphan(orphan);
             return orphan.Taps;
         }
     }
 
     /// <summary>
-    /// Drops orphans whose file has been released (the kernel dropped their registrations) and
-    /// returns their taps, so the queue's owner can free them. When one number has several, the
-    /// kernel says how many remain, not which: those <paramref name="knownDead"/> names go first
-    /// (a set that has been closed, say), then the oldest.
+    /// Drops the orphans whose file has been released (the kernel dropped their registrations with
+    /// it) and returns their taps, so the queue's owner can free them. The kernel's listing of the
+    /// instance (/proc/self/fdinfo) says which registrations it still holds, by their data, which
+    /// no two share; it costs time proportional to the instance's live registrations, so it is
+    /// read only once the orphans made since the last reading outnumber twice those: a close costs
+    /// constant time on average, and the orphans kept are at most about that many.
     /// </summary>
-    public Tap[] ReleaseDeadOrphans(Func<Tap, bool>? knownDead = null)
+    public Tap[] ReleaseDeadOrphans()
     {
         lock (_lock)
         {
-            if (_orphans.Length == 0)
+            if (_orphanCount == 0 || _orphanedSinceSweep < _sweepAfter)
                 return [];
-            var released = new System.Collections.Generic.List<Tap>();
-            FdEntry[] kept = _orphans;
-            foreach (int fd in System.Linq.Enumerable.Distinct(System.Linq.Enumerable.Select(_orphans, o => o.Fd)))
-            {
-                int live = SlotOf(fd) != 0 ? 1 : 0;
-                int dead = OrphanCount(fd) - Math.Max(0, KernelItems(_epfd, fd) - live);
-                // Orphans with a witness say for themselves; the others share what is left of the
-                // count: the known dead first, then the oldest.
-                for (int pass = 0; pass < 3; pass++)
+            _orphanedSinceSweep = 0;
+            uint sweep = ++_sweeps;
+            if (!ReadKernelListing((_, data) =>
                 {
-                    foreach (FdEntry orphan in _orphans)
-                    {
-                        if (orphan.Fd != fd || Array.IndexOf(kept, orphan) < 0 || (pass == 0) != (orphan.Witness >= 0))
-                            continue;
-                        bool release = pass switch
-                        {
-                            0 => KernelItems(orphan.Witness, fd) == 0,
-                            1 => dead > 0 && knownDead is not null && Array.Exists(orphan.Taps, t => knownDead(t)),
-                            _ => dead > 0,
-                        };
-                        if (!release)
-                            continue;
-                        released.AddRange(orphan.Taps);
-                        kept = Array.FindAll(kept, o => o != orphan);
-                        orphan.CloseWitness();
-                        dead--;
-                    }
-                }
-            }
-            Volatile.Write(ref _orphans, kept);
-            return [.. released];
-        }
-    }
-
-    /// <summary>
-    /// Drops the orphans under <paramref name="fd"/> that <paramref name="dead"/> names (a set that
-    /// has been closed), whatever the kernel's count, and returns their taps. A close of the number
-    /// counts its orphans against the kernel's registrations; one that died since it was counted
-    /// would make the closed fd's own registration look released.
-    /// </summary>
-    public Tap[] ReleaseOrphans(int fd, Func<Tap, bool> dead)
-    {
-        lock (_lock)
-        {
-            FdEntry[] gone = Array.FindAll(_orphans, o => o.Fd == fd && Array.Exists(o.Taps, t => dead(t)));
-            if (gone.Length == 0)
-                return [];
-            Volatile.Write(ref _orphans, Array.FindAll(_orphans, o => Array.IndexOf(gone, o) < 0));
-            var released = new System.Collections.Generic.List<Tap>();
-            foreach (FdEntry orphan in gone)
+                    if (_orphans.TryGetValue(data, out FdEntry? orphan))
+                        orphan.Sweep = sweep;
+                }))
             {
-                released.AddRange(orphan.Taps);
-                orphan.CloseWitness();
+                // No listing (no /proc): the orphans stay, and the next attempt waits twice as long.
+                _sweepAfter = Math.Min(_sweepAfter * 2, int.MaxValue / 2);
+                return [];
             }
+            var released = new List<Tap>();
+            foreach (FdEntry orphan in (FdEntry[])[.. _orphans.Values.Distinct()])
+            {
+                if (orphan.Sweep == sweep)
+                    continue;
+                RemoveOrphan(orphan);
+                released.AddRange(orphan.Taps);
+            }
+            _sweepAfter = Math.Max(MinimumSweep, 2 * (_tappedFds + _orphanCount));
             return [.. released];
         }
     }
 
-    // The orphan under fd's number whose file fd names now, if one does. An orphan with a witness
-    // is compared itself; the number's one orphan without a witness is the match when fd names a
-    // file the number has a registration of and no witnessed orphan claims it.
+    // The orphan under fd's number whose file fd names now, if one does: the kernel's listing
+    // gives the data of the number's registrations in the order kcmp counts them (both walk the
+    // instance's tree), and kcmp says which of them is fd's file.
     private FdEntry? OrphanNamedBy(int fd)
     {
-        FdEntry? unwitnessed = null;
-        foreach (FdEntry orphan in _orphans)
+        bool any = false;
+        foreach (FdEntry orphan in _orphans.Values)
+            any |= orphan.Fd == fd;
+        if (!any || KernelData(fd) is not { } registrations)
+            return null;
+        for (int offset = 0; offset < registrations.Count; offset++)
         {
-            if (orphan.Fd != fd)
-                continue;
-            if (orphan.Witness < 0)
-                unwitnessed ??= orphan;
-            else if (PrivateFds.EpollCompare(fd, orphan.Witness, fd, 0) == 0)
-                return orphan;
-        }
-        return unwitnessed is not null && NamesRegisteredFile(fd) ? unwitnessed : null;
-    }
-
-    private FdEntry? FindOrphan(ulong data)
-    {
-        foreach (FdEntry orphan in Volatile.Read(ref _orphans))
-        {
-            if (orphan.Owns(data))
-                return orphan;
+            if (PrivateFds.EpollCompare(fd, _epfd, fd, offset) == 0)
+                return _orphans.GetValueOrDefault(registrations[offset]);
         }
         return null;
     }
 
-    private int OrphanCount(int fd)
+    // The data of the registrations under the number fd, in the instance's order; null when the
+    // listing cannot be read.
+    private List<ulong>? KernelData(int fd)
     {
-        int count = 0;
-        foreach (FdEntry orphan in _orphans)
-            count += orphan.Fd == fd ? 1 : 0;
-        return count;
+        var under = new List<ulong>();
+        return ReadKernelListing((target, data) =>
+        {
+            if (target == fd)
+                under.Add(data);
+        }) ? under : null;
     }
 
-    // How many registrations the kernel holds under the number fd (for different files), asked
-    // with kcmp(KCMP_EPOLL_TFD), which finds the toff-th registration of a target fd number even
-    // after the number was closed. 0 when kcmp is refused.
-    private int KernelItems(int fd) => KernelItems(_epfd, fd);
-
-    // How many registrations epfd holds under the number fd.
-    private static int KernelItems(int epfd, int fd)
+    // Calls registration with the target fd and data of every registration the kernel holds in
+    // the instance, from its fdinfo listing (a line "tfd: <fd> events: <hex> data: <hex> ..." per
+    // registration); false when the listing cannot be read.
+    private bool ReadKernelListing(Action<int, ulong> registration)
     {
-        int count = 0;
-        while (PrivateFds.EpollCompare(epfd, epfd, fd, count) >= 0)
-            count++;
-        return count;
+        int listing = LibC.open($"/proc/self/fdinfo/{_epfd}", LibC.O_RDONLY | LibC.O_CLOEXEC);
+        if (listing < 0)
+            return false;
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            int kept = 0;
+            while (true)
+            {
+                nint read;
+                fixed (byte* start = &buffer[kept])
+                    read = LibC.read(listing, start, (nuint)(buffer.Length - kept));
+                if (read < 0)
+                    return false;
+                int filled = kept + (int)read;
+                int consumed = ParseListing(buffer.AsSpan(0, filled), registration);
+                kept = filled - consumed;
+                buffer.AsSpan(consumed, kept).CopyTo(buffer);
+                if (read == 0)
+                    return true;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            LibC.close(listing);
+        }
+    }
+
+    // Parses the whole lines of text; returns how many bytes they took.
+    private static int ParseListing(ReadOnlySpan<byte> text, Action<int, ulong> registration)
+    {
+        int consumed = 0;
+        while (text[consumed..].IndexOf((byte)'\n') is var end and >= 0)
+        {
+            ReadOnlySpan<byte> line = text.Slice(consumed, end);
+            consumed += end + 1;
+            if (!line.StartsWith("tfd:"u8))
+                continue;
+            int dataAt = line.IndexOf("data:"u8);
+            int eventsAt = line.IndexOf("events:"u8);
+            if (dataAt < 0 || eventsAt < 0
+                || !System.Buffers.Text.Utf8Parser.TryParse(line[4..eventsAt].Trim((byte)' '), out int target, out _)
+                || !System.Buffers.Text.Utf8Parser.TryParse(line[(dataAt + 5)..].TrimStart((byte)' '), out ulong data, out _, 'x'))
+                continue;
+            registration(target, data);
+        }
+        return consumed;
     }
 
     // Whether fd names the file of the number's registration the kernel holds (any of them).
@@ -527,9 +499,13 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         }
     }
 
-    // Whether kcmp(KCMP_EPOLL_TFD) answers for fd's number here (some sandboxes refuse it): it
-    // finds a registration under the number, or says there is none.
-    private bool KernelAnswers(int fd) => PrivateFds.EpollHolds(_epfd, fd) is not null;
+    // The orphan a kernel event's data names, if any. Dispatch comes here only for data no fd's
+    // taps own: an orphan's, or one removed or replaced since the kernel queued the event.
+    private FdEntry? FindOrphan(ulong data)
+    {
+        lock (_lock)
+            return _orphans.GetValueOrDefault(data);
+    }
 
     /// <summary>Makes a thread blocked in <see cref="WaitAndDispatch"/> return.</summary>
     public void Wake()
@@ -547,9 +523,6 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         }
         // Before the wake fd closes: the mailbox calls Wake under the lock this takes.
         _mailbox.SetHolderWake(null);
-        DropPendingWitness();
-        foreach (FdEntry orphan in _orphans)
-            orphan.CloseWitness();
         LibC.close(_wakeFd);
         LibC.close(_epfd);
     }
@@ -586,7 +559,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             return 0;
         PublishSlot(fd, SoleTap.Pack(before));
         if (error is LibC.ENOENT or LibC.EBADF)
-            OrphanOrForget(fd);
+            OrphanLocked(fd);
         return error;
     }
 
@@ -666,17 +639,8 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             return 0;
         entry.Publish(before);
         if (error is LibC.ENOENT or LibC.EBADF)
-            OrphanOrForget(entry.Fd);
+            OrphanLocked(entry.Fd);
         return error;
-    }
-
-    // The fd no longer names the registered file. If the file lives on elsewhere the kernel keeps
-    // its registration, and the fd's taps become an orphan, unchanged; if not, the registration
-    // vanished with the file, and its taps go with it.
-    private void OrphanOrForget(int fd)
-    {
-        if (!OrphanLocked(fd))
-            Forget(fd);
     }
 
     // The fd has no taps any more. Events the kernel still holds for a shared entry carry its data,
@@ -743,6 +707,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             Volatile.Write(ref _fds, grown);
             fds = grown;
         }
+        _tappedFds += (value != 0 ? 1 : 0) - (fds[fd] != 0 ? 1 : 0);
         Volatile.Write(ref fds[fd], value);
     }
 
@@ -801,15 +766,8 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
 
         public ulong Data { get; } = data;
 
-        /// <summary>An orphan's witness (see <see cref="PrepareClose"/>), or -1.</summary>
-        public int Witness { get; set; } = -1;
-
-        public void CloseWitness()
-        {
-            if (Witness >= 0)
-                LibC.close(Witness);
-            Witness = -1;
-        }
+        /// <summary>An orphan's: the last sweep of the kernel's listing that found its registration.</summary>
+        public uint Sweep { get; set; }
 
         /// <summary>The data the registration had while one tap had the fd, if it was made so.</summary>
         public ulong SoleData { get; init; }

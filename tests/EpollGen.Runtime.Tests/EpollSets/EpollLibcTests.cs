@@ -489,6 +489,40 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         Assert.Equal([1UL, 3UL], data);
     }
 
+    // Thousands of registered fds closed without a DEL, whose files go with the close: their
+    // registrations are dropped in the end (kernel epoll sets find out in batches, from the
+    // kernel's listing of the instance), while an orphan whose file lives on keeps reporting
+    // through every batch, and a dup2 of its file back onto its number still finds it.
+    [Fact]
+    public void ThousandsOfClosesWithoutDel_ReleaseTheirRegistrations_AndKeepTheLiveOrphan()
+    {
+        int set = Set(Epoll.epoll_create1(0));
+        byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
+        int fd = TestLibC.EventFd();
+        int copy = Fd(TestLibC.Check(TestLibC.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup"));
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN, 7)));
+        Assert.Equal(0, Epoll.close(fd));
+
+        for (int i = 0; i < 5000; i++)
+        {
+            (int read, int write) = TestLibC.Pipe();
+            Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, read, Event(EPOLLIN | EPOLLET, 100)));
+            Assert.Equal(0, Epoll.close(write));
+            Assert.Equal(0, Epoll.close(read));
+        }
+
+        // The orphan and at most a batch's worth of the closed pipes' registrations.
+        Assert.InRange(EpollNames.Find(set)!.Count, 1, 200);
+        Assert.Equal(0, Epoll.epoll_wait(set, events, 4, 0));
+        TestLibC.Signal(copy);
+        Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
+        Assert.Equal(7UL, EpollEvent.ReadNative(events, 0).data);
+        Assert.Equal(fd, Epoll.dup2(copy, fd));
+        _fds.Add(fd);
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_DEL, fd, null));
+        Assert.Equal(0, Epoll.epoll_wait(set, events, 4, 0));
+    }
+
     // A set's registration orphaned (its number dup2'd over while the set stays open), the set then
     // closed, and the number's next file's registration orphaned by a close while a copy keeps the
     // file: the set's orphan went with the set, and must not be counted as the number's live one.

@@ -140,9 +140,9 @@ internal sealed class IoUringReadiness : SetReadiness
 
     // A set that is registered in others collects first, so wake-ups already posted for the entry
     // are counted before the entry's poll is updated or removed, which would make them stale.
-    public override void BeforeCtl(int fd)
+    public override void BeforeCtl(int op, int fd)
     {
-        base.BeforeCtl(fd);
+        base.BeforeCtl(op, fd);
         CollectForPollers();
     }
 
@@ -183,7 +183,7 @@ internal sealed class IoUringReadiness : SetReadiness
         if (Registrations.Find(fd) is { Proxied: true } registration)
             SettleClosed(registration);
         // A set's file can outlive its last name (other sets' rings poll it): a closed set's orphan goes.
-        foreach (Registration orphan in Registrations.Orphans.ToArray())
+        foreach (Registration orphan in (Registration[])[.. Registrations.Orphans])
         {
             bool released = PrivateFds.EpollHolds(_proxies[orphan], orphan.Fd) == false;
             if (released || orphan.Target is { IsDisposed: true })

@@ -42,31 +42,30 @@ internal sealed class KernelEpollReadiness : SetReadiness
 
     public override int Fd => _backend.PollFd;
 
-    // The ring holds no file on this backend: the close itself tells whether the file outlives it
-    // (AfterClose). A witness of an epoll instance would nest it one level deeper in the kernel's
-    // eyes (ELOOP, wake-up paths); a closed set's orphan is known by the set instead.
+    // Nothing to do before: the close itself leaves the kernel's registration in place exactly
+    // while the file lives on elsewhere.
     public override void BeforeClose(int fd)
     {
-        if (Registrations.Orphans.Count > 0 && Registrations.Find(fd) is { Handle: null, Target: null } && !IsEpoll(fd))
-            _backend.PrepareClose(fd);
     }
 
-    // The closed fd's registration stays, as an orphan that goes on reporting, when the kernel
-    // still holds it because the file is open elsewhere; otherwise it goes. Orphans whose file has
-    // since been released go too.
+    // The closed fd's registration becomes an orphan, in constant time, which goes on reporting
+    // while the kernel keeps its registration (the file is open elsewhere) and never reports once
+    // the file is released; those released are dropped now and then, together (see
+    // EpollTapBackend.Orphan and ReleaseDeadOrphans).
     public override void AfterClose(int fd)
     {
         if (Registrations.Find(fd) is { Handle: null } registration)
-        {
-            // Detach counts the number's orphans against the kernel's registrations under it:
-            // one naming a set closed since has no registration left to count.
-            if (Registrations.Orphans.Count > 0)
-                ReleaseOrphans(_backend.ReleaseOrphans(fd, IsClosedSet));
             Detach(registration);
-        }
-        _backend.DropPendingWitness();
-        if (Registrations.Orphans.Count > 0)
-            ReleaseOrphans(_backend.ReleaseDeadOrphans(IsClosedSet));
+        if (Registrations.OrphanCount > 0)
+            ReleaseOrphans(_backend.ReleaseDeadOrphans());
+    }
+
+    // An ADD asks the kernel, whose lookup by (fd, file) answers EEXIST when fd names an orphan's
+    // file again; MOD and DEL look for that orphan first.
+    public override void BeforeCtl(int op, int fd)
+    {
+        if (op != LibC.EPOLL_CTL_ADD)
+            base.BeforeCtl(op, fd);
     }
 
     // Reports candidates in firing order, each once. Level-triggered taps are level-triggered in
@@ -136,8 +135,8 @@ internal sealed class KernelEpollReadiness : SetReadiness
         | ((events & EpollEvents.EPOLLET) == 0 ? TapModes.Level : TapModes.None)
         | ((events & EpollEvents.EPOLLEXCLUSIVE) != 0 ? TapModes.Exclusive : TapModes.None);
 
-    // The kernel epoll backend has made the tap an orphan itself when the file lives on.
-    protected override bool IsOrphaned(Registration registration) => _backend.IsOrphaned(registration.Id);
+    // The kernel epoll backend has made the tap an orphan itself when the fd had one.
+    protected override bool IsOrphaned(Registration registration) => _backend.IsOrphaned(registration.Fd, registration.Id);
 
     // The kernel's DEL fails, changing nothing, when fd was closed (EBADF) or names another file
     // (ENOENT) behind our back: Linux's (fd, file) lookup then finds nothing, and the old
@@ -197,8 +196,8 @@ internal sealed class KernelEpollReadiness : SetReadiness
     }
 
     // The registration's fd no longer names its file (closed, or reused behind our back): the
-    // backend makes its tap an orphan when the kernel still holds the registration (the file is
-    // open elsewhere), and the registration follows.
+    // backend makes its tap an orphan, which lives while the kernel keeps the registration (the
+    // file is open elsewhere), and the registration follows.
     private void Detach(Registration registration) => Follow(registration, _backend.Orphan(registration.Fd));
 
     private void ReleaseOrphans(Tap[] taps)
@@ -209,7 +208,4 @@ internal sealed class KernelEpollReadiness : SetReadiness
                 ReleaseOrphan(dead);
         }
     }
-
-    // An orphan naming a set that has been closed: its file is gone, whatever else shares the number.
-    private bool IsClosedSet(Tap tap) => Registrations.FindOrphan(tap.Id) is { Target: { } target } && target.IsDisposed;
 }

@@ -77,10 +77,10 @@ internal abstract class SetReadiness
         return Deliver(ref sink, maxEvents);
     }
 
-    /// <summary>Before a ctl on <paramref name="fd"/>: finds an orphan its file names again.</summary>
-    public virtual void BeforeCtl(int fd)
+    /// <summary>Before a ctl <paramref name="op"/> on <paramref name="fd"/>: finds an orphan its file names again.</summary>
+    public virtual void BeforeCtl(int op, int fd)
     {
-        if (Registrations.Orphans.Count > 0 && Registrations.Find(fd) is null)
+        if (Registrations.OrphanCount > 0 && Registrations.Find(fd) is null)
             AdoptOrphan(fd);
     }
 
@@ -181,7 +181,7 @@ internal abstract class SetReadiness
             if (registration is not null)
                 Unregister(registration);
         }
-        foreach (Registration orphan in Registrations.Orphans.ToArray())
+        foreach (Registration orphan in (Registration[])[.. Registrations.Orphans])
             ReleaseOrphan(orphan);
     }
 

@@ -14,11 +14,18 @@ internal sealed class InterestList
     private Registration?[] _byFd = new Registration?[64];
     private int _count;
 
+    // Registrations whose fd was closed while its file may stay open elsewhere, by id.
+    private readonly Dictionary<uint, Registration> _orphans = [];
+
     /// <summary>
-    /// Registrations whose fd was closed while its file stayed open elsewhere: Linux keeps them,
-    /// keyed by (fd, file), reporting until the file is released.
+    /// Registrations whose fd was closed while its file may stay open elsewhere: Linux keeps them,
+    /// keyed by (fd, file), reporting until the file is released. A close may leave thousands
+    /// here before the backend learns which files went, so they are found by id in constant time.
     /// </summary>
-    public List<Registration> Orphans { get; } = [];
+    public Dictionary<uint, Registration>.ValueCollection Orphans => _orphans.Values;
+
+    /// <summary>How many orphans there are.</summary>
+    public int OrphanCount => _orphans.Count;
 
     /// <summary>How many registrations there are, orphans included; read without the lock.</summary>
     public int Count => Volatile.Read(ref _count);
@@ -28,16 +35,7 @@ internal sealed class InterestList
 
     public Registration? Find(int fd) => fd < _byFd.Length ? _byFd[fd] : null;
 
-    // A loop, not List.Find with a lambda: the lambda's closure would be allocated on every message.
-    public Registration? FindOrphan(CeqId id)
-    {
-        foreach (Registration orphan in Orphans)
-        {
-            if (orphan.Id == id)
-                return orphan;
-        }
-        return null;
-    }
+    public Registration? FindOrphan(CeqId id) => _orphans.GetValueOrDefault(id.Value);
 
     /// <summary>A new registration, found by its fd.</summary>
     public void Add(Registration registration)
@@ -59,7 +57,7 @@ internal sealed class InterestList
     /// <summary>A released orphan: it is no longer found or counted.</summary>
     public void RemoveOrphan(Registration orphan)
     {
-        Orphans.Remove(orphan);
+        _orphans.Remove(orphan.Id.Value);
         Volatile.Write(ref _count, _count - 1);
     }
 
@@ -68,13 +66,13 @@ internal sealed class InterestList
     {
         _byFd[registration.Fd] = null;
         registration.Orphaned = true;
-        Orphans.Add(registration);
+        _orphans.Add(registration.Id.Value, registration);
     }
 
     /// <summary>The orphan's file is named by <paramref name="fd"/> again: found by it as before.</summary>
     public void Adopt(Registration orphan, int fd)
     {
-        Orphans.Remove(orphan);
+        _orphans.Remove(orphan.Id.Value);
         orphan.Orphaned = false;
         _byFd[fd] = orphan;
     }
