@@ -56,7 +56,7 @@ internal sealed unsafe class AsyncEngine
         _epfd = PrivateFds.CreateEpoll();
         if (_epfd < 0)
             throw new Win32Exception(Marshal.GetLastPInvokeError(), "epoll_create1 for an async engine failed");
-        _wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        _wakeFd = PrivateFds.CreateEventFd();
         int error = _wakeFd < 0 ? Marshal.GetLastPInvokeError()
             : PrivateFds.Ctl(_epfd, LibC.EPOLL_CTL_ADD, _wakeFd, EpollEvents.EPOLLIN | EpollEvents.EPOLLET, WakeToken);
         if (error != 0)

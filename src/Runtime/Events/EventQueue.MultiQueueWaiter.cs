@@ -38,10 +38,10 @@ public sealed partial class EventQueue
 
         private MultiQueueWaiter()
         {
-            _epfd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+            _epfd = PrivateFds.CreateEpoll();
             if (_epfd < 0)
                 throw new Win32Exception(Marshal.GetLastPInvokeError(), "epoll_create1 failed");
-            _wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+            _wakeFd = PrivateFds.CreateEventFd();
             int error = _wakeFd < 0 ? Marshal.GetLastPInvokeError() : Control(LibC.EPOLL_CTL_ADD, _wakeFd, WakeToken);
             if (error != 0)
             {

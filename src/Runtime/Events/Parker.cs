@@ -27,7 +27,7 @@ internal sealed unsafe class Parker
 
     private Parker()
     {
-        int fd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        int fd = PrivateFds.CreateEventFd();
         if (fd < 0)
             throw new Win32Exception(Marshal.GetLastPInvokeError(), "eventfd for a sleeping waiter failed");
         _handle = new ParkerHandle(fd);

@@ -26,6 +26,31 @@ internal static unsafe class PrivateFds
     }
 
     /// <summary>
+    /// Moves <paramref name="fd"/>, just created by the runtime for itself, out of the numbers a
+    /// program expects to be handed next (see <see cref="Dup"/>): returns the new number, with
+    /// the original closed, or <paramref name="fd"/> itself when it is negative, already there, or
+    /// no higher number is free. The new number is close-on-exec unless <paramref name="closeOnExec"/>
+    /// is false.
+    /// </summary>
+    public static int Move(int fd, bool closeOnExec = true)
+    {
+        if (fd < 0 || fd >= Floor)
+            return fd;
+        int moved = LibC.fcntl(fd, closeOnExec ? LibC.F_DUPFD_CLOEXEC : LibC.F_DUPFD, Floor);
+        if (moved < 0)
+            return fd;
+        LibC.close(fd);
+        return moved;
+    }
+
+    /// <summary>A close-on-exec, non-blocking eventfd of the runtime's own, moved as <see cref="Move"/> moves; -1, with the errno, on failure.</summary>
+    public static int CreateEventFd()
+    {
+        int created = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        return created < 0 ? -1 : Move(created);
+    }
+
+    /// <summary>
     /// epoll_ctl with an empty interest (EPOLLET alone): the item exists, keyed by (fd, file), for
     /// the kernel's checks and lookups, and no one waits on the instance for what it reports.
     /// Returns 0 or the errno.
@@ -47,13 +72,7 @@ internal static unsafe class PrivateFds
     public static int CreateEpoll()
     {
         int created = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
-        if (created < 0)
-            return -1;
-        int moved = Dup(created);
-        if (moved < 0)
-            return created;
-        LibC.close(created);
-        return moved;
+        return created < 0 ? -1 : Move(created);
     }
 
     /// <summary>

@@ -84,10 +84,11 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     public EpollTapBackend(CoalescingEventQueue mailbox)
     {
         _mailbox = mailbox;
-        _epfd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+        // Both above the numbers a program is handed next (PrivateFds.Move), where the limit allows.
+        _epfd = PrivateFds.CreateEpoll();
         if (_epfd < 0)
             throw new Win32Exception(Marshal.GetLastPInvokeError(), "epoll_create1 failed");
-        _wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        _wakeFd = PrivateFds.CreateEventFd();
         if (_wakeFd < 0)
         {
             int error = Marshal.GetLastPInvokeError();

@@ -122,8 +122,8 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         _singleIssuer = singleIssuer;
         if (!singleIssuer)
             _ring = CreateRing(IORING_SETUP_COOP_TASKRUN);
-        _shadowEpfd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
-        _wakeFd = _shadowEpfd < 0 ? -1 : LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        _shadowEpfd = PrivateFds.CreateEpoll();
+        _wakeFd = _shadowEpfd < 0 ? -1 : PrivateFds.CreateEventFd();
         if (_wakeFd < 0)
         {
             int error = Marshal.GetLastPInvokeError();

@@ -90,7 +90,7 @@ internal static class CtlRules
 
     private static readonly int s_probe;
 
-    static CtlRules() => s_probe = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+    static CtlRules() => s_probe = PrivateFds.CreateEpoll();
 
     /// <summary>
     /// Opens the probe (the explicit static constructor runs first): called as the first set is

@@ -638,10 +638,10 @@ internal sealed class IoUringReadiness : SetReadiness
     private static int CreateName(int ringFd, bool closeOnExec, out int nameFd, out int indicatorFd)
     {
         indicatorFd = -1;
-        nameFd = LibC.epoll_create1(closeOnExec ? LibC.EPOLL_CLOEXEC : 0);
+        nameFd = PrivateFds.Move(LibC.epoll_create1(closeOnExec ? LibC.EPOLL_CLOEXEC : 0), closeOnExec);
         if (nameFd < 0)
             return Marshal.GetLastPInvokeError();
-        indicatorFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        indicatorFd = PrivateFds.CreateEventFd();
         int error = indicatorFd < 0 ? Marshal.GetLastPInvokeError() : Watch(nameFd, ringFd);
         if (error == 0)
             error = Watch(nameFd, indicatorFd);

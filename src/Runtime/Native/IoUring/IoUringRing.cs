@@ -204,6 +204,8 @@ internal sealed unsafe class IoUringRing : IDisposable
         int fd = IoUringSyscalls.Setup(sqEntries, &parameters);
         if (fd < 0)
             return new(null, Marshal.GetLastPInvokeError(), "io_uring_setup");
+        // The ring is the runtime's own: above the numbers a program is handed next.
+        fd = PrivateFds.Move(fd);
 
         // Submit's timeouts need io_uring_getevents_arg (Linux 5.11); older kernels get epoll.
         if ((parameters.features & IORING_FEAT_EXT_ARG) == 0)
