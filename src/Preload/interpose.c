@@ -152,6 +152,26 @@ __attribute__((constructor)) static void resolve_libc(void)
     pthread_atfork(NULL, NULL, after_fork_in_child);
 }
 
+/* The Threads: line of /proc/self/status, read with raw system calls; -1 when unknown. */
+static int thread_count(void)
+{
+    char status[4096];
+    int saved = errno;
+    long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
+    long length = fd < 0 ? -1 : syscall(SYS_read, fd, status, sizeof status - 1);
+    if (fd >= 0)
+        syscall(SYS_close, fd);
+    errno = saved;
+    if (length <= 0)
+        return -1;
+    status[length] = '\0';
+    const char *line = strstr(status, "\nThreads:");
+    return line == NULL ? -1 : atoi(line + sizeof "\nThreads:" - 1);
+}
+
+/* The threads the runtime's start created (NativeAOT's finalizer): they share the fd table, unseen by the program. */
+static int runtime_threads;
+
 /*
  * With EPOLLGEN_STARTED_DIR set, the process whose runtime starts leaves an empty file named by its
  * pid there, so a test can tell which processes' sets are EpollGen's. Raw system calls: the file's
@@ -176,7 +196,11 @@ static void announce_start(void)
 
 static void attach(void)
 {
+    int before = thread_count();
     epollgen_attach(fd_table, fd_table_length, &fd_highest);
+    int after = thread_count();
+    if (before > 0 && after >= before)
+        __atomic_store_n(&runtime_threads, after - before, __ATOMIC_RELAXED);
     announce_start();
 }
 
@@ -521,20 +545,15 @@ static void forget_lazy_range(unsigned first, long top)
         forget_lazy((int)fd);
 }
 
-/* Whether another thread shares the fd table: Linux copies it for CLOSE_RANGE_UNSHARE only then. */
-static int fd_table_shared(void)
+/*
+ * Whether a thread of the program's other than the caller shares the fd table: Linux copies the
+ * table for CLOSE_RANGE_UNSHARE only then. The runtime's threads share it too, but the program
+ * cannot know of them, so they do not count. An unknown count counts as shared.
+ */
+static int program_shares_fd_table(void)
 {
-    char status[4096];
-    long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 1;
-    long length = syscall(SYS_read, fd, status, sizeof status - 1);
-    syscall(SYS_close, fd);
-    if (length <= 0)
-        return 1;
-    status[length] = '\0';
-    const char *threads = strstr(status, "\nThreads:");
-    return threads == NULL || atoi(threads + sizeof "\nThreads:" - 1) != 1;
+    int threads = thread_count();
+    return threads < 0 || threads - __atomic_load_n(&runtime_threads, __ATOMIC_RELAXED) != 1;
 }
 
 /*
@@ -585,16 +604,21 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
     if ((pid_t)syscall(SYS_getpid) != process_pid)
         return kernel_close_range(first, last, flags);
     /*
-     * UNSHARE closes in a private copy of a shared table, leaving the table the bits describe (and
-     * the runtime's threads use) as it was: the calling thread leaves EpollGen, as before an exec.
-     * Unshared, it is a plain close_range.
+     * UNSHARE closes in a private copy of a table another thread of the program shares, leaving
+     * the table the bits describe (and the runtime's threads use) as it was: the calling thread
+     * leaves EpollGen, as at the exec that usually follows. In the program's only thread Linux
+     * copies nothing, and nothing must be copied away from the runtime's threads either.
      */
-    if ((flags & CLOSE_RANGE_UNSHARE) != 0 && fd_table_shared())
+    if ((flags & CLOSE_RANGE_UNSHARE) != 0)
     {
-        int result = kernel_close_range(first, last, flags);
-        if (result == 0)
-            own_fd_table = 1;
-        return result;
+        if (program_shares_fd_table())
+        {
+            int result = kernel_close_range(first, last, flags);
+            if (result == 0)
+                own_fd_table = 1;
+            return result;
+        }
+        flags &= ~(int)CLOSE_RANGE_UNSHARE;
     }
     if (bits == 0)
         return kernel_close_range(first, last, flags);

@@ -9,13 +9,18 @@
  *    under the same number is a new registration;
  * 5. a set closed by close_range is gone: its number, given to a pipe, is not an epoll fd (EINVAL),
  *    and a set it was nested in no longer reports it;
- * 6. one range over a set, registered fds and plain fds closes them all, and nothing else.
+ * 6. one range over a set, registered fds and plain fds closes them all, and nothing else;
+ * 7. CLOSE_RANGE_UNSHARE in the program's only thread closes in the one table there is: a
+ *    registered fd leaves its set, a set is gone;
+ * 8. CLOSE_RANGE_UNSHARE in a second thread closes in that thread's new copy of the table only:
+ *    the first thread still has the fd, and its set still reports it.
  * Numbers are reused by a new pipe, moved there with F_DUPFD when it did not land there itself.
  */
 #define _GNU_SOURCE
 #include "transcript.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 
 /* Where section 6 puts its fds: above everything the program opened before. */
 #define RANGE_BASE 200
@@ -47,6 +52,20 @@ static void reuse_number(int fd, int p[2])
         close(p[0]);
         p[0] = moved;
     }
+}
+
+struct unsharer {
+    int fd;
+    int result;
+    int open_after;
+};
+
+static void *close_unshared(void *argument)
+{
+    struct unsharer *unsharer = argument;
+    unsharer->result = close_range((unsigned)unsharer->fd, (unsigned)unsharer->fd, CLOSE_RANGE_UNSHARE);
+    unsharer->open_after = fcntl(unsharer->fd, F_GETFD) >= 0;
+    return NULL;
 }
 
 int main(void)
@@ -155,6 +174,40 @@ int main(void)
     ctl("ADD to the pipe under the last set's number", RANGE_BASE + 2, EPOLL_CTL_ADD, number, EPOLLIN, 0xc);
     close(t[0]);
     close(t[1]);
+
+    printf("-- CLOSE_RANGE_UNSHARE in the only thread\n");
+    int w[2];
+    MUST(pipe2(w, O_NONBLOCK) == 0);
+    int lone = epoll_create1(0);
+    ctl("ADD a pipe to a new set data=0xd", lone, EPOLL_CTL_ADD, w[0], EPOLLIN, 0xd);
+    MUST(write(w[1], "u", 1) == 1);
+    wait_show("wait", lone, 8, 0);
+    int w_number = w[0];
+    show("close_range(pipe, pipe, UNSHARE)", close_range((unsigned)w_number, (unsigned)w_number, CLOSE_RANGE_UNSHARE));
+    show_open("pipe's number open", w_number);
+    wait_show("wait", lone, 8, 0);
+    int lone_number = lone;
+    show("close_range(set, set, UNSHARE)", close_range((unsigned)lone_number, (unsigned)lone_number, CLOSE_RANGE_UNSHARE));
+    show_open("set's number open", lone_number);
+    reuse_number(lone_number, t);
+    ctl("ADD to the pipe under the set's number", lone_number, EPOLL_CTL_ADD, number, EPOLLIN, 0xe);
+    close(t[0]);
+    close(t[1]);
+    close(w[1]);
+
+    printf("-- CLOSE_RANGE_UNSHARE in a second thread\n");
+    MUST(pipe2(w, O_NONBLOCK) == 0);
+    ctl("ADD a pipe to the first set data=0xf", ep, EPOLL_CTL_ADD, w[0], EPOLLIN, 0xf);
+    MUST(write(w[1], "s", 1) == 1);
+    struct unsharer unsharer = { w[0], -2, -1 };
+    pthread_t thread;
+    MUST(pthread_create(&thread, NULL, close_unshared, &unsharer) == 0);
+    MUST(pthread_join(thread, NULL) == 0);
+    printf("second thread: close_range: %d, the fd open there afterwards: %s\n", unsharer.result, yes_no(unsharer.open_after));
+    show_open("first thread: the fd open", w[0]);
+    wait_show_sorted("first set: wait", ep, 8, 0);
+    close(w[0]);
+    close(w[1]);
 
     close(ep);
     close(other);
