@@ -29,10 +29,8 @@ internal static unsafe class Exports
     [UnmanagedCallersOnly(EntryPoint = "epollgen_adopt")]
     private static void Adopt(int fd)
     {
-        int errno = Marshal.GetLastPInvokeError();
         Epoll.Adopt(fd);
         FdTable.Refresh(fd);
-        Marshal.SetLastPInvokeError(errno);
     }
 
     [UnmanagedCallersOnly(EntryPoint = "epollgen_create")]

@@ -45,7 +45,8 @@ internal static unsafe class FdTable
         {
             if (opened)
                 Cover(fd);
-            Volatile.Write(ref s_table[fd], opened ? (byte)(s_table[fd] | Private) : (byte)(s_table[fd] & ~Private));
+            // A number just opened holds no file of the program's: whatever marks it had are stale.
+            Volatile.Write(ref s_table[fd], opened ? Private : (byte)(s_table[fd] & ~Private));
         }
     }
 
@@ -99,8 +100,8 @@ internal static unsafe class FdTable
 
     private static bool Covers(int fd) => s_table is not null && (nuint)(uint)fd < s_length;
 
-    // Raises the watermark to fd before fd's bits are written, so a close_range that reads the bits
-    // after the watermark cannot miss them. The shim raises it too, with a compare-and-swap of its own.
+    // Raises the watermark to fd before fd's bits are written, so that no fd above the watermark
+    // ever has bits for close_range to miss. The shim raises it too, with a compare-and-swap of its own.
     private static void Cover(int fd)
     {
         int seen = Volatile.Read(ref *s_highest);

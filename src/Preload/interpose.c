@@ -419,6 +419,15 @@ EXPORT int close(int fd)
     unsigned bits = fd_bits(fd);
     if (bits == 0 || own_fd_table)
         return libc_close(fd);
+    /*
+     * The runtime's own fds are not the program's: under Linux the number would not be open. (A
+     * program that closes every number it did not open, by hand, must not take a set's epoll.)
+     */
+    if (bits == FD_PRIVATE && may_enter())
+    {
+        errno = EBADF;
+        return -1;
+    }
     if ((bits & FD_RUNTIME_BITS) == 0 || !may_enter())
     {
         forget_lazy(fd);
