@@ -2,9 +2,10 @@
  * The C half of libepollgen.so: the libc symbols an unmodified program calls, interposed with
  * LD_PRELOAD. A call that concerns an EpollGen set goes to the managed runtime (Exports.cs); every
  * other call goes straight to libc's own function, found with dlsym(RTLD_NEXT), without entering
- * managed code. Which fds concern EpollGen is read from a table the managed side keeps: one byte per
- * fd, reserved here once for the process's whole fd range and committed by the kernel page by page
- * as fds are marked.
+ * managed code. Which fds concern EpollGen is read from a table both halves keep: one byte per fd,
+ * reserved here once for the process's whole fd range and committed by the kernel page by page as
+ * fds are marked. The runtime's own fds are marked too: a program's close, close_range and
+ * closefrom leave them open, since under Linux they would not exist.
  *
  * The runtime's own system calls never come back here: its P/Invokes resolve in libc's handle,
  * not the global scope, and a thread already inside EpollGen is sent to libc as well.
@@ -16,8 +17,9 @@
  *
  * fork: a child forked after EpollGen's runtime started must not run managed code (its other
  * threads did not survive the fork). There every call goes to libc, and a call on a set inherited
- * from the parent fails with ENOSYS, except close and the dup family, which act on the child's fd
- * table as usual. A child forked before the runtime started starts its own when it needs it.
+ * from the parent fails with ENOSYS, except close, close_range and the dup family, which act on the
+ * child's fd table as usual. A child forked before the runtime started starts its own when it
+ * needs it.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
