@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using EpollGen.Interop;
 
@@ -18,7 +19,19 @@ internal static unsafe class Exports
     private const int FcntlDupFd = 3;
 
     [UnmanagedCallersOnly(EntryPoint = "epollgen_attach")]
-    private static void Attach(byte* table, nuint length) => FdTable.Attach(table, length);
+    private static void Attach(byte* table, nuint length, int* highest) => FdTable.Attach(table, length, highest);
+
+    /// <summary>
+    /// Makes the shim's lazy set <paramref name="fd"/> an EpollGen set under the same number; when
+    /// that fails (no fds left for the set's own), it stays the kernel's set, which serves its calls.
+    /// Either way it is no longer lazy. The shim calls this once per lazy set, under its lock.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "epollgen_adopt")]
+    private static void Adopt(int fd)
+    {
+        Epoll.Adopt(fd);
+        FdTable.Refresh(fd);
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "epollgen_create")]
     private static int Create(int legacy, int argument, int* error)
@@ -53,6 +66,18 @@ internal static unsafe class Exports
         int result = Epoll.close(fd);
         int errno = Marshal.GetLastPInvokeError();
         FdTable.Refresh(fd);
+        Marshal.SetLastPInvokeError(errno);
+        return Result(result, error);
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "epollgen_close_range")]
+    private static int CloseRange(uint first, uint last, int flags, delegate* unmanaged<uint, uint, int, int> kernelCloseRange, int* error)
+    {
+        List<int> concerned = FdTable.Concerned(first, last);
+        int result = Epoll.CloseRange(CollectionsMarshal.AsSpan(concerned), kernelCloseRange, first, last, flags);
+        int errno = Marshal.GetLastPInvokeError();
+        foreach (int fd in concerned)
+            FdTable.Refresh(fd);
         Marshal.SetLastPInvokeError(errno);
         return Result(result, error);
     }

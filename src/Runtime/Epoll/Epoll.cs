@@ -185,6 +185,37 @@ public static unsafe class Epoll
         }
     }
 
+    /// <summary>
+    /// close_range(2) over fds of which <paramref name="concerned"/> are those that name sets or
+    /// were added to one: each of those is closed as <see cref="close"/> closes it, around one call
+    /// of <paramref name="closeRange"/> (the kernel's close_range, returning 0 or -errno) for the whole range.
+    /// </summary>
+    internal static int CloseRange(ReadOnlySpan<int> concerned, delegate* unmanaged<uint, uint, int, int> closeRange, uint first, uint last, int flags)
+    {
+        try
+        {
+            EpollSet[] sets = EpollNames.Sets;
+            foreach (int fd in concerned)
+            {
+                foreach (EpollSet set in sets)
+                    set.ForgetClosed(fd);
+            }
+            int result = closeRange(first, last, flags);
+            foreach (int fd in concerned)
+            {
+                foreach (EpollSet set in sets)
+                    set.AfterClose(fd);
+                if (EpollNames.Find(fd) is not null)
+                    EpollNames.Remove(fd)?.Release();
+            }
+            return result == 0 ? 0 : Fail(-result);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
     /// <summary>dup(2); a dup of a set's name names the same set.</summary>
     public static int dup(int fd)
     {
@@ -237,6 +268,41 @@ public static unsafe class Epoll
             }
             EpollNames.Add(name, set);
             return name;
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="fd"/>, an epoll instance without registrations that was created
+    /// outside EpollGen (the preload's lazy sets), the name of a new set under the same number and
+    /// with the same FD_CLOEXEC: the set's own epoll is dup3'ed over it. 0, or -1 with the errno
+    /// and <paramref name="fd"/> left as it was.
+    /// </summary>
+    internal static int Adopt(int fd)
+    {
+        try
+        {
+            int descriptorFlags = LibC.fcntl(fd, LibC.F_GETFD, 0);
+            if (descriptorFlags < 0)
+                return -1;
+            var set = new EpollSet(closeOnExec: true, tapBackend: null, trustTaps: TrustTapsRequested());
+            // Only an epoll instance answers a DEL of another epoll with ENOENT (any other file is
+            // EINVAL), so a stale mark can never replace a file that is not a set.
+            int error = PrivateFds.CtlEmpty(fd, EPOLL_CTL_DEL, set.Fd);
+            if (error == LibC.ENOENT)
+                error = LibC.dup3(set.Fd, fd, (descriptorFlags & LibC.FD_CLOEXEC) != 0 ? LibC.O_CLOEXEC : 0) < 0 ? Marshal.GetLastPInvokeError() : 0;
+            else
+                error = error == 0 ? LibC.EINVAL : error;
+            if (error != 0)
+            {
+                set.Dispose();
+                return Fail(error);
+            }
+            EpollNames.Add(fd, set);
+            return 0;
         }
         catch (Exception e)
         {

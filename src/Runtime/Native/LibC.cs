@@ -43,8 +43,11 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int munmap(void* address, nuint length);
 
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int epoll_create1(int flags);
+    /// <summary>epoll_create1 for the runtime's own use: the new fd is reported to <see cref="PrivateFds.Opened"/>.</summary>
+    public static int epoll_create1(int flags) => PrivateFds.Opened(EpollCreate1(flags));
+
+    [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
+    private static partial int EpollCreate1(int flags);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_ctl(int epfd, int op, int fd, void* ev);
@@ -52,8 +55,11 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_wait(int epfd, void* events, int maxevents, int timeout);
 
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int eventfd(uint initval, int flags);
+    /// <summary>eventfd for the runtime's own use: the new fd is reported to <see cref="PrivateFds.Opened"/>.</summary>
+    public static int eventfd(uint initval, int flags) => PrivateFds.Opened(EventFd(initval, flags));
+
+    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
+    private static partial int EventFd(uint initval, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint read(int fd, void* buffer, nuint count);
@@ -61,6 +67,13 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint write(int fd, void* buffer, nuint count);
 
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int close(int fd);
+    /// <summary>close, reported to <see cref="PrivateFds.Closing"/> first, while the number cannot be reused.</summary>
+    public static int close(int fd)
+    {
+        PrivateFds.Closing(fd);
+        return Close(fd);
+    }
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
 }

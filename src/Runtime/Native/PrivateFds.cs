@@ -22,7 +22,7 @@ internal static unsafe class PrivateFds
     public static int Dup(int fd)
     {
         int dup = LibC.fcntl(fd, LibC.F_DUPFD_CLOEXEC, Floor);
-        return dup >= 0 ? dup : LibC.fcntl(fd, LibC.F_DUPFD_CLOEXEC, 0);
+        return Opened(dup >= 0 ? dup : LibC.fcntl(fd, LibC.F_DUPFD_CLOEXEC, 0));
     }
 
     /// <summary>
@@ -39,6 +39,7 @@ internal static unsafe class PrivateFds
         int moved = LibC.fcntl(fd, closeOnExec ? LibC.F_DUPFD_CLOEXEC : LibC.F_DUPFD, Floor);
         if (moved < 0)
             return fd;
+        Opened(moved);
         LibC.close(fd);
         return moved;
     }
@@ -49,6 +50,25 @@ internal static unsafe class PrivateFds
         int created = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
         return created < 0 ? -1 : Move(created);
     }
+
+    /// <summary>
+    /// Told, with true, of each fd the runtime opens for itself (epoll instances, eventfds, rings,
+    /// the dups above), once it is open; and, with false, of each fd it closes, before the close,
+    /// while the number cannot be handed out again. The preload watches, so that a program's
+    /// close_range leaves the runtime's fds open; null when no one does. Set before the first fd opens.
+    /// </summary>
+    public static Action<int, bool>? Watcher { get; set; }
+
+    /// <summary>Reports <paramref name="fd"/> (when it is one) to <see cref="Watcher"/> as opened; returns it, errno untouched.</summary>
+    public static int Opened(int fd)
+    {
+        if (fd >= 0)
+            Watcher?.Invoke(fd, true);
+        return fd;
+    }
+
+    /// <summary>Reports <paramref name="fd"/> to <see cref="Watcher"/> as about to be closed.</summary>
+    public static void Closing(int fd) => Watcher?.Invoke(fd, false);
 
     /// <summary>
     /// epoll_ctl with an empty interest (EPOLLET alone): the item exists, keyed by (fd, file), for

@@ -32,8 +32,14 @@ internal sealed class CProgram : IDisposable
     /// <summary>Runs the program with <paramref name="sharedObject"/> as LD_PRELOAD.</summary>
     public ChildProcessResult RunPreloaded(string sharedObject) => Run(sharedObject);
 
+    /// <summary>Runs the program with <paramref name="sharedObject"/> as LD_PRELOAD and <paramref name="environment"/> set too.</summary>
+    public ChildProcessResult RunPreloaded(string sharedObject, IReadOnlyDictionary<string, string?> environment) => Run(sharedObject, environment);
+
     public void Dispose() => _directory.Delete(recursive: true);
 
-    private ChildProcessResult Run(string? preload) =>
-        ChildProcess.Run(_binary, [], RunTimeout, new Dictionary<string, string?> { ["LD_PRELOAD"] = preload }, _directory.FullName);
+    private ChildProcessResult Run(string? preload, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var variables = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>()) { ["LD_PRELOAD"] = preload };
+        return ChildProcess.Run(_binary, [], RunTimeout, variables, _directory.FullName);
+    }
 }

@@ -2,8 +2,7 @@
  * Prints, for each function libepollgen.so replaces, the file its definition was found in, e.g.
  * "epoll_create1 libc.so.6". Run plainly every line names libc; under LD_PRELOAD every line must name
  * the preloaded library. The transcript programs cannot show this themselves: they must print the
- * same text either way. One epoll_create1 call first, so a library that sets itself up on first use
- * has done so.
+ * same text either way. One epoll_create1 call first, as a program's first call would be.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -14,7 +13,7 @@
 
 static const char *const replaced[] = {
     "epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
-    "close", "dup", "dup2", "dup3", "fcntl",
+    "close", "close_range", "closefrom", "dup", "dup2", "dup3", "fcntl",
 };
 
 int main(void)

@@ -201,7 +201,7 @@ internal sealed unsafe class IoUringRing : IDisposable
             parameters.flags |= IORING_SETUP_CQSIZE;
             parameters.cq_entries = cqEntries;
         }
-        int fd = IoUringSyscalls.Setup(sqEntries, &parameters);
+        int fd = PrivateFds.Opened(IoUringSyscalls.Setup(sqEntries, &parameters));
         if (fd < 0)
             return new(null, Marshal.GetLastPInvokeError(), "io_uring_setup");
         // The ring is the runtime's own: above the numbers a program is handed next.
