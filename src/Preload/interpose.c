@@ -64,11 +64,15 @@ extern int epollgen_close(int fd, int *error);
 extern int epollgen_dup(int kind, int oldfd, int newfd, int flags, int *error);
 extern int epollgen_close_range(unsigned first, unsigned last, int flags, int (*kernel_close_range)(unsigned, unsigned, int), int *error);
 
+/* Where the runtime's own fds go (PrivateFds.Floor): above FD_SETSIZE, the numbers select(2) sees. */
+#define OWN_FD_FLOOR 1024
+
 /* The kinds of epollgen_dup. */
 enum { DUP = 0, DUP2 = 1, DUP3 = 2, FCNTL_DUPFD = 3 };
 
 static int (*libc_close)(int);
 static int (*libc_close_range)(unsigned, unsigned, int);
+static int (*libc_open64)(const char *, int, ...);
 static void (*libc_closefrom)(int);
 static int (*libc_dup)(int);
 static int (*libc_dup2)(int, int);
@@ -124,6 +128,7 @@ __attribute__((constructor)) static void resolve_libc(void)
 {
     libc_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
     libc_close_range = (int (*)(unsigned, unsigned, int))dlsym(RTLD_NEXT, "close_range");
+    libc_open64 = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open64");
     libc_closefrom = (void (*)(int))dlsym(RTLD_NEXT, "closefrom");
     libc_dup = (int (*)(int))dlsym(RTLD_NEXT, "dup");
     libc_dup2 = (int (*)(int, int))dlsym(RTLD_NEXT, "dup2");
@@ -256,9 +261,10 @@ static inline int creates_lazily(void)
 
 static inline void enter(void)
 {
+    /* Inside first: what the runtime opens while it starts is its own (see open64). */
+    inside_epollgen = 1;
     pthread_once(&attach_once, attach);
     __atomic_store_n(&runtime_started, 1, __ATOMIC_RELAXED);
-    inside_epollgen = 1;
 }
 
 /* Callers read the call's result into a variable first: C leaves the order of argument evaluation open. */
@@ -588,6 +594,34 @@ static int close_program_range(unsigned first, unsigned last, int flags)
     if (from <= last && kernel_close_range((unsigned)from, last, flags) != 0)
         return -errno;
     return 0;
+}
+
+/*
+ * The runtime's own opens: the .NET runtime opens /dev/urandom when it starts and keeps it, and
+ * reads files of /proc and /sys now and then. Made on a thread inside EpollGen, they are moved
+ * above the numbers a program is handed next (fd 1024 and up, where the limit allows), as the
+ * runtime's other fds are, so the program's own numbers stay Linux's. Every other open goes
+ * straight to libc. The runtime's code calls open64 (the name glibc's open has for 64-bit
+ * offsets); its fopen64 opens inside libc, briefly.
+ */
+EXPORT int open64(const char *path, int flags, ...)
+{
+    mode_t mode = 0;
+    if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE)
+    {
+        va_list arguments;
+        va_start(arguments, flags);
+        mode = va_arg(arguments, mode_t);
+        va_end(arguments);
+    }
+    int fd = libc_open64(path, flags, mode);
+    if (fd < 0 || fd >= OWN_FD_FLOOR || !inside_epollgen)
+        return fd;
+    int moved = libc_fcntl(fd, (flags & O_CLOEXEC) != 0 ? F_DUPFD_CLOEXEC : F_DUPFD, OWN_FD_FLOOR);
+    if (moved < 0)
+        return fd;
+    libc_close(fd);
+    return moved;
 }
 
 /*

@@ -78,4 +78,21 @@ public sealed class TranscriptTests
             $"{program} exited with {preloaded.ExitCode} under LD_PRELOAD.\nstderr:\n{preloaded.Error}{difference}");
         Assert.True(difference.Length == 0, $"{program} printed something else under LD_PRELOAD:{difference}");
     }
+
+    // io_uring sets hold more fds of their own (a ring, a shadow epoll, eventfds), all above the
+    // numbers a program is handed, and a ring probed at a full table is not io_uring's failure.
+    [Fact]
+    public void FdNumbers_OnIoUringSets_AreLinuxs()
+    {
+        using var compiled = new CProgram(Path.Combine(TestPaths.Programs, "fd_numbers.c"));
+        ChildProcessResult plain = compiled.RunPlain();
+        Assert.Equal(0, plain.ExitCode);
+
+        ChildProcessResult preloaded = compiled.RunPreloaded(_library.SharedObject,
+            new System.Collections.Generic.Dictionary<string, string?> { ["EPOLLGEN_TAP_BACKEND"] = "io_uring" });
+
+        Assert.True(preloaded.ExitCode == 0, $"exit {preloaded.ExitCode}:\n{preloaded.Error}");
+        Assert.True(plain.Output == preloaded.Output,
+            "fd_numbers printed something else on io_uring sets:\n" + TranscriptDiff.Describe(plain.Output, preloaded.Output, "kernel", "LD_PRELOAD=" + PreloadLibrary.FileName + ", io_uring sets"));
+    }
 }

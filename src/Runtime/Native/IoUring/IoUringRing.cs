@@ -144,6 +144,10 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// Why <see cref="IsSupported"/> is false (the failed step and its errno, or the sysctl that
     /// forbids rings), or null when rings can be created. Probed once per process.
     /// </summary>
+    /// <exception cref="System.ComponentModel.Win32Exception">
+    /// The probe ran out of fds or memory (EMFILE, ENFILE, ENOMEM), which says nothing of io_uring:
+    /// the caller's creation fails with that errno, and the next asks again.
+    /// </exception>
     public static string? UnsupportedReason
     {
         get
@@ -152,7 +156,9 @@ internal sealed unsafe class IoUringRing : IDisposable
             // reference is published whole.
             if (Volatile.Read(ref s_supported) == 0)
             {
-                string? reason = Probe();
+                (string? reason, int errno) = Probe();
+                if (errno is LibC.EMFILE or LibC.ENFILE or LibC.ENOMEM)
+                    throw new System.ComponentModel.Win32Exception(errno, reason);
                 Volatile.Write(ref s_unsupportedReason, reason);
                 Volatile.Write(ref s_supported, reason is null ? 1 : 2);
             }
@@ -501,25 +507,25 @@ internal sealed unsafe class IoUringRing : IDisposable
     // The ring pointers point into memory Dispose unmapped: touching them would fault, not throw.
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_fd < 0, this);
 
-    private static string? Probe()
+    // Why rings cannot be created, or null, with the errno of the failed creation (0 if none).
+    private static (string? Reason, int Errno) Probe()
     {
         if (!IoUringSyscalls.NumbersKnown)
-            return $"no io_uring system call numbers for {RuntimeInformation.ProcessArchitecture}";
+            return ($"no io_uring system call numbers for {RuntimeInformation.ProcessArchitecture}", 0);
         if (ReadDisabledSetting() == 2)
-            return "/proc/sys/kernel/io_uring_disabled is 2 (io_uring is disabled for every process)";
+            return ("/proc/sys/kernel/io_uring_disabled is 2 (io_uring is disabled for every process)", 0);
         // On a thread of its own: a ring's teardown queues kernel task work on every thread that set
         // it up or submitted to it, and that work interrupts the thread's next wait with EINTR as a
         // signal would. The probe's thread has exited by then; a caller's epoll_wait must not see it.
-        string? problem = null;
+        IoUringCreateResult probe = default;
         var prober = new Thread(() =>
         {
-            IoUringCreateResult probe = Create(1);
+            probe = Create(1);
             probe.Ring?.Dispose();
-            problem = probe.Succeeded ? null : probe.ToString();
         }) { IsBackground = true, Name = "EpollGen io_uring probe" };
         prober.Start();
         prober.Join();
-        return problem;
+        return probe.Succeeded ? (null, 0) : (probe.ToString(), probe.Errno);
     }
 
     // 0: anyone may create rings; 1: only members of io_uring_group (setup says EPERM to others);
