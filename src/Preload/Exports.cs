@@ -33,15 +33,6 @@ internal static unsafe class Exports
         FdTable.Refresh(fd);
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "epollgen_create")]
-    private static int Create(int legacy, int argument, int* error)
-    {
-        int fd = legacy != 0 ? Epoll.epoll_create(argument) : Epoll.epoll_create1(argument);
-        if (fd >= 0)
-            FdTable.Refresh(fd);
-        return Result(fd, error);
-    }
-
     [UnmanagedCallersOnly(EntryPoint = "epollgen_ctl")]
     private static int Control(int epfd, int op, int fd, void* @event, int* error)
     {

@@ -10,9 +10,9 @@
  * The runtime's own system calls never come back here: its P/Invokes resolve in libc's handle,
  * not the global scope, and a thread already inside EpollGen is sent to libc as well.
  *
- * The runtime starts at the first call that needs it, not at the first epoll_create: until then a
- * new set is the kernel's own epoll, marked lazy, and the first call that needs EpollGen on it
- * (a ctl, a wait, a dup, its nesting in a set) starts the runtime and adopts it under the same
+ * The runtime starts at the first call that needs it, not at the first epoll_create: a new set is
+ * the kernel's own epoll, marked lazy, and the first call that needs EpollGen on it (a ctl, a
+ * wait, a dup, its nesting in a set) starts the runtime if need be and adopts it under the same
  * number. A process that only probes for epoll (create, close) never starts the runtime.
  *
  * fork: a child forked after EpollGen's runtime started must not run managed code (its other
@@ -46,7 +46,7 @@ enum
 {
     FD_NAMES_SET = 1,   /* the fd is a name of an EpollGen set */
     FD_REGISTERED = 2,  /* the fd was added to an EpollGen set: its close must reach the sets */
-    FD_LAZY_SET = 4,    /* a kernel epoll created before the runtime started, adopted at first use (C only) */
+    FD_LAZY_SET = 4,    /* a kernel epoll created by the program, adopted at first use (C only) */
     FD_PRIVATE = 8,     /* the runtime's own fd, which a program's close_range leaves open */
 };
 
@@ -56,7 +56,6 @@ enum
 /* Managed entry points, in Exports.cs. Each returns libc's result and, when negative, the errno. */
 extern void epollgen_attach(unsigned char *table, size_t length, int *highest);
 extern void epollgen_adopt(int fd);
-extern int epollgen_create(int legacy, int argument, int *error);
 extern int epollgen_ctl(int epfd, int op, int fd, struct epoll_event *event, int *error);
 extern int epollgen_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout, const sigset_t *sigmask, int *error);
 extern int epollgen_pwait2(int epfd, struct epoll_event *events, int maxevents, const struct timespec *timeout, const sigset_t *sigmask, int *error);
@@ -231,7 +230,7 @@ static void cover(int fd)
 }
 
 /*
- * fd, a kernel epoll just created before the runtime started, becomes a lazy set. Its number was
+ * fd, a kernel epoll just created, becomes a lazy set. Its number was
  * free until the creation, so no other bits can be there. (A managed close of a set that raced
  * with this creation and got the same number back may clear the bit again: the set then stays
  * the kernel's, which answers as Linux does.)
@@ -251,12 +250,6 @@ static inline void forget_lazy(int fd)
 {
     if ((size_t)(unsigned)fd < fd_table_length)
         __atomic_fetch_and(&fd_table[fd], (unsigned char)~FD_LAZY_SET, __ATOMIC_RELEASE);
-}
-
-/* Whether new sets are created lazily: until the runtime has started in this process. */
-static inline int creates_lazily(void)
-{
-    return !__atomic_load_n(&runtime_started, __ATOMIC_RELAXED);
 }
 
 static inline void enter(void)
@@ -337,24 +330,14 @@ EXPORT int epoll_create(int size)
 {
     if (!may_enter())
         return forget_in_child(libc_epoll_create(size));
-    if (creates_lazily())
-        return mark_lazy(libc_epoll_create(size));
-    int error = 0;
-    enter();
-    int result = epollgen_create(1, size, &error);
-    return leave(result, error);
+    return mark_lazy(libc_epoll_create(size));
 }
 
 EXPORT int epoll_create1(int flags)
 {
     if (!may_enter())
         return forget_in_child(libc_epoll_create1(flags));
-    if (creates_lazily())
-        return mark_lazy(libc_epoll_create1(flags));
-    int error = 0;
-    enter();
-    int result = epollgen_create(0, flags, &error);
-    return leave(result, error);
+    return mark_lazy(libc_epoll_create1(flags));
 }
 
 /*
