@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.IO.Compression;
+using System.Xml.Linq;
 using EpollGen.Analyzers.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -7,12 +8,13 @@ using Xunit.Abstractions;
 namespace EpollGen.Analyzers.Tests;
 
 /// <summary>
-/// The package as a consumer gets it: <c>dotnet pack</c> of the runtime into a temporary feed, a
-/// throwaway project restoring <c>EpollGen</c> from that feed into a package folder of its own, and a
-/// real build. The generator must have run (the project uses generated members and runs them), the
-/// analyzers must report in the build output, and .editorconfig must reach them.
+/// The package as a consumer gets it: the runtime packed into a temporary feed (<see cref="PackedPackage"/>),
+/// its manifest and files as nuget.org would show them, and a throwaway project restoring <c>EpollGen</c>
+/// from that feed into a package folder of its own, built for real. The generator must have run (the
+/// project uses generated members and runs them), the analyzers must report in the build output, and
+/// .editorconfig must reach them.
 /// </summary>
-public sealed class PackageTests : IDisposable
+public sealed class PackageTests : IClassFixture<PackedPackage>
 {
     /// <summary>
     /// Usage rules checked in the same consumer build: a source file to add and the id its build must
@@ -32,31 +34,40 @@ public sealed class PackageTests : IDisposable
             """, "EPG0100"),
     ];
 
-    private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "epollgen-package-" + Guid.NewGuid().ToString("N"));
+    private readonly PackedPackage _package;
     private readonly ITestOutputHelper _output;
 
-    public PackageTests(ITestOutputHelper output) => _output = output;
+    public PackageTests(PackedPackage package, ITestOutputHelper output)
+    {
+        _package = package;
+        _output = output;
+    }
 
     /// <summary>One consumer file and the diagnostic id its build must show.</summary>
     public sealed record ConsumerCheck(string FileName, string Source, string ExpectedId);
 
     [Fact]
+    public void Package_IsMitLicensed()
+    {
+        XElement? license = _package.Metadata("license");
+        Assert.NotNull(license);
+        Assert.Equal("expression", license.Attribute("type")?.Value);
+        Assert.Equal("MIT", license.Value);
+
+        string text = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "LICENSE"));
+        Assert.StartsWith("MIT License", text);
+        Assert.Contains("Copyright (c) 2026 EpollGen contributors", text);
+    }
+
+    [Fact]
     public void PackedPackage_GeneratesAndReportsInAConsumerBuild()
     {
         var clock = Stopwatch.StartNew();
-        string feed = Path.Combine(_root, "feed");
-        string consumer = Path.Combine(_root, "consumer");
+        string consumer = Path.Combine(_package.Root, "consumer");
+        AssertLayout(_package.NupkgPath);
 
-        // Pack what the test run already built; packing must not rebuild under other test assemblies.
-        string project = Path.Combine(TestPaths.RepositoryRoot, "src", "Runtime", "EpollGen.Runtime.csproj");
-        Run(TestPaths.RepositoryRoot, "pack", project, "-c", TestPaths.Configuration, "--no-build", "--no-restore", "-o", feed);
-        string package = Assert.Single(Directory.GetFiles(feed, "EpollGen.*.nupkg"));
-        AssertLayout(package);
-        string version = Path.GetFileNameWithoutExtension(package).Substring("EpollGen.".Length);
-
-        WriteConsumer(consumer, feed, version);
-        string output = Run(consumer, "build", "-c", "Debug", "-nologo", "-v:minimal", "--disable-build-servers");
+        WriteConsumer(consumer, _package.Feed, _package.Version);
+        string output = _package.Run(consumer, null, "build", "-c", "Debug", "-nologo", "-v:minimal", "--disable-build-servers");
 
         Assert.Contains("warning EPG0006", output);           // spec rule, from the packed analyzer
         Assert.Contains("warning EPG0200", output);           // interop rule
@@ -65,21 +76,10 @@ public sealed class PackageTests : IDisposable
             Assert.Contains("warning " + check.ExpectedId, output);
 
         // The generated members compiled, and they run with the packed runtime.
-        string ran = Run(consumer, "bin/Debug/net10.0/Consumer.dll");
+        string ran = _package.Run(consumer, null, "bin/Debug/net10.0/Consumer.dll");
         Assert.Contains("Wire.Size=7 Map=In EpollEvent.NativeSize=" + (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64 ? "12" : "16"), ran);
-        _output.WriteLine($"pack + restore + build + run: {clock.Elapsed.TotalSeconds:F1} s");
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder is not worth failing a green test for.
-        }
+        _output.WriteLine(_package.Log);
+        _output.WriteLine($"build + run: {clock.Elapsed.TotalSeconds:F1} s");
     }
 
     private static void AssertLayout(string package)
@@ -186,41 +186,5 @@ public sealed class PackageTests : IDisposable
             """);
         foreach (ConsumerCheck check in UsageRuleChecks)
             File.WriteAllText(Path.Combine(dir, check.FileName), check.Source);
-    }
-
-    // Runs dotnet with a package folder of the test's own, so nothing stale or shared is restored.
-    private string Run(string workingDirectory, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        // The test host's MSBuild variables point at the outer build; the child finds its own.
-        foreach (string name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToArray())
-            start.Environment.Remove(name);
-        start.Environment["NUGET_PACKAGES"] = Path.Combine(_root, "packages");
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
-
-        using var process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(StepTimeout))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"dotnet {string.Join(' ', arguments)} took longer than {StepTimeout}");
-        }
-        process.WaitForExit();
-        string output = stdout.Result + stderr.Result;
-        _output.WriteLine($"$ dotnet {string.Join(' ', arguments)}\n{output}");
-        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', arguments)} exited {process.ExitCode}:\n{output}");
-        return output;
     }
 }
