@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using System.IO.Compression;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using EpollGen.Analyzers.Tests.Infrastructure;
 using Xunit;
@@ -57,6 +61,79 @@ public sealed class PackageTests : IClassFixture<PackedPackage>
         string text = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "LICENSE"));
         Assert.StartsWith("MIT License", text);
         Assert.Contains("Copyright (c) 2026 EpollGen contributors", text);
+    }
+
+    [Fact]
+    public void Package_HasAReadmeForNuGetReaders()
+    {
+        Assert.Equal("PACKAGE.md", _package.Metadata("readme")?.Value);
+        string readme = _package.ReadEntry("PACKAGE.md");
+        Assert.StartsWith("# EpollGen", readme);
+        Assert.Contains("dotnet add package EpollGen", readme);
+        Assert.Contains("```csharp", readme);
+        // nuget.org resolves no relative link, so every link must be absolute.
+        foreach (Match link in Regex.Matches(readme, @"\]\(([^)]*)\)"))
+            Assert.True(Uri.IsWellFormedUriString(link.Groups[1].Value, UriKind.Absolute), $"relative link {link.Value}");
+    }
+
+    [Fact]
+    public void Package_DescribesItselfAndLinksItsRepository()
+    {
+        Assert.True(_package.Metadata("description")?.Value is { Length: >= 100 }, "the description says what the package is");
+        string[] tags = (_package.Metadata("tags")?.Value ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("epoll", tags);
+        Assert.Contains("linux", tags);
+        Assert.True(Uri.IsWellFormedUriString(_package.Metadata("projectUrl")?.Value, UriKind.Absolute), "projectUrl");
+        Assert.True(Uri.IsWellFormedUriString(_package.Metadata("repository")?.Attribute("url")?.Value, UriKind.Absolute), "repository url");
+    }
+
+    [Fact]
+    public void Package_HasASymbolsPackageWithTheRuntimePdb()
+    {
+        string symbols = Path.ChangeExtension(_package.NupkgPath, ".snupkg");
+        Assert.True(File.Exists(symbols), $"no {symbols}");
+        using ZipArchive zip = ZipFile.OpenRead(symbols);
+        Assert.Contains("lib/net10.0/EpollGen.pdb", zip.Entries.Select(e => e.FullName));
+    }
+
+    /// <summary>
+    /// A CI build maps source paths to <c>/_/</c>, so the packed dll names no build machine's folder;
+    /// a local build keeps the real path, which the debugger uses. <c>.ci/run</c> builds with CI=true.
+    /// </summary>
+    [Fact]
+    public void PackedRuntime_NamesItsPdbByAMappedPathInCiBuilds()
+    {
+        using var pe = new PEReader(new MemoryStream(_package.ReadBytes("lib/net10.0/EpollGen.dll")));
+        DebugDirectoryEntry codeView = Assert.Single(pe.ReadDebugDirectory(), e => e.Type == DebugDirectoryEntryType.CodeView);
+        string pdbPath = pe.ReadCodeViewDebugDirectoryData(codeView).Path;
+        if (TestPaths.BuiltWithCi)
+        {
+            Assert.StartsWith("/_/", pdbPath);
+            Assert.DoesNotContain(TestPaths.RepositoryRoot, pdbPath);
+        }
+        else
+        {
+            Assert.StartsWith(TestPaths.RepositoryRoot, pdbPath);
+        }
+    }
+
+    /// <summary>CI=true (as <c>.ci/run</c> sets), GitHub Actions' and Azure Pipelines' own variables make a CI build; nothing else does.</summary>
+    [Theory]
+    [InlineData("CI", "true", true)]
+    [InlineData("GITHUB_ACTIONS", "true", true)]
+    [InlineData("TF_BUILD", "True", true)]
+    [InlineData("CI", "false", false)]
+    [InlineData(null, null, false)]
+    public void ContinuousIntegrationBuild_FollowsTheCiEnvironment(string? variable, string? value, bool expected)
+    {
+        var environment = new Dictionary<string, string?> { ["CI"] = null, ["GITHUB_ACTIONS"] = null, ["TF_BUILD"] = null };
+        if (variable is not null)
+            environment[variable] = value;
+        string project = Path.Combine(TestPaths.RepositoryRoot, "src", "Runtime", "EpollGen.Runtime.csproj");
+        string json = _package.Run(TestPaths.RepositoryRoot, environment, "msbuild", project, "-getProperty:ContinuousIntegrationBuild", "-getProperty:Deterministic");
+        JsonElement properties = JsonDocument.Parse(json).RootElement.GetProperty("Properties");
+        Assert.Equal(expected, string.Equals(properties.GetProperty("ContinuousIntegrationBuild").GetString(), "true", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal("true", properties.GetProperty("Deterministic").GetString());
     }
 
     [Fact]

@@ -49,6 +49,20 @@ public sealed class PackedPackage : IDisposable
     public XElement? Metadata(string name) =>
         Nuspec.Root!.Elements().Single(e => e.Name.LocalName == "metadata").Elements().FirstOrDefault(e => e.Name.LocalName == name);
 
+    /// <summary>The bytes of a file in the .nupkg.</summary>
+    public byte[] ReadBytes(string entryName)
+    {
+        using ZipArchive zip = ZipFile.OpenRead(NupkgPath);
+        ZipArchiveEntry entry = zip.GetEntry(entryName) ?? throw new FileNotFoundException($"no {entryName} in {NupkgPath}");
+        using Stream stream = entry.Open();
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    /// <summary>The text of a file in the .nupkg.</summary>
+    public string ReadEntry(string entryName) => Encoding.UTF8.GetString(ReadBytes(entryName));
+
     /// <summary>Runs dotnet with the fixture's package folder; the output goes to <see cref="Log"/>.</summary>
     public string Run(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] arguments) =>
         DotnetCli.Run(workingDirectory, Path.Combine(Root, "packages"), text => { lock (_log) _log.AppendLine(text); }, environment, arguments);
