@@ -151,6 +151,10 @@ public sealed class PackageTests : IClassFixture<PackedPackage>
         Assert.DoesNotContain("EPG0015", output);             // silenced by the consumer's .editorconfig
         foreach (ConsumerCheck check in UsageRuleChecks)
             Assert.Contains("warning " + check.ExpectedId, output);
+        // The runtime is Linux-only: the SDK's platform-compatibility analyzer flags an unguarded call
+        // in a project that targets net10.0 without a platform, and a call under IsLinux() it does not.
+        Assert.Matches(@"NoPlatformGuard\.cs\(\d+,\d+\): warning CA1416", output);
+        Assert.DoesNotMatch(@"LinuxGuard\.cs\(\d+,\d+\): warning CA1416", output);
 
         // The generated members compiled, and they run with the packed runtime.
         string ran = _package.Run(consumer, null, "bin/Debug/net10.0/Consumer.dll");
@@ -263,5 +267,22 @@ public sealed class PackageTests : IClassFixture<PackedPackage>
             """);
         foreach (ConsumerCheck check in UsageRuleChecks)
             File.WriteAllText(Path.Combine(dir, check.FileName), check.Source);
+        File.WriteAllText(Path.Combine(dir, "NoPlatformGuard.cs"), """
+            using EpollGen;
+
+            public static class NoPlatformGuard
+            {
+                public static EpollSet Open() => new EpollSet();
+            }
+            """);
+        File.WriteAllText(Path.Combine(dir, "LinuxGuard.cs"), """
+            using System;
+            using EpollGen;
+
+            public static class LinuxGuard
+            {
+                public static EpollSet? Open() => OperatingSystem.IsLinux() ? new EpollSet() : null;
+            }
+            """);
     }
 }
