@@ -214,13 +214,16 @@ internal static class DiagnosticDescriptors
         [SpecErrorKind.NativeStructNeedsUnsafe] = NativeStructNeedsUnsafe,
     };
 
-    /// <summary>EPG0100. Arguments: the mask in C spelling, the edge-triggered flag.</summary>
+    /// <summary>
+    /// EPG0100. Arguments: the mask in C spelling, the edge-triggered flag. A suggestion, not a warning:
+    /// level-triggered use is correct, only costlier, and code ported from C is full of it.
+    /// </summary>
     public static readonly DiagnosticDescriptor LevelTriggeredRegistration = new(
         DiagnosticIds.LevelTriggeredRegistration,
         title: "Level-triggered epoll registration",
         messageFormat: "'{0}' registers level-triggered: every delivery costs a readiness re-check of the fd, which is reported again at each wait while it stays ready; add {1} and, on each event, read or write until EAGAIN",
         category: Performance,
-        DiagnosticSeverity.Warning,
+        DiagnosticSeverity.Info,
         isEnabledByDefault: true,
         description: HelpLinks.Described(DiagnosticIds.LevelTriggeredRegistration, "EpollGen's level-triggered registrations are level-triggered in the kernel: the kernel re-checks the readiness of each reported fd at every wait and reports it again while it stays ready. Edge-triggered registrations cost nothing beyond the kernel wait, but must be drained: read or write until EAGAIN on each event. One-shot masks are not reported."),
         helpLinkUri: HelpLinks.For(DiagnosticIds.LevelTriggeredRegistration));

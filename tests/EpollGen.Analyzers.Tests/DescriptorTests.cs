@@ -102,10 +102,19 @@ public sealed class DescriptorTests
             Assert.True(File.Exists(page), $"missing {page}");
             string text = File.ReadAllText(page);
             Assert.StartsWith($"# {d.Id}: {d.Title}", text);
+            Assert.Contains($"Default severity: {d.DefaultSeverity}", text);
             foreach (string section in new[] { "## What it means", "## Why", "## How to fix", "## How to suppress", "## Example" })
                 Assert.True(text.Contains(section, StringComparison.Ordinal), $"{d.Id}: no '{section}'");
             Assert.Contains($"dotnet_diagnostic.{d.Id}.severity", text);
         }
+    }
+
+    /// <summary>Rules are warnings, except EPG0100: level-triggered registrations are correct, only costlier.</summary>
+    [Fact]
+    public void DefaultSeverities_AreWarnings_ButLevelTriggeredIsASuggestion()
+    {
+        foreach (DiagnosticDescriptor d in All)
+            Assert.Equal(d.Id == DiagnosticIds.LevelTriggeredRegistration ? DiagnosticSeverity.Info : DiagnosticSeverity.Warning, d.DefaultSeverity);
     }
 
     [Fact]
