@@ -26,7 +26,7 @@ public sealed class RemoveEpollFlagCodeFix : CodeFixProvider
         ImmutableArray.Create(DiagnosticIds.UnsupportedEpollFlag, DiagnosticIds.EpollFlagRejected);
 
     /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => new OneKeyBatchFixer(nameof(RemoveEpollFlagCodeFix));
 
     /// <inheritdoc/>
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
@@ -45,9 +45,9 @@ public sealed class RemoveEpollFlagCodeFix : CodeFixProvider
             ExpressionSyntax[] named = terms.Where(t => EpollMaskSyntax.Names(t, flag, model, context.CancellationToken)).ToArray();
             if (terms.Count < 2 || named.Length != 1)
                 continue;
-            string title = $"Remove {flag}";
+            // One equivalence key for every flag, so that Fix All removes each flag its rule reports.
             context.RegisterCodeFix(
-                CodeAction.Create(title, _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(named[0].Parent!, Without((BinaryExpressionSyntax)named[0].Parent!, named[0])))), equivalenceKey: title),
+                CodeAction.Create($"Remove {flag}", _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(named[0].Parent!, Without((BinaryExpressionSyntax)named[0].Parent!, named[0])))), equivalenceKey: nameof(RemoveEpollFlagCodeFix)),
                 diagnostic);
         }
     }

@@ -6,17 +6,11 @@ using Microsoft.CodeAnalysis;
 namespace EpollGen.Analyzers;
 
 /// <summary>
-/// One descriptor per rule. Spec rules are keyed by the shared reader's <see cref="SpecErrorKind"/>,
+/// One descriptor per rule, each linking its page (<see cref="HelpLinks"/>). Spec rules are keyed by the shared reader's <see cref="SpecErrorKind"/>,
 /// so the reader's message arguments and the formats below are kept side by side.
 /// </summary>
 internal static class DiagnosticDescriptors
 {
-    /// <summary>
-    /// Help links point at the rule's page in the repository. One place to change when the docs get a
-    /// public address.
-    /// </summary>
-    public const string HelpLinkRoot = "docs/diagnostics/";
-
     // Standard categories, so `dotnet_analyzer_diagnostic.category-Usage.severity` works.
     private const string Usage = "Usage";
     private const string Interoperability = "Interoperability";
@@ -31,8 +25,8 @@ internal static class DiagnosticDescriptors
         category: Usage,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "The generator adds members to the type a spec is written on, so that type and every type containing it must be declared partial in all of their declarations.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.TargetNotPartial + ".md");
+        description: HelpLinks.Described(DiagnosticIds.TargetNotPartial, "The generator adds members to the type a spec is written on, so that type and every type containing it must be declared partial in all of their declarations."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.TargetNotPartial));
 
     /// <summary>EPG0002. Argument: the target's simple name.</summary>
     public static readonly DiagnosticDescriptor TargetGeneric = new(
@@ -42,8 +36,8 @@ internal static class DiagnosticDescriptors
         category: Usage,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Spec attributes cannot name type parameters, so a spec target and the types containing it must not be generic.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.TargetGeneric + ".md");
+        description: HelpLinks.Described(DiagnosticIds.TargetGeneric, "Spec attributes cannot name type parameters, so a spec target and the types containing it must not be generic."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.TargetGeneric));
 
     /// <summary>EPG0003. Argument: the type named by typeof(...).</summary>
     public static readonly DiagnosticDescriptor FlagEnumWithoutFlags = new(
@@ -53,8 +47,8 @@ internal static class DiagnosticDescriptors
         category: Usage,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Both types of a [FlagMap] must be enums marked [Flags], whose members are bits.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagEnumWithoutFlags + ".md");
+        description: HelpLinks.Described(DiagnosticIds.FlagEnumWithoutFlags, "Both types of a [FlagMap] must be enums marked [Flags], whose members are bits."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.FlagEnumWithoutFlags));
 
     /// <summary>EPG0004. Arguments: the value as written, the enum it must belong to.</summary>
     public static readonly DiagnosticDescriptor FlagValueNotMember = new(
@@ -64,8 +58,8 @@ internal static class DiagnosticDescriptors
         category: Usage,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Every value in a [FlagPair], [FlagMode], [FlagUnsupported] or AlwaysReported must be made of declared members of the enum it comes from.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagValueNotMember + ".md");
+        description: HelpLinks.Described(DiagnosticIds.FlagValueNotMember, "Every value in a [FlagPair], [FlagMode], [FlagUnsupported] or AlwaysReported must be made of declared members of the enum it comes from."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.FlagValueNotMember));
 
     /// <summary>EPG0005. Argument: the value as written.</summary>
     public static readonly DiagnosticDescriptor FlagValueNotSingleBit = new(
@@ -75,8 +69,8 @@ internal static class DiagnosticDescriptors
         category: Usage,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "A pair, mode or unsupported entry relates one bit, so its value must be a member with exactly one bit set.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagValueNotSingleBit + ".md");
+        description: HelpLinks.Described(DiagnosticIds.FlagValueNotSingleBit, "A pair, mode or unsupported entry relates one bit, so its value must be a member with exactly one bit set."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.FlagValueNotSingleBit));
 
     /// <summary>EPG0006. Arguments: the bit in C spelling, the enum.</summary>
     public static readonly DiagnosticDescriptor FlagOverlap = new(
@@ -86,8 +80,8 @@ internal static class DiagnosticDescriptors
         category: Usage,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "A bit is paired at most once on each side, and a source bit is paired, a mode or unsupported, never two of these.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagOverlap + ".md");
+        description: HelpLinks.Described(DiagnosticIds.FlagOverlap, "A bit is paired at most once on each side, and a source bit is paired, a mode or unsupported, never two of these."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.FlagOverlap));
 
     /// <summary>EPG0007. Argument: the unmapped bits in C spelling.</summary>
     public static readonly DiagnosticDescriptor FlagAlwaysReportedNotMapped = new(
@@ -97,8 +91,8 @@ internal static class DiagnosticDescriptors
         category: Usage,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Bits that are always reported must be translatable, so each must be the source of a [FlagPair].",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.FlagAlwaysReportedNotMapped + ".md");
+        description: HelpLinks.Described(DiagnosticIds.FlagAlwaysReportedNotMapped, "Bits that are always reported must be translatable, so each must be the source of a [FlagPair]."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.FlagAlwaysReportedNotMapped));
 
     /// <summary>EPG0010. Arguments: the C type, the field name.</summary>
     public static readonly DiagnosticDescriptor NativeFieldTypeNotFixed = new(
@@ -108,8 +102,8 @@ internal static class DiagnosticDescriptors
         category: Interoperability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Native fields must be fixed-size scalars, pointers or arrays of them, laid out as on LP64 Linux; structs by value, void, long double and unknown typedefs are not.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeFieldTypeNotFixed + ".md");
+        description: HelpLinks.Described(DiagnosticIds.NativeFieldTypeNotFixed, "Native fields must be fixed-size scalars, pointers or arrays of them, laid out as on LP64 Linux; structs by value, void, long double and unknown typedefs are not."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.NativeFieldTypeNotFixed));
 
     /// <summary>EPG0011. Arguments: the C struct tag, "Size" or "X64Size", the declared size, the computed size.</summary>
     public static readonly DiagnosticDescriptor NativeSizeMismatch = new(
@@ -119,8 +113,8 @@ internal static class DiagnosticDescriptors
         category: Interoperability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "A declared Size or X64Size is a check against the C header; when the computed layout disagrees, a field or the packing is wrong.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeSizeMismatch + ".md");
+        description: HelpLinks.Described(DiagnosticIds.NativeSizeMismatch, "A declared Size or X64Size is a check against the C header; when the computed layout disagrees, a field or the packing is wrong."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.NativeSizeMismatch));
 
     /// <summary>EPG0012. Arguments: the field name, the C struct tag.</summary>
     public static readonly DiagnosticDescriptor NativeFieldDuplicate = new(
@@ -130,8 +124,8 @@ internal static class DiagnosticDescriptors
         category: Interoperability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Each native field becomes a C# field of the same name, so names must be unique.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeFieldDuplicate + ".md");
+        description: HelpLinks.Described(DiagnosticIds.NativeFieldDuplicate, "Each native field becomes a C# field of the same name, so names must be unique."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.NativeFieldDuplicate));
 
     /// <summary>EPG0013. Arguments: the field name, the field it overlays.</summary>
     public static readonly DiagnosticDescriptor NativeOverlayInvalid = new(
@@ -141,8 +135,8 @@ internal static class DiagnosticDescriptors
         category: Interoperability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "An overlay is a union member: it must name an earlier field that is itself no overlay and no flexible array, and fit inside it without a larger alignment.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeOverlayInvalid + ".md");
+        description: HelpLinks.Described(DiagnosticIds.NativeOverlayInvalid, "An overlay is a union member: it must name an earlier field that is itself no overlay and no flexible array, and fit inside it without a larger alignment."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.NativeOverlayInvalid));
 
     /// <summary>EPG0014. Arguments: the flexible array's name, the C struct tag.</summary>
     public static readonly DiagnosticDescriptor NativeFlexibleArrayNotLast = new(
@@ -152,8 +146,8 @@ internal static class DiagnosticDescriptors
         category: Interoperability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "A flexible array member T[] has no storage and runs to the end of the record, so it must come last, as in C.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeFlexibleArrayNotLast + ".md");
+        description: HelpLinks.Described(DiagnosticIds.NativeFlexibleArrayNotLast, "A flexible array member T[] has no storage and runs to the end of the record, so it must come last, as in C."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.NativeFlexibleArrayNotLast));
 
     /// <summary>EPG0015. Argument: the C struct tag.</summary>
     public static readonly DiagnosticDescriptor NativeStructEmpty = new(
@@ -163,8 +157,8 @@ internal static class DiagnosticDescriptors
         category: Interoperability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "A native struct needs at least one [NativeField] that is not a flexible array member.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeStructEmpty + ".md");
+        description: HelpLinks.Described(DiagnosticIds.NativeStructEmpty, "A native struct needs at least one [NativeField] that is not a flexible array member."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.NativeStructEmpty));
 
     /// <summary>EPG0016. Argument: the offending name.</summary>
     public static readonly DiagnosticDescriptor NativeNameInvalid = new(
@@ -174,8 +168,8 @@ internal static class DiagnosticDescriptors
         category: Interoperability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Struct tags and field names must be C identifiers, and field names may not take the names of members the generator adds (Size, Offsets, CheckLayout, …) or of the struct itself.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeNameInvalid + ".md");
+        description: HelpLinks.Described(DiagnosticIds.NativeNameInvalid, "Struct tags and field names must be C identifiers, and field names may not take the names of members the generator adds (Size, Offsets, CheckLayout, …) or of the struct itself."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.NativeNameInvalid));
 
     /// <summary>EPG0017. Argument: the target's simple name.</summary>
     public static readonly DiagnosticDescriptor NativeStructModifiers = new(
@@ -185,8 +179,8 @@ internal static class DiagnosticDescriptors
         category: Interoperability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Generated native structs have writable fields and are stored in native arrays, so the target can be neither readonly nor a ref struct.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeStructModifiers + ".md");
+        description: HelpLinks.Described(DiagnosticIds.NativeStructModifiers, "Generated native structs have writable fields and are stored in native arrays, so the target can be neither readonly nor a ref struct."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.NativeStructModifiers));
 
     /// <summary>EPG0018. Argument: the target's simple name.</summary>
     public static readonly DiagnosticDescriptor NativeStructNeedsUnsafe = new(
@@ -196,8 +190,8 @@ internal static class DiagnosticDescriptors
         category: Interoperability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Generated native structs use pointers and fixed buffers, so the generator only emits them in projects with AllowUnsafeBlocks.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.NativeStructNeedsUnsafe + ".md");
+        description: HelpLinks.Described(DiagnosticIds.NativeStructNeedsUnsafe, "Generated native structs use pointers and fixed buffers, so the generator only emits them in projects with AllowUnsafeBlocks."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.NativeStructNeedsUnsafe));
 
     /// <summary>Spec rules, by the reader's reason.</summary>
     public static readonly IReadOnlyDictionary<SpecErrorKind, DiagnosticDescriptor> Spec = new Dictionary<SpecErrorKind, DiagnosticDescriptor>
@@ -220,16 +214,19 @@ internal static class DiagnosticDescriptors
         [SpecErrorKind.NativeStructNeedsUnsafe] = NativeStructNeedsUnsafe,
     };
 
-    /// <summary>EPG0100. Arguments: the mask in C spelling, the edge-triggered flag.</summary>
+    /// <summary>
+    /// EPG0100. Arguments: the mask in C spelling, the edge-triggered flag. A suggestion, not a warning:
+    /// level-triggered use is correct, only costlier, and code ported from C is full of it.
+    /// </summary>
     public static readonly DiagnosticDescriptor LevelTriggeredRegistration = new(
         DiagnosticIds.LevelTriggeredRegistration,
         title: "Level-triggered epoll registration",
         messageFormat: "'{0}' registers level-triggered: every delivery costs a readiness re-check of the fd, which is reported again at each wait while it stays ready; add {1} and, on each event, read or write until EAGAIN",
         category: Performance,
-        DiagnosticSeverity.Warning,
+        DiagnosticSeverity.Info,
         isEnabledByDefault: true,
-        description: "EpollGen's level-triggered registrations are level-triggered in the kernel: the kernel re-checks the readiness of each reported fd at every wait and reports it again while it stays ready. Edge-triggered registrations cost nothing beyond the kernel wait, but must be drained: read or write until EAGAIN on each event. One-shot masks are not reported.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.LevelTriggeredRegistration + ".md");
+        description: HelpLinks.Described(DiagnosticIds.LevelTriggeredRegistration, "EpollGen's level-triggered registrations are level-triggered in the kernel: the kernel re-checks the readiness of each reported fd at every wait and reports it again while it stays ready. Edge-triggered registrations cost nothing beyond the kernel wait, but must be drained: read or write until EAGAIN on each event. One-shot masks are not reported."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.LevelTriggeredRegistration));
 
     /// <summary>EPG0101. Arguments: the flag, the reason its flag map gives.</summary>
     public static readonly DiagnosticDescriptor UnsupportedEpollFlag = new(
@@ -239,8 +236,8 @@ internal static class DiagnosticDescriptors
         category: Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "The runtime's flag map marks some epoll flags [FlagUnsupported], with the reason; a registration asking for one is accepted but never gets what it asks for.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.UnsupportedEpollFlag + ".md");
+        description: HelpLinks.Described(DiagnosticIds.UnsupportedEpollFlag, "The runtime's flag map marks some epoll flags [FlagUnsupported], with the reason; a registration asking for one is accepted but never gets what it asks for."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.UnsupportedEpollFlag));
 
     /// <summary>EPG0102. Arguments: the flag, why epoll_ctl rejects it here.</summary>
     public static readonly DiagnosticDescriptor EpollFlagRejected = new(
@@ -250,8 +247,8 @@ internal static class DiagnosticDescriptors
         category: Usage,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Some flags are accepted only by EPOLL_CTL_ADD, only with certain other flags, or not for a target that is itself an epoll set (EPOLLEXCLUSIVE: all three). The runtime's [EpollFlag] attributes say which; Linux and EpollGen reject the call with EINVAL.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.EpollFlagRejected + ".md");
+        description: HelpLinks.Described(DiagnosticIds.EpollFlagRejected, "Some flags are accepted only by EPOLL_CTL_ADD, only with certain other flags, or not for a target that is itself an epoll set (EPOLLEXCLUSIVE: all three). The runtime's [EpollFlag] attributes say which; Linux and EpollGen reject the call with EINVAL."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.EpollFlagRejected));
 
     /// <summary>EPG0103. Argument: the operation's value.</summary>
     public static readonly DiagnosticDescriptor InvalidControlOperation = new(
@@ -261,8 +258,8 @@ internal static class DiagnosticDescriptors
         category: Usage,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "epoll_ctl knows three operations, the values of EpollGen.EpollControlOp; any other fails with EINVAL.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.InvalidControlOperation + ".md");
+        description: HelpLinks.Described(DiagnosticIds.InvalidControlOperation, "epoll_ctl knows three operations, the values of EpollGen.EpollControlOp; any other fails with EINVAL."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.InvalidControlOperation));
 
     /// <summary>EPG0104. Argument: the value.</summary>
     public static readonly DiagnosticDescriptor NonPositiveMaxEvents = new(
@@ -272,8 +269,8 @@ internal static class DiagnosticDescriptors
         category: Usage,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "epoll_wait, epoll_pwait and epoll_pwait2 fail with EINVAL when maxevents is zero or negative.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.NonPositiveMaxEvents + ".md");
+        description: HelpLinks.Described(DiagnosticIds.NonPositiveMaxEvents, "epoll_wait, epoll_pwait and epoll_pwait2 fail with EINVAL when maxevents is zero or negative."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.NonPositiveMaxEvents));
 
     /// <summary>EPG0105. Argument: the value.</summary>
     public static readonly DiagnosticDescriptor NegativeTimeout = new(
@@ -283,8 +280,8 @@ internal static class DiagnosticDescriptors
         category: Usage,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Every negative millisecond timeout means no limit, so a constant below -1 is almost always a duration with the wrong sign.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.NegativeTimeout + ".md");
+        description: HelpLinks.Described(DiagnosticIds.NegativeTimeout, "Every negative millisecond timeout means no limit, so a constant below -1 is almost always a duration with the wrong sign."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.NegativeTimeout));
 
     /// <summary>EPG0106. Argument: the target as written.</summary>
     public static readonly DiagnosticDescriptor SetAddedToItself = new(
@@ -294,8 +291,8 @@ internal static class DiagnosticDescriptors
         category: Usage,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Linux refuses to add an epoll set to itself with EINVAL, and so does EpollGen.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.SetAddedToItself + ".md");
+        description: HelpLinks.Described(DiagnosticIds.SetAddedToItself, "Linux refuses to add an epoll set to itself with EINVAL, and so does EpollGen."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.SetAddedToItself));
 
     /// <summary>EPG0107. Arguments: the retried call as written, what to use instead.</summary>
     public static readonly DiagnosticDescriptor AddRetriedAfterExists = new(
@@ -305,8 +302,8 @@ internal static class DiagnosticDescriptors
         category: Usage,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "EEXIST from an ADD means the fd is in the set already; adding it again fails the same way. Code that wants to update an existing registration uses EPOLL_CTL_MOD.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.AddRetriedAfterExists + ".md");
+        description: HelpLinks.Described(DiagnosticIds.AddRetriedAfterExists, "EEXIST from an ADD means the fd is in the set already; adding it again fails the same way. Code that wants to update an existing registration uses EPOLL_CTL_MOD."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.AddRetriedAfterExists));
 
     /// <summary>The epoll usage rules, for <c>SupportedDiagnostics</c>.</summary>
     public static ImmutableArray<DiagnosticDescriptor> AllUsage { get; } = ImmutableArray.Create(
@@ -321,8 +318,8 @@ internal static class DiagnosticDescriptors
         category: Interoperability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "struct epoll_event is packed to 12 bytes on x86_64 only and is 16 bytes on arm64 and every other Linux architecture, so no single C# layout is right everywhere. EpollGen.Interop.EpollEvent carries both layouts and picks one at run time.",
-        helpLinkUri: HelpLinkRoot + DiagnosticIds.HandWrittenEpollEvent + ".md");
+        description: HelpLinks.Described(DiagnosticIds.HandWrittenEpollEvent, "struct epoll_event is packed to 12 bytes on x86_64 only and is 16 bytes on arm64 and every other Linux architecture, so no single C# layout is right everywhere. EpollGen.Interop.EpollEvent carries both layouts and picks one at run time."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.HandWrittenEpollEvent));
 
     /// <summary>All spec descriptors, for <c>SupportedDiagnostics</c>.</summary>
     public static ImmutableArray<DiagnosticDescriptor> AllSpec { get; } = ImmutableArray.CreateRange(Spec.Values);

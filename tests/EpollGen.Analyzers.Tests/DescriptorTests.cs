@@ -48,11 +48,49 @@ public sealed class DescriptorTests
         {
             Assert.Contains(d.Category, categories);
             Assert.True(d.IsEnabledByDefault, d.Id);
-            Assert.Equal($"docs/diagnostics/{d.Id}.md", d.HelpLinkUri);
             Assert.False(d.Title.ToString().EndsWith('.'), d.Id);
             Assert.False(d.MessageFormat.ToString().EndsWith('.'), d.Id);
             Assert.False(string.IsNullOrWhiteSpace(d.Description.ToString()), d.Id);
         }
+    }
+
+    /// <summary>
+    /// The IDE opens a help link only when it is absolute: the default base (EpollGenHelpLinkBase, the
+    /// repository's docs/diagnostics on GitHub) followed by the rule's page.
+    /// </summary>
+    [Fact]
+    public void HelpLinks_AreAbsoluteAndEndInTheRulesPage()
+    {
+        foreach (DiagnosticDescriptor d in All)
+        {
+            Assert.True(Uri.IsWellFormedUriString(d.HelpLinkUri, UriKind.Absolute), $"{d.Id}: '{d.HelpLinkUri}' is not an absolute URI");
+            Assert.StartsWith("https://", d.HelpLinkUri);
+            Assert.EndsWith($"/docs/diagnostics/{d.Id}.md", d.HelpLinkUri);
+        }
+    }
+
+    /// <summary>Built without a help link base, a rule still names its page, in its description.</summary>
+    [Fact]
+    public void Descriptions_NameTheRulesPage()
+    {
+        foreach (DiagnosticDescriptor d in All)
+            Assert.Contains($"docs/diagnostics/{d.Id}.md", d.Description.ToString());
+    }
+
+    [Theory]
+    [InlineData("https://example.org/epg/", "https://example.org/epg/EPG0001.md")]
+    [InlineData("https://example.org/epg", "https://example.org/epg/EPG0001.md")]
+    [InlineData("", null)]
+    [InlineData(null, null)]
+    public void HelpLink_JoinsTheBaseAndThePage_OrIsNoneWithoutABase(string? linkBase, string? expected) =>
+        Assert.Equal(expected, HelpLinks.For(linkBase, "EPG0001"));
+
+    [Fact]
+    public void DiagnosticsIndex_SaysHowTheHelpLinkBaseIsSet()
+    {
+        string index = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "docs", "diagnostics", "README.md"));
+        Assert.Contains("EpollGenHelpLinkBase", index);
+        Assert.Contains("-p:EpollGenHelpLinkBase=", index);
     }
 
     [Fact]
@@ -60,14 +98,23 @@ public sealed class DescriptorTests
     {
         foreach (DiagnosticDescriptor d in All)
         {
-            string page = Path.Combine(TestPaths.RepositoryRoot, d.HelpLinkUri!);
+            string page = Path.Combine(TestPaths.RepositoryRoot, "docs", "diagnostics", d.Id + ".md");
             Assert.True(File.Exists(page), $"missing {page}");
             string text = File.ReadAllText(page);
             Assert.StartsWith($"# {d.Id}: {d.Title}", text);
+            Assert.Contains($"Default severity: {d.DefaultSeverity}", text);
             foreach (string section in new[] { "## What it means", "## Why", "## How to fix", "## How to suppress", "## Example" })
                 Assert.True(text.Contains(section, StringComparison.Ordinal), $"{d.Id}: no '{section}'");
             Assert.Contains($"dotnet_diagnostic.{d.Id}.severity", text);
         }
+    }
+
+    /// <summary>Rules are warnings, except EPG0100: level-triggered registrations are correct, only costlier.</summary>
+    [Fact]
+    public void DefaultSeverities_AreWarnings_ButLevelTriggeredIsASuggestion()
+    {
+        foreach (DiagnosticDescriptor d in All)
+            Assert.Equal(d.Id == DiagnosticIds.LevelTriggeredRegistration ? DiagnosticSeverity.Info : DiagnosticSeverity.Warning, d.DefaultSeverity);
     }
 
     [Fact]

@@ -1,5 +1,10 @@
 using System.Diagnostics;
 using System.IO.Compression;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
 using EpollGen.Analyzers.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -7,17 +12,20 @@ using Xunit.Abstractions;
 namespace EpollGen.Analyzers.Tests;
 
 /// <summary>
-/// The package as a consumer gets it: <c>dotnet pack</c> of the runtime into a temporary feed, a
-/// throwaway project restoring <c>EpollGen</c> from that feed into a package folder of its own, and a
-/// real build. The generator must have run (the project uses generated members and runs them), the
-/// analyzers must report in the build output, and .editorconfig must reach them.
+/// The package as a consumer gets it: the runtime packed into a temporary feed (<see cref="PackedPackage"/>),
+/// its manifest and files as nuget.org would show them, and a throwaway project restoring <c>EpollGen</c>
+/// from that feed into a package folder of its own, built for real. The generator must have run (the
+/// project uses generated members and runs them), the analyzers must report in the build output, and
+/// .editorconfig must reach them.
 /// </summary>
-public sealed class PackageTests : IDisposable
+public sealed class PackageTests : IClassFixture<PackedPackage>
 {
     /// <summary>
     /// Usage rules checked in the same consumer build: a source file to add and the id its build must
     /// report as a warning. A level-triggered Add is the rule every consumer meets first, and it needs
-    /// the packed analyzer to read the packed runtime's [EpollArgument] and [EpollFlag] attributes.
+    /// the packed analyzer to read the packed runtime's [EpollArgument] and [EpollFlag] attributes. It
+    /// is a suggestion by default, which a command-line build does not print; the consumer's
+    /// .editorconfig raises it to a warning.
     /// </summary>
     public static readonly IReadOnlyList<ConsumerCheck> UsageRuleChecks =
     [
@@ -32,54 +40,130 @@ public sealed class PackageTests : IDisposable
             """, "EPG0100"),
     ];
 
-    private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "epollgen-package-" + Guid.NewGuid().ToString("N"));
+    private readonly PackedPackage _package;
     private readonly ITestOutputHelper _output;
 
-    public PackageTests(ITestOutputHelper output) => _output = output;
+    public PackageTests(PackedPackage package, ITestOutputHelper output)
+    {
+        _package = package;
+        _output = output;
+    }
 
     /// <summary>One consumer file and the diagnostic id its build must show.</summary>
     public sealed record ConsumerCheck(string FileName, string Source, string ExpectedId);
 
     [Fact]
+    public void Package_IsMitLicensed()
+    {
+        XElement? license = _package.Metadata("license");
+        Assert.NotNull(license);
+        Assert.Equal("expression", license.Attribute("type")?.Value);
+        Assert.Equal("MIT", license.Value);
+
+        string text = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "LICENSE"));
+        Assert.StartsWith("MIT License", text);
+        Assert.Contains("Copyright (c) 2026 EpollGen contributors", text);
+    }
+
+    [Fact]
+    public void Package_HasAReadmeForNuGetReaders()
+    {
+        Assert.Equal("PACKAGE.md", _package.Metadata("readme")?.Value);
+        string readme = _package.ReadEntry("PACKAGE.md");
+        Assert.StartsWith("# EpollGen", readme);
+        Assert.Contains("dotnet add package EpollGen", readme);
+        Assert.Contains("```csharp", readme);
+        // nuget.org resolves no relative link, so every link must be absolute.
+        foreach (Match link in Regex.Matches(readme, @"\]\(([^)]*)\)"))
+            Assert.True(Uri.IsWellFormedUriString(link.Groups[1].Value, UriKind.Absolute), $"relative link {link.Value}");
+    }
+
+    [Fact]
+    public void Package_DescribesItselfAndLinksItsRepository()
+    {
+        Assert.True(_package.Metadata("description")?.Value is { Length: >= 100 }, "the description says what the package is");
+        string[] tags = (_package.Metadata("tags")?.Value ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("epoll", tags);
+        Assert.Contains("linux", tags);
+        Assert.True(Uri.IsWellFormedUriString(_package.Metadata("projectUrl")?.Value, UriKind.Absolute), "projectUrl");
+        Assert.True(Uri.IsWellFormedUriString(_package.Metadata("repository")?.Attribute("url")?.Value, UriKind.Absolute), "repository url");
+    }
+
+    [Fact]
+    public void Package_HasASymbolsPackageWithTheRuntimePdb()
+    {
+        string symbols = Path.ChangeExtension(_package.NupkgPath, ".snupkg");
+        Assert.True(File.Exists(symbols), $"no {symbols}");
+        using ZipArchive zip = ZipFile.OpenRead(symbols);
+        Assert.Contains("lib/net10.0/EpollGen.pdb", zip.Entries.Select(e => e.FullName));
+    }
+
+    /// <summary>
+    /// A CI build maps source paths to <c>/_/</c>, so the packed dll names no build machine's folder;
+    /// a local build keeps the real path, which the debugger uses. <c>.ci/run</c> builds with CI=true,
+    /// which must make a CI build.
+    /// </summary>
+    [Fact]
+    public void PackedRuntime_NamesItsPdbByAMappedPathInCiBuilds()
+    {
+        using var pe = new PEReader(new MemoryStream(_package.ReadBytes("lib/net10.0/EpollGen.dll")));
+        DebugDirectoryEntry codeView = Assert.Single(pe.ReadDebugDirectory(), e => e.Type == DebugDirectoryEntryType.CodeView);
+        string pdbPath = pe.ReadCodeViewDebugDirectoryData(codeView).Path;
+        if (TestPaths.BuiltWithCi || TestPaths.ContinuousIntegrationBuild)
+        {
+            Assert.StartsWith("/_/", pdbPath);
+            Assert.DoesNotContain(TestPaths.RepositoryRoot, pdbPath);
+        }
+        else
+        {
+            Assert.StartsWith(TestPaths.RepositoryRoot, pdbPath);
+        }
+    }
+
+    /// <summary>CI=true (as <c>.ci/run</c> sets), GitHub Actions' and Azure Pipelines' own variables make a CI build; nothing else does.</summary>
+    [Theory]
+    [InlineData("CI", "true", true)]
+    [InlineData("GITHUB_ACTIONS", "true", true)]
+    [InlineData("TF_BUILD", "True", true)]
+    [InlineData("CI", "false", false)]
+    [InlineData(null, null, false)]
+    public void ContinuousIntegrationBuild_FollowsTheCiEnvironment(string? variable, string? value, bool expected)
+    {
+        var environment = new Dictionary<string, string?> { ["CI"] = null, ["GITHUB_ACTIONS"] = null, ["TF_BUILD"] = null };
+        if (variable is not null)
+            environment[variable] = value;
+        string project = Path.Combine(TestPaths.RepositoryRoot, "src", "Runtime", "EpollGen.Runtime.csproj");
+        string json = _package.Run(TestPaths.RepositoryRoot, environment, "msbuild", project, "-getProperty:ContinuousIntegrationBuild", "-getProperty:Deterministic");
+        JsonElement properties = JsonDocument.Parse(json).RootElement.GetProperty("Properties");
+        Assert.Equal(expected, string.Equals(properties.GetProperty("ContinuousIntegrationBuild").GetString(), "true", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal("true", properties.GetProperty("Deterministic").GetString());
+    }
+
+    [Fact]
     public void PackedPackage_GeneratesAndReportsInAConsumerBuild()
     {
         var clock = Stopwatch.StartNew();
-        string feed = Path.Combine(_root, "feed");
-        string consumer = Path.Combine(_root, "consumer");
+        string consumer = Path.Combine(_package.Root, "consumer");
+        AssertLayout(_package.NupkgPath);
 
-        // Pack what the test run already built; packing must not rebuild under other test assemblies.
-        string project = Path.Combine(TestPaths.RepositoryRoot, "src", "Runtime", "EpollGen.Runtime.csproj");
-        Run(TestPaths.RepositoryRoot, "pack", project, "-c", TestPaths.Configuration, "--no-build", "--no-restore", "-o", feed);
-        string package = Assert.Single(Directory.GetFiles(feed, "EpollGen.*.nupkg"));
-        AssertLayout(package);
-        string version = Path.GetFileNameWithoutExtension(package).Substring("EpollGen.".Length);
-
-        WriteConsumer(consumer, feed, version);
-        string output = Run(consumer, "build", "-c", "Debug", "-nologo", "-v:minimal", "--disable-build-servers");
+        WriteConsumer(consumer, _package.Feed, _package.Version);
+        string output = _package.Run(consumer, null, "build", "-c", "Debug", "-nologo", "-v:minimal", "--disable-build-servers");
 
         Assert.Contains("warning EPG0006", output);           // spec rule, from the packed analyzer
         Assert.Contains("warning EPG0200", output);           // interop rule
         Assert.DoesNotContain("EPG0015", output);             // silenced by the consumer's .editorconfig
         foreach (ConsumerCheck check in UsageRuleChecks)
             Assert.Contains("warning " + check.ExpectedId, output);
+        // The runtime is Linux-only: the SDK's platform-compatibility analyzer flags an unguarded call
+        // in a project that targets net10.0 without a platform, and a call under IsLinux() it does not.
+        Assert.Matches(@"NoPlatformGuard\.cs\(\d+,\d+\): warning CA1416", output);
+        Assert.DoesNotMatch(@"LinuxGuard\.cs\(\d+,\d+\): warning CA1416", output);
 
         // The generated members compiled, and they run with the packed runtime.
-        string ran = Run(consumer, "bin/Debug/net10.0/Consumer.dll");
+        string ran = _package.Run(consumer, null, "bin/Debug/net10.0/Consumer.dll");
         Assert.Contains("Wire.Size=7 Map=In EpollEvent.NativeSize=" + (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64 ? "12" : "16"), ran);
-        _output.WriteLine($"pack + restore + build + run: {clock.Elapsed.TotalSeconds:F1} s");
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder is not worth failing a green test for.
-        }
+        _output.WriteLine(_package.Log);
+        _output.WriteLine($"build + run: {clock.Elapsed.TotalSeconds:F1} s");
     }
 
     private static void AssertLayout(string package)
@@ -124,6 +208,7 @@ public sealed class PackageTests : IDisposable
 
             [*.cs]
             dotnet_diagnostic.EPG0015.severity = none
+            dotnet_diagnostic.EPG0100.severity = warning
             """);
         File.WriteAllText(Path.Combine(dir, "Consumer.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
@@ -186,41 +271,22 @@ public sealed class PackageTests : IDisposable
             """);
         foreach (ConsumerCheck check in UsageRuleChecks)
             File.WriteAllText(Path.Combine(dir, check.FileName), check.Source);
-    }
+        File.WriteAllText(Path.Combine(dir, "NoPlatformGuard.cs"), """
+            using EpollGen;
 
-    // Runs dotnet with a package folder of the test's own, so nothing stale or shared is restored.
-    private string Run(string workingDirectory, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        // The test host's MSBuild variables point at the outer build; the child finds its own.
-        foreach (string name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToArray())
-            start.Environment.Remove(name);
-        start.Environment["NUGET_PACKAGES"] = Path.Combine(_root, "packages");
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+            public static class NoPlatformGuard
+            {
+                public static EpollSet Open() => new EpollSet();
+            }
+            """);
+        File.WriteAllText(Path.Combine(dir, "LinuxGuard.cs"), """
+            using System;
+            using EpollGen;
 
-        using var process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(StepTimeout))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"dotnet {string.Join(' ', arguments)} took longer than {StepTimeout}");
-        }
-        process.WaitForExit();
-        string output = stdout.Result + stderr.Result;
-        _output.WriteLine($"$ dotnet {string.Join(' ', arguments)}\n{output}");
-        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', arguments)} exited {process.ExitCode}:\n{output}");
-        return output;
+            public static class LinuxGuard
+            {
+                public static EpollSet? Open() => OperatingSystem.IsLinux() ? new EpollSet() : null;
+            }
+            """);
     }
 }
