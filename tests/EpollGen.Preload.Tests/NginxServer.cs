@@ -56,7 +56,7 @@ internal sealed class NginxServer : IDisposable
         // nginx creates each temporary path's last component, not its parents.
         Directory.CreateDirectory(Path.Combine(root, "temp"));
         File.WriteAllText(Path.Combine(root, "html", "page.html"), new string('x', PageLength - 1) + "\n");
-        File.WriteAllText(_configuration, Configuration(root, port));
+        File.WriteAllText(_configuration, Configuration(root, port, environment.Keys));
 
         // -e: nginx opens its error log before it reads the configuration, at the package's path
         // (stderr for Debian's build) unless told; the -g keeps the master in the foreground, the test's child.
@@ -105,7 +105,7 @@ internal sealed class NginxServer : IDisposable
     /// and the master has forked all its workers.
     /// </summary>
     /// <param name="preload">The library for <c>LD_PRELOAD</c>, or null for the kernel's epoll.</param>
-    /// <param name="environment">More variables for the master; nginx's configuration passes them on to its workers.</param>
+    /// <param name="environment">More variables for the master, which the configuration's <c>env</c> directives pass on to the workers.</param>
     public static NginxServer Start(string? preload, IReadOnlyDictionary<string, string>? environment = null)
     {
         for (int attempt = 1; ; attempt++)
@@ -230,7 +230,7 @@ internal sealed class NginxServer : IDisposable
         }
     }
 
-    private static string Configuration(string root, int port)
+    private static string Configuration(string root, int port, IEnumerable<string> passedOn)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"worker_processes {WorkerCount};\n");
@@ -241,8 +241,9 @@ internal sealed class NginxServer : IDisposable
         text.Append(CultureInfo.InvariantCulture, $"pid {root}/nginx.pid;\n");
         text.Append(CultureInfo.InvariantCulture, $"error_log {root}/error.log notice;\n");
         // nginx gives its workers an empty environment but for TZ and what 'env' names; EpollGen's
-        // runtime starts in a worker and must see its own variables there.
-        text.Append("env EPOLLGEN_STARTED_DIR;\n");
+        // runtime may start in a worker and must see its variables there.
+        foreach (string name in passedOn)
+            text.Append(CultureInfo.InvariantCulture, $"env {name};\n");
         text.Append("events { worker_connections 1024; }\n");
         text.Append("http {\n");
         text.Append("  log_format status_only '$status';\n");
