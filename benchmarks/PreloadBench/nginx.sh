@@ -131,7 +131,7 @@ wait_for() { # description seconds command...
 # A child that exited is a zombie until waited for, which kill -0 still finds.
 gone() { [ ! -e "/proc/$1" ] || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || { gone "$nginx_pid" && return 2; return 1; }; }
-holding() { grep -q '^holding ' "$work/holder.out" || { gone "$holder_pid" && return 2; return 1; }; }
+holding() { grep -qx "holding $1" "$work/holder.out" || { gone "$holder_pid" && return 2; return 1; }; }
 
 ab_check() { # report expected-count: every request complete, none failed, all 2xx
   awk -v n="$2" '
@@ -164,9 +164,12 @@ run_once() { # side idle
       echo "nginx started with LD_PRELOAD=$so has not loaded it" >&2; false
     fi &&
     if [ "$idle" -gt 0 ]; then
+      # The last run's file goes first: the new holder truncates it only once it has started, and
+      # until then its "holding" line would let the load begin beside a set still filling up.
+      rm -f "$work/holder.out"
       "$work/idle_holder" -p "$port" -n "$idle" >"$work/holder.out" 2>&1 &
       holder_pid=$!
-      wait_for "$idle idle connections" 120 holding
+      wait_for "$idle idle connections" 120 holding "$idle"
     fi &&
     ab -q -n "$warmup" -c "$concurrency" -H 'Connection: close' "http://127.0.0.1:$port/page.html" >"$work/ab.out" 2>&1 &&
     ab_check "$work/ab.out" "$warmup" >/dev/null &&
