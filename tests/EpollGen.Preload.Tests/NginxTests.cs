@@ -43,7 +43,10 @@ public sealed class NginxTests(PreloadLibrary preload, ITestOutputHelper output)
     /// call is the epoll_create(100) with which nginx checks for epoll while it reads its
     /// configuration, does not start EpollGen's runtime; each worker starts its own at its first
     /// epoll call after the fork, so its sets are EpollGen's and not the kernel's. The runtime says
-    /// where it started through <c>EPOLLGEN_STARTED_DIR</c>: an empty file named by the pid.
+    /// where it started through <c>EPOLLGEN_STARTED_DIR</c>: an empty file named by the pid. A
+    /// runtime without that variable leaves no file and fails this test; one that starts in the
+    /// master (at its epoll_create) leaves the master's pid and no worker's. The graceful stop at
+    /// the end holds only for a master without the runtime's threads (see <see cref="Serve"/>).
     /// </summary>
     [Fact]
     public void Prefork_UnderThePreload_EveryWorkerStartsEpollGenAndTheMasterDoesNot()
