@@ -67,6 +67,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM  # so that the EXIT trap runs and kills what this run started
 
 gcc -O2 -Wall -o "$work/idle_holder" "$here/idle_holder.c"
 
@@ -146,12 +147,15 @@ ab_check() { # report expected-count: every request complete, none failed, all 2
     }' "$1"
 }
 
-# One run: prints requests/s, or fails with what went wrong in $work/run.err.
+# One run: sets rate to ab's requests/s, or fails with what went wrong in $work/run.err. It runs in
+# this shell, not a subshell, so that the EXIT trap knows the pids it starts.
 run_once() { # side idle
-  local side="$1" idle="$2" port rate status=0
+  local side="$1" idle="$2" port status=0
+  rate=""
   port="$(free_port)"
   write_config "$port"
   : >"$work/error.log"
+  rm -f "$work/ab.out"
   if [ "$side" = preload ]; then
     LD_PRELOAD="$so" "$nginx" -p "$work/" -c "$work/nginx.conf" -e "$work/error.log" -g 'daemon off;' >"$work/nginx.out" 2>&1 &
   else
@@ -179,11 +183,16 @@ run_once() { # side idle
   [ "$status" = 0 ] || cat "$work/ab.out" >>"$work/run.err" 2>/dev/null || true
   if [ -n "$holder_pid" ]; then
     kill -TERM "$holder_pid" 2>/dev/null || true
-    if ! wait "$holder_pid"; then status=1; cat "$work/holder.out" >>"$work/run.err"; fi
+    local held=0
+    wait "$holder_pid" || held=$?
+    if [ "$held" != 0 ]; then
+      status=1
+      { echo "idle_holder exited $held (128 + n: signal n), its output:"; cat "$work/holder.out"; } >>"$work/run.err"
+    fi
     holder_pid=""
   fi
   kill -QUIT "$nginx_pid" 2>/dev/null || true
-  if ! wait_for "nginx to exit" 10 gone "$nginx_pid"; then
+  if ! wait_for "nginx to exit" 10 gone "$nginx_pid" 2>>"$work/run.err"; then
     kill -KILL "$nginx_pid" 2>/dev/null || true
     status=1
   fi
@@ -193,7 +202,6 @@ run_once() { # side idle
     { echo "nginx error log and output:"; cat "$work/error.log" "$work/nginx.out"; } >>"$work/run.err"
     return 1
   fi
-  echo "$rate"
 }
 
 stats() { # file of numbers [decimals] -> "median min max count", or "- - - 0" if there is none
@@ -221,7 +229,7 @@ for round in $(seq 1 "$rounds"); do
     line+=" idle=$idle"
     declare -A this_round=()
     for side in $order; do
-      if rate="$(run_once "$side" "$idle")"; then
+      if run_once "$side" "$idle"; then
         echo "$rate" >>"$work/results/$idle-$side"
         this_round[$side]="$rate"
         line+=" $side=$rate"
