@@ -200,10 +200,33 @@ static void announce_start(void)
     errno = saved;
 }
 
+/*
+ * The signals a program may block and wait for (sigsuspend, sigwait, signalfd): 1 to 31 but the
+ * ones a fault raises in the faulting thread. The runtime's threads block them, or the kernel
+ * would hand them such a signal whenever the program's own threads block it, and the program would
+ * never see it (nginx's master waits for SIGCHLD so). Real-time signals stay open: the runtime
+ * uses them itself.
+ */
+static void block_program_signals(sigset_t *old)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (int signal = 1; signal < 32; signal++)
+    {
+        if (signal != SIGSEGV && signal != SIGBUS && signal != SIGFPE && signal != SIGILL && signal != SIGTRAP && signal != SIGSYS)
+            sigaddset(&set, signal);
+    }
+    pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
 static void attach(void)
 {
     int before = thread_count();
+    /* The threads the runtime starts now (its finalizer) take this thread's mask. */
+    sigset_t mask;
+    block_program_signals(&mask);
     epollgen_attach(fd_table, fd_table_length, &fd_highest);
+    pthread_sigmask(SIG_SETMASK, &mask, NULL);
     int after = thread_count();
     if (before > 0 && after >= before)
         __atomic_store_n(&runtime_threads, after - before, __ATOMIC_RELAXED);

@@ -67,7 +67,7 @@ internal sealed unsafe class AsyncEngine
             throw new Win32Exception(error, "the wake eventfd of an async engine failed");
         }
         var thread = new Thread(Run) { IsBackground = true, Name = "EpollGen engine" };
-        thread.UnsafeStart(index);
+        LibC.StartWithProgramSignalsBlocked(() => thread.UnsafeStart(index));
     }
 
     /// <summary>

@@ -31,7 +31,7 @@ public sealed partial class EventQueue
         private AsyncMultiQueueWait()
         {
             var thread = new Thread(Run) { IsBackground = true, Name = "EpollGen multi-queue wait" };
-            thread.UnsafeStart();
+            Native.LibC.StartWithProgramSignalsBlocked(thread.UnsafeStart);
         }
 
         // Rented from any thread: counted with Interlocked, read with Volatile.

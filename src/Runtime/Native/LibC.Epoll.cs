@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.InteropServices;
 
 namespace EpollGen.Native;
@@ -85,6 +86,36 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint readlink(string path, byte* buffer, nuint size);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int pthread_sigmask(int how, void* set, void* old);
+
+    /// <summary>
+    /// Runs <paramref name="start"/>, which starts a thread, with the signals a program may block and wait for (1 to 31
+    /// but those a fault raises) blocked, as the threads the runtime starts must: else the kernel
+    /// hands such a signal to them whenever the program's threads block it, and the program, waiting
+    /// for it with sigsuspend or sigwait, never sees it. The new thread takes the caller's mask at
+    /// its creation; the caller's own is restored at once.
+    /// </summary>
+    public static void StartWithProgramSignalsBlocked(Action start)
+    {
+        const int SIG_BLOCK = 0, SIG_SETMASK = 2;
+        ulong* set = stackalloc ulong[16];
+        ulong* old = stackalloc ulong[16];
+        new Span<ulong>(set, 16).Clear();
+        // Bit n-1 is signal n; SIGILL 4, SIGTRAP 5, SIGBUS 7, SIGFPE 8, SIGSEGV 11, SIGSYS 31 stay open.
+        set[0] = 0x7FFF_FFFFUL & ~((1UL << 3) | (1UL << 4) | (1UL << 6) | (1UL << 7) | (1UL << 10) | (1UL << 30));
+        bool blocked = pthread_sigmask(SIG_BLOCK, set, old) == 0;
+        try
+        {
+            start();
+        }
+        finally
+        {
+            if (blocked)
+                pthread_sigmask(SIG_SETMASK, old, null);
+        }
+    }
 
     /// <summary>open(2) without a mode: for reading files of the kernel's (/proc).</summary>
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -523,7 +523,7 @@ internal sealed unsafe class IoUringRing : IDisposable
             probe = Create(1);
             probe.Ring?.Dispose();
         }) { IsBackground = true, Name = "EpollGen io_uring probe" };
-        prober.Start();
+        LibC.StartWithProgramSignalsBlocked(prober.Start);
         prober.Join();
         return probe.Succeeded ? (null, 0) : (probe.ToString(), probe.Errno);
     }
