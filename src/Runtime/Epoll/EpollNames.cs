@@ -15,7 +15,8 @@ internal static class EpollNames
     private static readonly Lock s_lock = new();
     private static EpollSet?[] s_byFd = new EpollSet?[64];
     private static EpollSet[] s_sets = [];
-    private static EpollSet?[] s_byOwnFd = new EpollSet?[64];
+    // Weak: a set used only through EpollSet, and lost without Dispose, must stay collectable.
+    private static WeakReference<EpollSet>?[] s_byOwnFd = new WeakReference<EpollSet>?[64];
 
     public static EpollSet? Find(int fd)
     {
@@ -48,15 +49,15 @@ internal static class EpollNames
     {
         if (Find(fd) is { } named)
             return named;
-        EpollSet?[] own = Volatile.Read(ref s_byOwnFd);
-        return (uint)fd < (uint)own.Length ? Volatile.Read(ref own[fd]) : null;
+        WeakReference<EpollSet>?[] own = Volatile.Read(ref s_byOwnFd);
+        return (uint)fd < (uint)own.Length && Volatile.Read(ref own[fd]) is { } weak && weak.TryGetTarget(out EpollSet? set) && !set.IsDisposed ? set : null;
     }
 
     /// <summary>Records the set's own fd, for <see cref="SetOf"/>; until <see cref="Disown"/>.</summary>
     public static void Own(int fd, EpollSet set)
     {
         lock (s_lock)
-            Publish(ref s_byOwnFd, fd, set);
+            Publish(ref s_byOwnFd, fd, new WeakReference<EpollSet>(set));
     }
 
     /// <summary>Forgets the set's own fd, before it is closed and its number reused.</summary>
@@ -64,7 +65,7 @@ internal static class EpollNames
     {
         lock (s_lock)
         {
-            if ((uint)fd < (uint)s_byOwnFd.Length && s_byOwnFd[fd] == set)
+            if ((uint)fd < (uint)s_byOwnFd.Length && s_byOwnFd[fd] is { } weak && weak.TryGetTarget(out EpollSet? owner) && owner == set)
                 Volatile.Write(ref s_byOwnFd[fd], null);
         }
     }
@@ -120,16 +121,17 @@ internal static class EpollNames
 
     // Stores set at table[fd], growing the table first; the caller holds the lock. Readers may still
     // hold the old array after a growth; both arrays name the same sets.
-    private static void Publish(ref EpollSet?[] table, int fd, EpollSet set)
+    private static void Publish<T>(ref T?[] table, int fd, T entry)
+        where T : class
     {
-        EpollSet?[] current = table;
+        T?[] current = table;
         if (fd >= current.Length)
         {
-            var grown = new EpollSet?[Math.Max(current.Length * 2, fd + 1)];
+            var grown = new T?[Math.Max(current.Length * 2, fd + 1)];
             current.CopyTo(grown, 0);
             Volatile.Write(ref table, grown);
             current = grown;
         }
-        Volatile.Write(ref current[fd], set);
+        Volatile.Write(ref current[fd], entry);
     }
 }

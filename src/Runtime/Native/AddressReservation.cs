@@ -16,6 +16,8 @@ internal sealed unsafe class AddressReservation : IDisposable
     private readonly nuint _reserved;
     private byte* _start;
     private nuint _committed;
+    // Owns the range: a reservation lost without Dispose is unmapped when collected.
+    private readonly OwnedMapping _mapping;
 
     public AddressReservation(nuint bytes)
     {
@@ -24,6 +26,7 @@ internal sealed unsafe class AddressReservation : IDisposable
         if (start == LibC.MAP_FAILED)
             throw new Win32Exception(Marshal.GetLastPInvokeError(), $"mmap of {_reserved} bytes of address space failed");
         _start = (byte*)start;
+        _mapping = new OwnedMapping(start, _reserved);
     }
 
     /// <summary>The first byte of the range.</summary>
@@ -67,7 +70,7 @@ internal sealed unsafe class AddressReservation : IDisposable
         if (start is null)
             return;
         _start = null;
-        LibC.munmap(start, _reserved);
+        _mapping.Dispose();
     }
 
     private static nuint RoundUp(nuint value, nuint unit) => (value + unit - 1) / unit * unit;

@@ -43,6 +43,9 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     private readonly Lock _lock = new();
     private readonly int _epfd;
     private readonly int _wakeFd;
+    // Own the two fds above: a queue lost without Dispose closes them when collected.
+    private readonly OwnedFd _epfdOwner;
+    private readonly OwnedFd _wakeFdOwner;
     // Per fd: its one tap packed (SoleTap), SharedTaps, or 0 for none; published for dispatch.
     private ulong[] _fds = new ulong[64];
     // The entries of fds with several taps, indexed by fd; published for dispatch.
@@ -88,17 +91,19 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         _epfd = PrivateFds.CreateEpoll();
         if (_epfd < 0)
             throw new Win32Exception(Marshal.GetLastPInvokeError(), "epoll_create1 failed");
+        _epfdOwner = new OwnedFd(_epfd);
         _wakeFd = PrivateFds.CreateEventFd();
         if (_wakeFd < 0)
         {
             int error = Marshal.GetLastPInvokeError();
-            LibC.close(_epfd);
+            _epfdOwner.Dispose();
             throw new Win32Exception(error, "eventfd failed");
         }
+        _wakeFdOwner = new OwnedFd(_wakeFd);
         if (Control(LibC.EPOLL_CTL_ADD, _wakeFd, EpollEvents.EPOLLIN | EpollEvents.EPOLLET, WakeToken) is int e and not 0)
         {
-            LibC.close(_wakeFd);
-            LibC.close(_epfd);
+            _wakeFdOwner.Dispose();
+            _epfdOwner.Dispose();
             throw new Win32Exception(e, "epoll_ctl of the wake eventfd failed");
         }
         mailbox.SetHolderWake(Wake);
@@ -524,8 +529,8 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         }
         // Before the wake fd closes: the mailbox calls Wake under the lock this takes.
         _mailbox.SetHolderWake(null);
-        LibC.close(_wakeFd);
-        LibC.close(_epfd);
+        _wakeFdOwner.Dispose();
+        _epfdOwner.Dispose();
     }
 
     // The first tap of an fd, published before the kernel's ADD, which reads readiness: what it

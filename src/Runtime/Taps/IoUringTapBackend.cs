@@ -93,6 +93,9 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
     private readonly uint _cqEntries;
     private readonly int _shadowEpfd;
     private readonly int _wakeFd;
+    // Own the two fds above: a queue lost without Dispose closes them when collected.
+    private readonly OwnedFd _shadowEpfdOwner;
+    private readonly OwnedFd _wakeFdOwner;
     private readonly IoUringCompletion[] _batch = new IoUringCompletion[64];
     private readonly List<IoUringFdEntry> _dirty = [];
     private readonly List<ulong> _removals = [];
@@ -132,6 +135,8 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
             _ring?.Dispose();
             throw new Win32Exception(error, _shadowEpfd < 0 ? "epoll_create1 failed" : "eventfd failed");
         }
+        _shadowEpfdOwner = new OwnedFd(_shadowEpfd);
+        _wakeFdOwner = new OwnedFd(_wakeFd);
         // Armed here so that a Wake before the first driver already makes the ring fd readable. A
         // single issuer's first wait arms it, and finds a Wake written before it.
         if (!singleIssuer)
@@ -400,8 +405,8 @@ internal sealed unsafe class IoUringTapBackend : ITapBackend
         }
         // Closing the ring cancels whatever is left and releases the files the polls hold.
         _ring?.Dispose();
-        LibC.close(_shadowEpfd);
-        LibC.close(_wakeFd);
+        _shadowEpfdOwner.Dispose();
+        _wakeFdOwner.Dispose();
     }
 
     // Removes every poll from this thread before the ring closes. Left to the ring's teardown, the

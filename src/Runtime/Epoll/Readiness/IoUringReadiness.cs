@@ -82,6 +82,9 @@ internal sealed class IoUringReadiness : SetReadiness
     // it is not empty.
     private readonly int _nameFd;
     private readonly int _indicatorFd;
+    // Own the two fds above: a set lost without Dispose closes them when collected.
+    private readonly OwnedFd? _nameFdOwner;
+    private readonly OwnedFd? _indicatorFdOwner;
     private bool _indicatorRaised;
     private List<Registration> _ready = [];
     private List<Registration> _readyNext = [];
@@ -124,6 +127,8 @@ internal sealed class IoUringReadiness : SetReadiness
         _trustTaps = trustTaps;
         _nextWaiter = Queue.Allocate(NoFd);
         ThrowOnCreateError(CreateName(_backend.PollFd, closeOnExec, out _nameFd, out _indicatorFd));
+        _nameFdOwner = new OwnedFd(_nameFd);
+        _indicatorFdOwner = new OwnedFd(_indicatorFd);
     }
 
     public override int Fd => _nameFd;
@@ -295,8 +300,8 @@ internal sealed class IoUringReadiness : SetReadiness
     public override void Close()
     {
         base.Close();
-        LibC.close(_nameFd);
-        LibC.close(_indicatorFd);
+        _nameFdOwner?.Dispose();
+        _indicatorFdOwner?.Dispose();
     }
 
     protected override uint Wakes => _wakes;

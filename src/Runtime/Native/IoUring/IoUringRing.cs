@@ -27,6 +27,12 @@ internal sealed unsafe class IoUringRing : IDisposable
     private nuint _cqRingBytes;
     private IoUringSqe* _sqes;
     private nuint _sqesBytes;
+    // Own the fd and the mappings above: a ring lost without Dispose goes when collected (the
+    // kernel frees it once the fd and every mapping of it are gone).
+    private readonly OwnedFd _fdOwner;
+    private readonly OwnedMapping _sqRingOwner;
+    private readonly OwnedMapping? _cqRingOwner;
+    private readonly OwnedMapping _sqesOwner;
 
     private readonly uint* _sqHead;
     private readonly uint* _sqTail;
@@ -50,6 +56,10 @@ internal sealed unsafe class IoUringRing : IDisposable
         _cqRingBytes = cqRingBytes;
         _sqes = sqes;
         _sqesBytes = sqesBytes;
+        _fdOwner = new OwnedFd(fd);
+        _sqRingOwner = new OwnedMapping(sqRing, sqRingBytes);
+        _cqRingOwner = cqRing != sqRing ? new OwnedMapping(cqRing, cqRingBytes) : null;
+        _sqesOwner = new OwnedMapping(sqes, sqesBytes);
         SqEntries = granted.sq_entries;
         CqEntries = granted.cq_entries;
         Features = granted.features;
@@ -494,11 +504,10 @@ internal sealed unsafe class IoUringRing : IDisposable
     {
         if (_fd < 0)
             return;
-        LibC.munmap(_sqes, _sqesBytes);
-        if (_cqRing != _sqRing)
-            LibC.munmap(_cqRing, _cqRingBytes);
-        LibC.munmap(_sqRing, _sqRingBytes);
-        LibC.close(_fd);
+        _sqesOwner.Dispose();
+        _cqRingOwner?.Dispose();
+        _sqRingOwner.Dispose();
+        _fdOwner.Dispose();
         _sqes = null;
         _sqRing = _cqRing = null;
         _fd = -1;
