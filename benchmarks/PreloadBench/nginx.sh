@@ -204,20 +204,7 @@ run_once() { # side idle
   fi
 }
 
-stats() { # file of numbers [decimals] -> "median min max count", or "- - - 0" if there is none
-  [ -s "$1" ] || { echo "- - - 0"; return; }
-  sort -g "$1" | awk -v d="${2:-0}" '{ v[NR] = $1 } END {
-    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-    f = "%." d "f"
-    printf f " " f " " f " %d\n", m, v[1], v[NR], NR }'
-}
-
-cell() { # median min max count -> "median (min–max)", saying how many rounds ran if some failed
-  if [ "$4" = 0 ]; then echo "FAIL"; return; fi
-  local text="$1 ($2–$3)"
-  [ "$4" = "$rounds" ] || text+=" [$4 of $rounds]"
-  echo "$text"
-}
+source "$(dirname "$0")/stats.sh"
 
 failed=0
 echo "nginx $("$nginx" -v 2>&1 | sed 's/.*nginx\///'), master_process off; idle [$idle_counts]; ab -n $requests -c $concurrency -H 'Connection: close' (after $warmup warm-up); $rounds rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -253,8 +240,8 @@ echo "nginx, one process, ab -n $requests -c $concurrency with Connection: close
 # The cells hold an en dash, three bytes in the C locale that printf pads by: the header pads two less.
 printf '%-6s %-26s %-26s %s\n' idle kernel preload "ratio preload/kernel"
 for idle in $idle_counts; do
-  read -r km kmin kmax kc < <(stats "$work/results/$idle-kernel")
-  read -r pm pmin pmax pc < <(stats "$work/results/$idle-preload")
+  read -r km kmin kmax kc < <(stats "$work/results/$idle-kernel" 0)
+  read -r pm pmin pmax pc < <(stats "$work/results/$idle-preload" 0)
   read -r rm rmin rmax rc < <(stats "$work/results/$idle-ratio" 3)
   printf '%-6s %-28s %-28s %s\n' "$idle" "$(cell "$km" "$kmin" "$kmax" "$kc")" "$(cell "$pm" "$pmin" "$pmax" "$pc")" "$(cell "$rm" "$rmin" "$rmax" "$rc")"
 done

@@ -93,20 +93,7 @@ on_side() { # side program args...
   if [ "$side" = preload ]; then LD_PRELOAD="$so" "$@"; else "$@"; fi
 }
 
-stats() { # file of numbers [decimals] -> "median min max count", or "- - - 0" if there is none
-  [ -s "$1" ] || { echo "- - - 0"; return; }
-  sort -g "$1" | awk -v d="${2:-1}" '{ v[NR] = $1 } END {
-    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-    f = "%." d "f"
-    printf f " " f " " f " %d\n", m, v[1], v[NR], NR }'
-}
-
-cell() { # median min max count -> "median (min–max)", saying how many rounds ran if some failed
-  if [ "$4" = 0 ]; then echo "FAIL"; return; fi
-  local text="$1 ($2–$3)"
-  [ "$4" = "$rounds" ] || text+=" [$4 of $rounds]"
-  echo "$text"
-}
+source "$(dirname "$0")/stats.sh"
 
 per_event() { # median -> ns per event
   awk -v m="$1" -v e=$((active + writes)) 'BEGIN { if (m == "-") print "-"; else printf "%.0f", m * 1000 / e }'
@@ -149,12 +136,12 @@ fi
 over=0
 for n in $pairs; do
   for mode in $modes; do
-    read -r km kmin kmax kc < <(stats "$work/results/$n-$mode-kernel")
+    read -r km kmin kmax kc < <(stats "$work/results/$n-$mode-kernel" 1)
     if [ "$kernel_only" = 1 ]; then
       printf '%-6s %-4s %-26s %10s\n' "$n" "$mode" "$(cell "$km" "$kmin" "$kmax" "$kc")" "$(per_event "$km")"
       continue
     fi
-    read -r pm pmin pmax pc < <(stats "$work/results/$n-$mode-preload")
+    read -r pm pmin pmax pc < <(stats "$work/results/$n-$mode-preload" 1)
     ratio="$(awk -v k="$km" -v p="$pm" 'BEGIN { if (k == "-" || p == "-") print "-"; else printf "%.3f", p / k }')"
     mark=""
     if [ "$ratio" != "-" ] && awk -v r="$ratio" -v x="$max_ratio" 'BEGIN { exit !(r > x) }'; then
