@@ -6,7 +6,8 @@ namespace EpollGen.HostedService.Native;
 
 /// <summary>
 /// Gets a signal blocked in every thread of the process, so that it stays pending for a signalfd
-/// instead of taking its default action (SIGHUP's ends the process).
+/// instead of being delivered to a thread that does not block it: there SIGHUP ends the process,
+/// or, where the parent left it ignored (nohup), is discarded.
 /// </summary>
 /// <remarks>
 /// A new thread takes the mask of the thread that creates it, and by the time Main runs the .NET
