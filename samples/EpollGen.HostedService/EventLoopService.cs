@@ -48,7 +48,7 @@ internal sealed class EventLoopService(IOptions<LoopOptions> options, IHostAppli
         // Drain once: a name created or a signal sent before the registration left no edge to report.
         foreach (IEventSource source in sources)
             source.Drain();
-        Log.Started(logger, directory, settings.TickInterval, set.TapBackend);
+        Log.Started(logger, Environment.ProcessId, directory, settings.TickInterval, set.TapBackend);
 
         var events = new EpollEvent[sources.Length];
         try

@@ -7,8 +7,8 @@ namespace EpollGen.HostedService;
 /// <summary>The service's log lines, generated once rather than formatted per call.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(1, LogLevel.Information, "started: watching {Directory}, tick every {Interval}, tap backend {Backend}")]
-    public static partial void Started(ILogger logger, string directory, TimeSpan interval, TapBackendKind backend);
+    [LoggerMessage(1, LogLevel.Information, "started: pid {Pid}, watching {Directory}, tick every {Interval}, tap backend {Backend}")]
+    public static partial void Started(ILogger logger, int pid, string directory, TimeSpan interval, TapBackendKind backend);
 
     [LoggerMessage(2, LogLevel.Information, "tick {Tick} ({Expirations} expiration(s))")]
     public static partial void Tick(ILogger logger, long tick, ulong expirations);

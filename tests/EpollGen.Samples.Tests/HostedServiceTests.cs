@@ -28,7 +28,8 @@ public sealed class HostedServiceTests
         try
         {
             using RunningSample sample = RunningSample.Start(DotnetHost(), [SampleDll(), $"--Loop:WatchDirectory={watched.FullName}", "--Loop:TickInterval=00:00:00.250"]);
-            sample.WaitForLine("started: watching " + watched.FullName, StartBound);
+            // The pid it logs is the one started: the re-execution keeps it.
+            sample.WaitForLine($"started: pid {sample.Pid}, watching {watched.FullName},", StartBound);
 
             string name = $"hello-{Guid.NewGuid():N}.txt";
             string path = Path.Combine(watched.FullName, name);
