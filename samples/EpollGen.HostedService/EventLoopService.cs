@@ -45,9 +45,6 @@ internal sealed class EventLoopService(IOptions<LoopOptions> options, IHostAppli
         using var set = new EpollSet();
         for (int i = 0; i < sources.Length; i++)
             set.Add(sources[i].Handle, EpollEvents.EPOLLIN | EpollEvents.EPOLLET, (ulong)i);
-        // Drain once: a name created or a signal sent before the registration left no edge to report.
-        foreach (IEventSource source in sources)
-            source.Drain();
         Log.Started(logger, Environment.ProcessId, directory, settings.TickInterval, set.TapBackend);
 
         var events = new EpollEvent[sources.Length];
