@@ -17,26 +17,8 @@ namespace EpollGen.Echo;
 /// </summary>
 public static class Program
 {
-    public static int Main(string[] args)
-    {
-        EchoOptions options;
-        try
-        {
-            options = EchoOptions.Parse(args);
-        }
-        catch (FormatException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine(EchoOptions.Usage);
-            return 2;
-        }
-        if (options.Help)
-        {
-            Console.WriteLine(EchoOptions.Usage);
-            return 0;
-        }
-        return options.ServerOnly ? ServeOnly(options) : Compare(options);
-    }
+    public static int Main(string[] args) =>
+        new EchoCommand().Invoke(args, options => options.ServerOnly ? ServeOnly(options) : Compare(options));
 
     private static EchoServerOptions ServerOptions(EchoOptions options, int port) => new()
     {

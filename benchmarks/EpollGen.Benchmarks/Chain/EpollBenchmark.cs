@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
@@ -23,25 +24,32 @@ namespace EpollGen.Benchmarks.Chain;
 /// </remarks>
 internal static unsafe class EpollBenchmark
 {
-    private const string Usage =
-        "usage: epoll [--pairs 100,1000,9900] [--active 100,1000] [--writes 1000,10000] [--modes lt,et]\n" +
-        "             [--backends epoll,io_uring,io_uring+trust,raw-io_uring,raw-io_uring+defer] [--rounds 5] [--iterations 25]\n" +
-        "             [--only chain|ctl|memory|waitcost]\n" +
-        "(perf-anchors' 9,975 pairs hit EMFILE here: EpollGen's sets and the runtime need some of the 20,000 fds)";
+    private static readonly string[] Backends = ["epoll", "io_uring", "io_uring+trust", "raw-io_uring", "raw-io_uring+defer"];
 
     public static int Run(string[] args)
     {
-        if (ModeArguments.Check(args, Usage, "--pairs", "--active", "--writes", "--modes", "--backends", "--rounds", "--iterations", "--only") is int exit)
-            return exit;
-        int[] pairs = Ints(args, "--pairs", [100, 1000, 9900]);
-        int[] active = Ints(args, "--active", [100, 1000]);
-        int[] writes = Ints(args, "--writes", [1000, 10000]);
-        string[] modes = Option(args, "--modes")?.Split(',') ?? ["lt", "et"];
-        int rounds = Ints(args, "--rounds", [5])[0];
-        int iterations = Ints(args, "--iterations", [25])[0];
-        string? only = Option(args, "--only");
-        string[] backends = Option(args, "--backends")?.Split(',') ?? ["epoll", "io_uring"];
+        ListOption<int> pairs = ModeCommand.Counts("--pairs", "Socket pairs of the chain workload", [100, 1000, 9900]);
+        ListOption<int> active = ModeCommand.Counts("--active", "Active pairs", [100, 1000]);
+        ListOption<int> writes = ModeCommand.Counts("--writes", "Writes per iteration", [1000, 10000]);
+        ListOption<string> modes = ModeCommand.Names("--modes", "Trigger modes", ["lt", "et"], ["lt", "et"]);
+        ListOption<string> backends = ModeCommand.Names("--backends", "EpollGen backends beside raw epoll", ["epoll", "io_uring"], Backends);
+        Option<int> rounds = ModeCommand.Count("--rounds", "Interleaved rounds; medians reported", 5);
+        Option<int> iterations = ModeCommand.Count("--iterations", "Chain iterations per round", 25);
+        var only = new Option<string?>("--only") { Description = "Run this section only (default: all)" };
+        only.AcceptOnlyFromAmong("chain", "ctl", "memory", "waitcost");
+        var command = new Command("epoll",
+            "EpollGen's libc-shaped epoll against raw epoll from C#, interleaved round by round. " +
+            "(perf-anchors' 9,975 pairs hit EMFILE here: EpollGen's sets and the runtime need some of the 20,000 fds.)")
+        {
+            pairs, active, writes, modes, backends, rounds, iterations, only,
+        };
+        return ModeCommand.Invoke(command, args, r => Run(
+            pairs.Get(r), active.Get(r), writes.Get(r), modes.Get(r), backends.Get(r),
+            r.GetValue(rounds), r.GetValue(iterations), r.GetValue(only)));
+    }
 
+    private static int Run(int[] pairs, int[] active, int[] writes, string[] modes, string[] backends, int rounds, int iterations, string? only)
+    {
         Console.WriteLine($"# epoll benchmarks ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, {RuntimeInformation.OSDescription})");
         if (only is null or "chain")
             Chain(pairs, active, writes, modes, backends, rounds, iterations);
@@ -311,13 +319,4 @@ internal static unsafe class EpollBenchmark
 
     private static string Cell(List<double> values, string format = "N0") =>
         $"{Median(values).ToString(format, CultureInfo.InvariantCulture)} ({values.Min().ToString(format, CultureInfo.InvariantCulture)}–{values.Max().ToString(format, CultureInfo.InvariantCulture)})";
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static int[] Ints(string[] args, string name, int[] fallback) =>
-        Option(args, name)?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? fallback;
 }

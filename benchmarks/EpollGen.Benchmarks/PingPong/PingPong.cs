@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
@@ -27,16 +28,23 @@ internal static unsafe class PingPongBenchmark
 {
     private delegate void Waiter(int ownFd);
 
-    private const string Usage = "usage: pingpong [--round-trips 20000] [--repeats 7] [--backend epoll|io_uring|both]";
-
     public static int Run(string[] args)
     {
-        if (ModeArguments.Check(args, Usage, "--round-trips", "--repeats", "--backend") is int exit)
-            return exit;
-        int roundTrips = Option(args, "--round-trips", 20_000);
-        int repeats = Option(args, "--repeats", 7);
+        Option<int> roundTrips = ModeCommand.Count("--round-trips", "Round trips per run", 20_000);
+        Option<int> repeats = ModeCommand.Count("--repeats", "Interleaved rounds; medians reported", 7);
+        var backend = new Option<string>("--backend") { Description = "The event queues' tap backend", DefaultValueFactory = _ => "both" };
+        backend.AcceptOnlyFromAmong("epoll", "io_uring", "both");
+        var command = new Command("pingpong", "Wake-up round trips between two threads: raw epoll against EpollGen's event queues.")
+        {
+            roundTrips, repeats, backend,
+        };
+        return ModeCommand.Invoke(command, args, r => Run(r.GetValue(roundTrips), r.GetValue(repeats), r.GetValue(backend)!));
+    }
+
+    private static int Run(int roundTrips, int repeats, string backend)
+    {
         (string Name, int[] Cpus)[] placements = Placements;
-        string[] modes = [RawMode, .. QueueModes(args)];
+        string[] modes = [RawMode, .. QueueModes(backend)];
         var results = new Dictionary<(string, string), List<double>>();
         Console.WriteLine($"ping-pong: {roundTrips} round trips per run, {repeats} interleaved rounds");
         for (int r = 0; r < repeats; r++)
@@ -71,18 +79,13 @@ internal static unsafe class PingPongBenchmark
         return 0;
     }
 
-    private static string[] QueueModes(string[] args)
+    private static string[] QueueModes(string backend) => backend switch
     {
-        int at = Array.IndexOf(args, "--backend");
-        string backend = at >= 0 && at + 1 < args.Length ? args[at + 1] : "both";
-        return backend switch
-        {
-            "epoll" => [EpollMode],
-            "io_uring" => [IoUringMode, IoUringSingleMode, RawIoUringMode],
-            "both" => [EpollMode, IoUringMode, IoUringSingleMode, RawIoUringMode],
-            _ => throw new ArgumentException($"--backend {backend}: use epoll, io_uring or both"),
-        };
-    }
+        "epoll" => [EpollMode],
+        "io_uring" => [IoUringMode, IoUringSingleMode, RawIoUringMode],
+        "both" => [EpollMode, IoUringMode, IoUringSingleMode, RawIoUringMode],
+        _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "the command line lets only epoll, io_uring or both through"),
+    };
 
     internal const string RawMode = "raw epoll";
     internal const string EpollMode = "EpollGen, epoll taps";
@@ -254,12 +257,6 @@ internal static unsafe class PingPongBenchmark
     {
         ulong value;
         read(fd, &value, 8);
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        int at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
     [DllImport("libc", SetLastError = true)]

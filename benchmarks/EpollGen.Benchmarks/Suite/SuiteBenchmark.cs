@@ -26,17 +26,12 @@ internal static class SuiteBenchmark
 {
     public static int Run(string[] args)
     {
-        SuiteOptions o;
-        try
-        {
-            o = SuiteOptions.Parse(args);
-        }
-        catch (FormatException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine(SuiteOptions.Usage);
-            return 2;
-        }
+        var command = new SuiteCommand();
+        return ModeCommand.Invoke(command, args, r => Run(command.Read(r)));
+    }
+
+    private static int Run(SuiteOptions o)
+    {
         // The report is markdown for any reader: numbers in one spelling whatever the machine's locale.
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         TextWriter log = Console.Out;

@@ -12,13 +12,6 @@ namespace EpollGen.Benchmarks.Suite;
 /// </summary>
 internal sealed record SuiteOptions
 {
-    public const string Usage = """
-        usage: EpollGen.Benchmarks suite [--quick] [--out DIR] [--only chain,pingpong,waitcost,churn,concurrent,echo]
-          --quick   smoke-test settings (a few minutes); the report says it was a quick run
-          --out     where benchmarks-suite.md and charts/ go (default: the repository's docs/)
-          --only    run these sections only (the report then holds only them)
-        """;
-
     public static readonly string[] Sections = ["chain", "pingpong", "waitcost", "churn", "concurrent", "echo"];
 
     public bool Quick { get; init; }
@@ -83,33 +76,10 @@ internal sealed record SuiteOptions
 
     public bool Runs(string section) => Only.Contains(section);
 
-    /// <summary>Parses the arguments after <c>suite</c>; throws <see cref="FormatException"/> with a readable message.</summary>
-    public static SuiteOptions Parse(string[] args)
+    /// <summary>The settings of a run: full ones, or <c>--quick</c>'s smoke test.</summary>
+    public static SuiteOptions Create(bool quick, string outputDirectory, string[] only)
     {
-        bool quick = false;
-        string? output = null;
-        string[] only = Sections;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string Value() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--quick":
-                    quick = true;
-                    break;
-                case "--out":
-                    output = Path.GetFullPath(Value());
-                    break;
-                case "--only":
-                    only = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                    if (only.FirstOrDefault(s => !Sections.Contains(s)) is { } unknown)
-                        throw new FormatException($"--only: no section '{unknown}' (there are {string.Join(", ", Sections)})");
-                    break;
-                default:
-                    throw new FormatException($"unknown option {args[i]}");
-            }
-        }
-        var options = new SuiteOptions { OutputDirectory = output ?? DefaultOutput(), Only = only };
+        var options = new SuiteOptions { OutputDirectory = outputDirectory, Only = only };
         return quick
             ? options with
             {
@@ -133,8 +103,8 @@ internal sealed record SuiteOptions
             : options;
     }
 
-    /// <summary>The docs/ folder of the repository the command runs in (found from the working directory up).</summary>
-    private static string DefaultOutput()
+    /// <summary>The docs/ folder of the repository the command runs in (found from the working directory up); null outside one.</summary>
+    public static string? DefaultOutput()
     {
         foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {
@@ -144,7 +114,7 @@ internal sealed record SuiteOptions
                     return Path.Combine(dir.FullName, "docs");
             }
         }
-        throw new FormatException("cannot find the repository (EpollGen.sln) from here; pass --out DIR");
+        return null;
     }
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
