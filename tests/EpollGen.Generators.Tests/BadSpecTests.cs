@@ -50,6 +50,8 @@ public sealed class BadSpecTests
         { "EPG0011", "natural size declared as packed", "[NativeStruct(\"e\", Size = 12)][NativeField(\"events\", \"uint32_t\")][NativeField(\"data\", \"uint64_t\")] public partial struct S; " },
         { "EPG0011", "x86_64 size declared as natural", "[NativeStruct(\"e\", Packing = NativePacking.PackedOnX64, X64Size = 16)][NativeField(\"events\", \"uint32_t\")][NativeField(\"data\", \"uint64_t\")] public partial struct S; " },
         { "EPG0012", "two fields of one name", "[NativeStruct(\"s\")][NativeField(\"a\", \"int\")][NativeField(\"a\", \"long\")] public partial struct S; " },
+        // Found by FuzzTests.FreshSeed: the generated field and the hand-written one collided.
+        { "EPG0012", "a field the struct's own code declares", "[NativeStruct(\"s\")][NativeField(\"a\", \"int\")] public partial struct S { public int a; } " },
         { "EPG0013", "overlay of an unknown field", "[NativeStruct(\"s\")][NativeField(\"a\", \"int\")][NativeField(\"b\", \"int\", Overlays = \"c\")] public partial struct S; " },
         { "EPG0013", "overlay larger than its host", "[NativeStruct(\"s\")][NativeField(\"a\", \"int\")][NativeField(\"b\", \"uint64_t\", Overlays = \"a\")] public partial struct S; " },
         { "EPG0013", "overlay of an overlay", "[NativeStruct(\"s\")][NativeField(\"a\", \"uint64_t\")][NativeField(\"b\", \"int\", Overlays = \"a\")][NativeField(\"c\", \"short\", Overlays = \"b\")] public partial struct S; " },

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -18,6 +19,12 @@ internal static class NativeStructReader
         "CDeclaration", "X64CDeclaration", "Size", "X64Size", "NativeSize", "IsX64Packed",
         "Offsets", "X64Offsets", "NativeOffsets", "X64Packed", "ReadNative", "WriteNative", "CheckLayout", "Mismatch",
     };
+
+    // Whether the struct's own code already declares a member under the field's name. The
+    // generated part, which the analyzer's compilation holds too, does not count.
+    private static bool DeclaredByHand(INamedTypeSymbol type, string name) =>
+        type.GetMembers(name).Any(member => member.Locations.Any(location =>
+            location.IsInSource && !location.SourceTree!.FilePath.EndsWith(".NativeStruct.g.cs", StringComparison.Ordinal)));
 
     public static NativeStructSpec? Read(INamedTypeSymbol type, List<SpecError>? errors)
     {
@@ -77,7 +84,7 @@ internal static class NativeStructReader
                 Fail(SpecErrorKind.NativeNameInvalid, location, name ?? "null");
                 continue;
             }
-            if (!seen.Add(name!))
+            if (!seen.Add(name!) || DeclaredByHand(type, name!))
             {
                 Fail(SpecErrorKind.NativeFieldDuplicate, location, name!, cName);
                 continue;
