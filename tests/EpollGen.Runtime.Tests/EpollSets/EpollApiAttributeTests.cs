@@ -98,7 +98,7 @@ public sealed class EpollApiAttributeTests : IDisposable
     private unsafe int Control(int epfd, int op, EpollEvents events)
     {
         byte* native = stackalloc byte[EpollEvent.Size];
-        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)events });
+        EpollEvent.WriteNative(native, 0, new EpollEvent { Events = events });
         return Epoll.epoll_ctl(epfd, op, _fd, native);
     }
 }
