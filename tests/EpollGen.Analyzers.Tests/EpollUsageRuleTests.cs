@@ -127,6 +127,8 @@ public sealed class EpollUsageRuleTests
                     EpollEvent excl = new EpollEvent { events = (uint)(EpollEvents.EPOLLIN | EpollEvents.EPOLLEXCLUSIVE | EpollEvents.EPOLLET) };
                     Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_MOD, fd, {|EPG0102:&excl|});
                     Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &excl);
+                    EpollEvent typed = new() { Events = EpollEvents.EPOLLOUT, data = 8 };
+                    Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, {|EPG0100:&typed|});
                 }
             """ + End).RunAsync();
 
@@ -138,6 +140,10 @@ public sealed class EpollUsageRuleTests
                     EpollEvent written = new() { events = (uint)EpollEvents.EPOLLIN };
                     written.events |= (uint)EpollEvents.EPOLLET;
                     Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &written);
+
+                    EpollEvent typed = new() { Events = EpollEvents.EPOLLIN };
+                    typed.Events |= EpollEvents.EPOLLET;
+                    Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &typed);
 
                     EpollEvent passed = new() { events = (uint)EpollEvents.EPOLLIN };
                     Fill(ref passed);

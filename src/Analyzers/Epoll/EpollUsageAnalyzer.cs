@@ -371,7 +371,8 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
         }
 
         // &local, where the local is a struct initialised as `new T { events = (uint)<enum constant>, ... }`
-        // and never written or passed by reference anywhere else in the body: the only shape judged.
+        // or through its typed view, `new T { Events = <enum constant>, ... }`, and never written or
+        // passed by reference anywhere else in the body: the only shapes judged.
         private MaskArgument? NativeMask(IInvocationOperation invocation, IArgumentOperation argument, SemanticModel model)
         {
             if (Strip(argument.Value) is not IAddressOfOperation { Reference: ILocalReferenceOperation { Local: { } local } }
@@ -385,7 +386,7 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
             IOperation? events = null;
             foreach (IOperation member in initializer.Initializers)
             {
-                if (member is ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Field.Name: "events" } or IPropertyReferenceOperation { Property.Name: "events" } } assignment)
+                if (member is ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Field.Name: "events" } or IPropertyReferenceOperation { Property.Name: "events" or "Events" } } assignment)
                 {
                     if (events is not null)
                         return null;
@@ -428,9 +429,10 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
 
         private static bool RefersTo(IOperation target, ILocalSymbol local)
         {
+            // Through fields and properties: `ev.Events |= ...` writes the local as `ev.events |= ...` does.
             IOperation current = target;
-            while (current is IFieldReferenceOperation { Instance: { } instance })
-                current = instance;
+            while (current is IFieldReferenceOperation { Instance: { } } or IPropertyReferenceOperation { Instance: { } })
+                current = ((IMemberReferenceOperation)current).Instance!;
             return current is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local);
         }
 
