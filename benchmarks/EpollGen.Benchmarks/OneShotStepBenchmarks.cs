@@ -128,7 +128,7 @@ public unsafe class OneShotStepBenchmarks
         where TApi : IEpollApi
     {
         byte* native = stackalloc byte[EpollEvent.NativeSize];
-        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)events, data = (ulong)fd });
+        EpollEvent.WriteNative(native, 0, new EpollEvent { Events = events, data = (ulong)fd });
         if (TApi.Ctl(set, op, fd, native) != 0)
             throw new InvalidOperationException($"{TApi.Name}: epoll_ctl({op}) of fd {fd} failed");
         return 0;

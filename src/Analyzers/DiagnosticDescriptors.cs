@@ -261,15 +261,18 @@ internal static class DiagnosticDescriptors
         description: HelpLinks.Described(DiagnosticIds.InvalidControlOperation, "epoll_ctl knows three operations, the values of EpollGen.EpollControlOp; any other fails with EINVAL."),
         helpLinkUri: HelpLinks.For(DiagnosticIds.InvalidControlOperation));
 
-    /// <summary>EPG0104. Argument: the value.</summary>
+    /// <summary>
+    /// EPG0104. Arguments: what has no room ("maxevents is 0", "'[]' holds no events"), how the wait
+    /// fails ("fails with EINVAL", "throws ArgumentException").
+    /// </summary>
     public static readonly DiagnosticDescriptor NonPositiveMaxEvents = new(
         DiagnosticIds.NonPositiveMaxEvents,
         title: "Event buffer capacity is not positive",
-        messageFormat: "maxevents is {0}, so the wait fails with EINVAL without waiting; pass the buffer's capacity, at least 1",
+        messageFormat: "{0}, so the wait {1} without waiting; give it room for at least one event",
         category: Usage,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: HelpLinks.Described(DiagnosticIds.NonPositiveMaxEvents, "epoll_wait, epoll_pwait and epoll_pwait2 fail with EINVAL when maxevents is zero or negative."),
+        description: HelpLinks.Described(DiagnosticIds.NonPositiveMaxEvents, "epoll_wait, epoll_pwait and epoll_pwait2 fail with EINVAL when maxevents is zero or negative, and EpollSet.Wait and WaitAsync throw ArgumentException when the buffer is empty."),
         helpLinkUri: HelpLinks.For(DiagnosticIds.NonPositiveMaxEvents));
 
     /// <summary>EPG0105. Argument: the value.</summary>
@@ -305,10 +308,21 @@ internal static class DiagnosticDescriptors
         description: HelpLinks.Described(DiagnosticIds.AddRetriedAfterExists, "EEXIST from an ADD means the fd is in the set already; adding it again fails the same way. Code that wants to update an existing registration uses EPOLL_CTL_MOD."),
         helpLinkUri: HelpLinks.For(DiagnosticIds.AddRetriedAfterExists));
 
+    /// <summary>EPG0108. Argument: the timeout as written.</summary>
+    public static readonly DiagnosticDescriptor NegativeTimeSpanTimeout = new(
+        DiagnosticIds.NegativeTimeSpanTimeout,
+        title: "Negative TimeSpan timeout other than InfiniteTimeSpan",
+        messageFormat: "'{0}' is negative but not Timeout.InfiniteTimeSpan, so the wait throws ArgumentOutOfRangeException; pass a positive duration, TimeSpan.Zero to poll, or Timeout.InfiniteTimeSpan to wait without limit",
+        category: Usage,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: HelpLinks.Described(DiagnosticIds.NegativeTimeSpanTimeout, "EpollSet.Wait and WaitAsync take Timeout.InfiniteTimeSpan (-1 ms), zero or a positive TimeSpan and throw ArgumentOutOfRangeException for any other negative one. A TimeSpan built from constants (TimeSpan.FromSeconds(-1), new TimeSpan(0, 0, -30), TimeSpan.MinValue) is judged."),
+        helpLinkUri: HelpLinks.For(DiagnosticIds.NegativeTimeSpanTimeout));
+
     /// <summary>The epoll usage rules, for <c>SupportedDiagnostics</c>.</summary>
     public static ImmutableArray<DiagnosticDescriptor> AllUsage { get; } = ImmutableArray.Create(
         LevelTriggeredRegistration, UnsupportedEpollFlag, EpollFlagRejected, InvalidControlOperation,
-        NonPositiveMaxEvents, NegativeTimeout, SetAddedToItself, AddRetriedAfterExists);
+        NonPositiveMaxEvents, NegativeTimeout, SetAddedToItself, AddRetriedAfterExists, NegativeTimeSpanTimeout);
 
     /// <summary>EPG0200. Arguments: struct name, its size, data offset, the architecture it is wrong on, the kernel's size there, data offset there.</summary>
     public static readonly DiagnosticDescriptor HandWrittenEpollEvent = new(

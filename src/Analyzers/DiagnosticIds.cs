@@ -33,6 +33,7 @@ internal static class DiagnosticIds
     public const string NegativeTimeout = "EPG0105";
     public const string SetAddedToItself = "EPG0106";
     public const string AddRetriedAfterExists = "EPG0107";
+    public const string NegativeTimeSpanTimeout = "EPG0108";
 
     public const string HandWrittenEpollEvent = "EPG0200";
 }

@@ -112,6 +112,30 @@ public sealed class EpollUsageCodeFixTests
             """).RunAsync();
 
     [Fact]
+    public Task NativeEventsView_GetsEdgeTriggered() =>
+        Verify.CodeFix<EpollUsageAnalyzer, AddEdgeTriggeredCodeFix>(
+            Head + """
+            static unsafe class Use
+            {
+                static int Run(int epfd, int fd)
+                {
+                    EpollEvent ev = new() { Events = EpollEvents.EPOLLIN, data = 1 };
+                    return Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, {|EPG0100:&ev|});
+                }
+            }
+            """,
+            Head + """
+            static unsafe class Use
+            {
+                static int Run(int epfd, int fd)
+                {
+                    EpollEvent ev = new() { Events = EpollEvents.EPOLLIN | EpollEvents.EPOLLET, data = 1 };
+                    return Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &ev);
+                }
+            }
+            """).RunAsync();
+
+    [Fact]
     public Task UnsupportedFlag_IsRemoved() =>
         Verify.CodeFix<EpollUsageAnalyzer, RemoveEpollFlagCodeFix>(
             Head + """

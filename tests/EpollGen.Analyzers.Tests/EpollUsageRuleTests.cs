@@ -6,7 +6,7 @@ using Xunit;
 namespace EpollGen.Analyzers.Tests;
 
 /// <summary>
-/// EPG0100–EPG0106 on calls of EpollSet and the libc-shaped Epoll API: each rule fires on the constant
+/// EPG0100–EPG0108 on calls of EpollSet and the libc-shaped Epoll API: each rule fires on the constant
 /// that is wrong, at that argument, and stays quiet on the same call written correctly or with a value
 /// it cannot see.
 /// </summary>
@@ -127,6 +127,8 @@ public sealed class EpollUsageRuleTests
                     EpollEvent excl = new EpollEvent { events = (uint)(EpollEvents.EPOLLIN | EpollEvents.EPOLLEXCLUSIVE | EpollEvents.EPOLLET) };
                     Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_MOD, fd, {|EPG0102:&excl|});
                     Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &excl);
+                    EpollEvent typed = new() { Events = EpollEvents.EPOLLOUT, data = 8 };
+                    Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, {|EPG0100:&typed|});
                 }
             """ + End).RunAsync();
 
@@ -138,6 +140,10 @@ public sealed class EpollUsageRuleTests
                     EpollEvent written = new() { events = (uint)EpollEvents.EPOLLIN };
                     written.events |= (uint)EpollEvents.EPOLLET;
                     Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &written);
+
+                    EpollEvent typed = new() { Events = EpollEvents.EPOLLIN };
+                    typed.Events |= EpollEvents.EPOLLET;
+                    Epoll.epoll_ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, &typed);
 
                     EpollEvent passed = new() { events = (uint)EpollEvents.EPOLLIN };
                     Fill(ref passed);
@@ -183,13 +189,101 @@ public sealed class EpollUsageRuleTests
             """ + End);
         test.ExpectedDiagnostics.Add(Result(DiagnosticDescriptors.InvalidControlOperation).WithLocation(0).WithArguments("4"));
         test.ExpectedDiagnostics.Add(Result(DiagnosticDescriptors.InvalidControlOperation).WithLocation(1).WithArguments("0"));
-        test.ExpectedDiagnostics.Add(Result(DiagnosticDescriptors.NonPositiveMaxEvents).WithLocation(2).WithArguments("0"));
-        test.ExpectedDiagnostics.Add(Result(DiagnosticDescriptors.NonPositiveMaxEvents).WithLocation(3).WithArguments("-8"));
-        test.ExpectedDiagnostics.Add(Result(DiagnosticDescriptors.NonPositiveMaxEvents).WithLocation(4).WithArguments("0"));
+        test.ExpectedDiagnostics.Add(Result(DiagnosticDescriptors.NonPositiveMaxEvents).WithLocation(2).WithArguments("maxevents is 0", "fails with EINVAL"));
+        test.ExpectedDiagnostics.Add(Result(DiagnosticDescriptors.NonPositiveMaxEvents).WithLocation(3).WithArguments("maxevents is -8", "fails with EINVAL"));
+        test.ExpectedDiagnostics.Add(Result(DiagnosticDescriptors.NonPositiveMaxEvents).WithLocation(4).WithArguments("maxevents is 0", "fails with EINVAL"));
         test.ExpectedDiagnostics.Add(Result(DiagnosticDescriptors.NegativeTimeout).WithLocation(5).WithArguments("-1000"));
         test.ExpectedDiagnostics.Add(Result(DiagnosticDescriptors.NegativeTimeout).WithLocation(6).WithArguments("-300000"));
         return test.RunAsync();
     }
+
+    [Fact]
+    public Task EmptyBuffer_OfWaitAndWaitAsync_IsReportedAtTheBuffer()
+    {
+        var test = Verify.Analyzer<EpollUsageAnalyzer>(Prelude + """
+                public static void Run(EpollSet set)
+                {
+                    set.Wait({|#0:Span<EpollEvent>.Empty|}, TimeSpan.Zero);
+                    set.Wait({|#1:new EpollEvent[0]|}, TimeSpan.Zero);
+                    set.Wait({|#2:[]|}, TimeSpan.Zero);
+                    set.Wait({|#3:stackalloc EpollEvent[0]|}, TimeSpan.Zero);
+                    set.Wait({|#4:new EpollEvent[] { }|}, TimeSpan.Zero);
+                    set.Wait({|#5:default|}, TimeSpan.Zero);
+                    set.Wait({|#6:Array.Empty<EpollEvent>()|}, TimeSpan.Zero);
+                    set.Wait(timeout: TimeSpan.Zero, events: {|#7:new Span<EpollEvent>()|});
+                    _ = set.WaitAsync({|#8:Memory<EpollEvent>.Empty|}, TimeSpan.Zero);
+                    _ = set.WaitAsync({|#9:new EpollEvent[0]|}, TimeSpan.Zero);
+                }
+            """ + End);
+        string[] written =
+        [
+            "Span<EpollEvent>.Empty", "new EpollEvent[0]", "[]", "stackalloc EpollEvent[0]", "new EpollEvent[] { }", "default",
+            "Array.Empty<EpollEvent>()", "new Span<EpollEvent>()", "Memory<EpollEvent>.Empty", "new EpollEvent[0]",
+        ];
+        for (int i = 0; i < written.Length; i++)
+        {
+            test.ExpectedDiagnostics.Add(Result(DiagnosticDescriptors.NonPositiveMaxEvents).WithLocation(i)
+                .WithArguments($"'{written[i]}' holds no events", "throws ArgumentException"));
+        }
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task NegativeTimeSpan_OfWaitAndWaitAsync_IsReportedAtTheTimeout()
+    {
+        var test = Verify.Analyzer<EpollUsageAnalyzer>(Prelude + """
+                public static void Run(EpollSet set, EpollEvent[] buffer)
+                {
+                    set.Wait(buffer, {|#0:TimeSpan.FromSeconds(-1)|});
+                    set.Wait(buffer, {|#1:TimeSpan.FromMilliseconds(-5)|});
+                    set.Wait(buffer, {|#2:TimeSpan.FromMilliseconds(-1.5)|});
+                    set.Wait(buffer, {|#3:TimeSpan.FromMinutes(0, -1)|});
+                    set.Wait(buffer, {|#4:new TimeSpan(0, 0, -30)|});
+                    set.Wait(buffer, {|#5:TimeSpan.FromTicks(-1)|});
+                    set.Wait(buffer, {|#6:-TimeSpan.FromSeconds(2)|});
+                    set.Wait(buffer, {|#7:TimeSpan.MinValue|});
+                    set.Wait(timeout: {|#8:(TimeSpan.FromHours(-1))|}, events: buffer);
+                    _ = set.WaitAsync(buffer, {|#9:TimeSpan.FromDays(-0.5)|});
+                }
+            """ + End);
+        string[] written =
+        [
+            "TimeSpan.FromSeconds(-1)", "TimeSpan.FromMilliseconds(-5)", "TimeSpan.FromMilliseconds(-1.5)", "TimeSpan.FromMinutes(0, -1)",
+            "new TimeSpan(0, 0, -30)", "TimeSpan.FromTicks(-1)", "-TimeSpan.FromSeconds(2)", "TimeSpan.MinValue",
+            "(TimeSpan.FromHours(-1))", "TimeSpan.FromDays(-0.5)",
+        ];
+        for (int i = 0; i < written.Length; i++)
+            test.ExpectedDiagnostics.Add(Result(DiagnosticDescriptors.NegativeTimeSpanTimeout).WithLocation(i).WithArguments(written[i]));
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task WaitWithRoomAndAValidOrUnknownTimeout_IsQuiet() =>
+        Verify.Analyzer<EpollUsageAnalyzer>(Prelude + """
+                public static void Run(EpollSet set, EpollEvent[] given, int n, TimeSpan timeout, double seconds, long ticks)
+                {
+                    Span<EpollEvent> local = stackalloc EpollEvent[4];
+                    set.Wait(new EpollEvent[1], TimeSpan.Zero);
+                    set.Wait([default], TimeSpan.Zero);
+                    set.Wait(stackalloc EpollEvent[4], System.Threading.Timeout.InfiniteTimeSpan);
+                    set.Wait(new EpollEvent[n], timeout);
+                    set.Wait(local, TimeSpan.FromSeconds(seconds));
+                    set.Wait(given, TimeSpan.FromSeconds(1));
+                    set.Wait(given, TimeSpan.FromMilliseconds(250.5));
+                    set.Wait(given, new TimeSpan(0, 0, 5));
+                    set.Wait(given, -TimeSpan.FromSeconds(-1));
+                    set.Wait(given, TimeSpan.FromTicks(ticks));
+                    set.Wait(given, default);
+                    set.Wait(given, TimeSpan.MaxValue);
+                    // Both are Timeout.InfiniteTimeSpan, -1 ms, by value.
+                    set.Wait(given, TimeSpan.FromMilliseconds(-1));
+                    set.Wait(given, TimeSpan.FromTicks(-10_000));
+                    // Rounds to zero ticks: a poll, not a negative timeout.
+                    set.Wait(given, TimeSpan.FromMilliseconds(-0.00001));
+                    _ = set.WaitAsync(given, System.Threading.Timeout.InfiniteTimeSpan);
+                    _ = set.WaitAsync(given.AsMemory(0, n), TimeSpan.FromMinutes(1));
+                }
+            """ + End).RunAsync();
 
     [Fact]
     public Task AddRetriedAfterEexist_IsReported_InTheUsualShapes() =>

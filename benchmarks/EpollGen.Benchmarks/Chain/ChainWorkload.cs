@@ -71,7 +71,7 @@ internal sealed unsafe class ChainWorkload : IDisposable
             int fd = _fds[2 * i];
             if (!first)
                 TApi.Ctl(epfd, EPOLL_CTL_DEL, fd, null);
-            EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)mask, data = (ulong)i });
+            EpollEvent.WriteNative(ev, 0, new EpollEvent { Events = mask, data = (ulong)i });
             if (TApi.Ctl(epfd, EPOLL_CTL_ADD, fd, ev) != 0)
                 throw new InvalidOperationException($"{TApi.Name}: epoll_ctl ADD failed: errno {Marshal.GetLastPInvokeError()}");
         }

@@ -157,7 +157,7 @@ internal static unsafe class EpollBenchmark
     {
         int epfd = TApi.Create();
         byte* ev = stackalloc byte[16];
-        EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)(EpollEvents.EPOLLIN | EpollEvents.EPOLLET), data = 1 });
+        EpollEvent.WriteNative(ev, 0, new EpollEvent { Events = EpollEvents.EPOLLIN | EpollEvents.EPOLLET, data = 1 });
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < cycles; i++)
         {
@@ -284,7 +284,7 @@ internal static unsafe class EpollBenchmark
         byte* ev = stackalloc byte[16];
         foreach (int fd in idle.Concat(active))
         {
-            EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)EpollEvents.EPOLLIN, data = (ulong)fd });
+            EpollEvent.WriteNative(ev, 0, new EpollEvent { Events = EpollEvents.EPOLLIN, data = (ulong)fd });
             TApi.Ctl(epfd, 1, fd, ev);
         }
         byte* events = (byte*)NativeMemory.Alloc((nuint)(256 * EpollEvent.NativeSize));

@@ -178,7 +178,7 @@ internal static unsafe class ConcurrentWaiters
         where TApi : IEpollApi
     {
         byte* native = stackalloc byte[EpollEvent.NativeSize];
-        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)events, data = data });
+        EpollEvent.WriteNative(native, 0, new EpollEvent { Events = events, data = data });
         if (TApi.Ctl(set, op, fd, native) != 0)
             throw new InvalidOperationException($"{TApi.Name}: epoll_ctl({op}) of fd {fd} failed");
     }

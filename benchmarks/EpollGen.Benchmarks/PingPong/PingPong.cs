@@ -175,7 +175,7 @@ internal static unsafe class PingPongBenchmark
         int epfd = epoll_create1(0x80000);
         owned.Add(new FdCloser(epfd));
         EpollEvent ev = default;
-        ev.events = (uint)EpollEvents.EPOLLIN;
+        ev.Events = EpollEvents.EPOLLIN;
         ev.fd = fd;
         byte* native = stackalloc byte[EpollEvent.Size];
         EpollEvent.WriteNative(native, 0, ev);

@@ -113,7 +113,7 @@ internal static class CloseChurnComparison
         byte* ev = stackalloc byte[16];
         foreach (int fd in idle)
         {
-            EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)EpollEvents.EPOLLIN, data = (ulong)fd });
+            EpollEvent.WriteNative(ev, 0, new EpollEvent { Events = EpollEvents.EPOLLIN, data = (ulong)fd });
             Check(TApi.Ctl(epfd, 1, fd, ev) == 0, "ADD of an idle eventfd");
         }
         int* ends = stackalloc int[2];
@@ -128,7 +128,7 @@ internal static class CloseChurnComparison
                 start = Stopwatch.GetTimestamp();
             }
             Check(Sys.pipe2(ends, 0x80800) == 0, "pipe2");
-            EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)(EpollEvents.EPOLLIN | EpollEvents.EPOLLET), data = (ulong)ends[0] });
+            EpollEvent.WriteNative(ev, 0, new EpollEvent { Events = EpollEvents.EPOLLIN | EpollEvents.EPOLLET, data = (ulong)ends[0] });
             long before = Stopwatch.GetTimestamp();
             int added = TApi.Ctl(epfd, 1, ends[0], ev);
             addTicks += Stopwatch.GetTimestamp() - before;

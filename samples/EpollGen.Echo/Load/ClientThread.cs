@@ -103,7 +103,7 @@ internal sealed unsafe class ClientThread : IDisposable
         }
         c.Fd = fd;
         byte* ev = stackalloc byte[EpollEvent.NativeSize];
-        EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)Interest, data = (ulong)index });
+        EpollEvent.WriteNative(ev, 0, new EpollEvent { Events = Interest, data = (ulong)index });
         if (Sys.epoll_ctl(_epfd, Sys.EPOLL_CTL_ADD, fd, ev) < 0)
             throw new EpollException("epoll_ctl", Sys.Errno);
         _open++;
@@ -123,7 +123,7 @@ internal sealed unsafe class ClientThread : IDisposable
                 EpollEvent ev = EpollEvent.ReadNative(_events, i);
                 ClientConnection c = _connections[(int)ev.data];
                 if (c.Fd >= 0)
-                    OnReady(c, (EpollEvents)ev.events);
+                    OnReady(c, ev.Events);
             }
             if (_run.Stopping)
                 FinishIdle();

@@ -125,7 +125,7 @@ internal sealed unsafe class EventLoop : IDisposable
         Connection? c = fd < _byFd.Length ? _byFd[fd] : null;
         if (c is null || c.Generation != (uint)(ev.data >> 32))
             return;
-        if (((EpollEvents)ev.events & Broken) != 0)
+        if ((ev.Events & Broken) != 0)
         {
             // ERR: a pending error (a reset); HUP: both directions are shut, so nothing we hold can
             // be delivered any more. Either way the connection is done.
@@ -135,7 +135,7 @@ internal sealed unsafe class EventLoop : IDisposable
         if (c.Pending > 0 && !Flush(c))
             return;
         if (!c.ReadClosed && c.Tail < _outputLimit)
-            ReadAndEcho(c, drain: c.ReadPaused || ((EpollEvents)ev.events & EpollEvents.EPOLLRDHUP) != 0);
+            ReadAndEcho(c, drain: c.ReadPaused || (ev.Events & EpollEvents.EPOLLRDHUP) != 0);
     }
 
     private void Accept()

@@ -11,10 +11,11 @@ using Microsoft.CodeAnalysis.Operations;
 namespace EpollGen.Analyzers.Epoll;
 
 /// <summary>
-/// EPG0100–EPG0106: calls of EpollGen's epoll API whose constant arguments are level-triggered,
+/// EPG0100–EPG0108: calls of EpollGen's epoll API whose constant arguments are level-triggered,
 /// unsupported or invalid. Which parameter means what comes from <c>[EpollArgument]</c> on the API,
 /// which flag means what from <c>[EpollFlag]</c> on the enum and <c>[FlagUnsupported]</c> on its flag
-/// map. Only constants are judged, and only on calls to methods that carry those attributes.
+/// map. Only constants (and buffers empty as written) are judged, and only on calls to methods that
+/// carry those attributes.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
@@ -301,10 +302,50 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
             if (call.Arguments.TryGetValue("ControlOperation", out var op) && Constant(op.Argument.Value) is { } opValue && EpollFlagFacts.ToBits(opValue) is { } bits && !_operations.Contains(bits))
                 Report(context, DiagnosticDescriptors.InvalidControlOperation, op.Argument, Text(opValue));
             if (call.Arguments.TryGetValue("MaxEvents", out var max) && Constant(max.Argument.Value) is int maxEvents && maxEvents <= 0)
-                Report(context, DiagnosticDescriptors.NonPositiveMaxEvents, max.Argument, Text(maxEvents));
+                Report(context, DiagnosticDescriptors.NonPositiveMaxEvents, max.Argument, "maxevents is " + Text(maxEvents), "fails with EINVAL");
             if (call.Arguments.TryGetValue("TimeoutMilliseconds", out var timeout) && Constant(timeout.Argument.Value) is int ms && ms < -1)
                 Report(context, DiagnosticDescriptors.NegativeTimeout, timeout.Argument, Text(ms));
+            if (call.Arguments.TryGetValue("EventBuffer", out var buffer) && IsEmptyBuffer(buffer.Argument.Value))
+                Report(context, DiagnosticDescriptors.NonPositiveMaxEvents, buffer.Argument, "'" + Written(buffer.Argument) + "' holds no events", "throws ArgumentException");
+            if (call.Arguments.TryGetValue("TimeoutTimeSpan", out var span) && ConstantTimeSpan.Ticks(span.Argument.Value) is < 0 and not ConstantTimeSpan.InfiniteTicks)
+                Report(context, DiagnosticDescriptors.NegativeTimeSpanTimeout, span.Argument, Written(span.Argument).ToString());
         }
+
+        // A buffer that holds no element as written: `[]`, `new T[0]`, `new T[] { }`, `stackalloc T[0]`,
+        // `default`, `Span<T>.Empty`, `new Span<T>()` or `Array.Empty<T>()`.
+        private static bool IsEmptyBuffer(IOperation value)
+        {
+            IOperation buffer = Strip(value);
+            switch (buffer)
+            {
+                case IArrayCreationOperation { DimensionSizes.Length: 1 } array:
+                    return Constant(array.DimensionSizes[0]) is 0;
+                case IDefaultValueOperation:
+                    return true;
+                case IPropertyReferenceOperation { Property: { IsStatic: true, Name: "Empty" } property }:
+                    return IsSpanOrMemory(property.ContainingType);
+                case IObjectCreationOperation { Arguments.IsEmpty: true, Initializer: null } creation:
+                    return IsSpanOrMemory(creation.Type);
+                case IInvocationOperation { TargetMethod: { IsStatic: true, Name: "Empty", ContainingType: { } type } }:
+                    return type.Name == "Array" && IsSystem(type.ContainingNamespace);
+            }
+            // Collection expressions and stackalloc have no operation interface in the Roslyn this builds against.
+            SyntaxNode syntax = buffer.Syntax;
+            while (syntax is ParenthesizedExpressionSyntax { Expression: { } inner })
+                syntax = inner;
+            return syntax switch
+            {
+                CollectionExpressionSyntax collection => collection.Elements.Count == 0,
+                StackAllocArrayCreationExpressionSyntax { Type: ArrayTypeSyntax { RankSpecifiers: { Count: 1 } ranks }, Initializer: null } =>
+                    ranks[0].Sizes.Count == 1 && buffer.SemanticModel?.GetConstantValue(ranks[0].Sizes[0]) is { HasValue: true, Value: 0 },
+                _ => false,
+            };
+        }
+
+        private static bool IsSpanOrMemory(ITypeSymbol? type) =>
+            type is INamedTypeSymbol { Arity: 1, Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" } named && IsSystem(named.ContainingNamespace);
+
+        private static bool IsSystem(INamespaceSymbol? ns) => ns is { Name: "System", ContainingNamespace.IsGlobalNamespace: true };
 
         private void CheckMask(OperationAnalysisContext context, MaskArgument mask, ulong op, TargetKind target)
         {
@@ -371,7 +412,8 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
         }
 
         // &local, where the local is a struct initialised as `new T { events = (uint)<enum constant>, ... }`
-        // and never written or passed by reference anywhere else in the body: the only shape judged.
+        // or through its typed view, `new T { Events = <enum constant>, ... }`, and never written or
+        // passed by reference anywhere else in the body: the only shapes judged.
         private MaskArgument? NativeMask(IInvocationOperation invocation, IArgumentOperation argument, SemanticModel model)
         {
             if (Strip(argument.Value) is not IAddressOfOperation { Reference: ILocalReferenceOperation { Local: { } local } }
@@ -385,7 +427,7 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
             IOperation? events = null;
             foreach (IOperation member in initializer.Initializers)
             {
-                if (member is ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Field.Name: "events" } or IPropertyReferenceOperation { Property.Name: "events" } } assignment)
+                if (member is ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Field.Name: "events" } or IPropertyReferenceOperation { Property.Name: "events" or "Events" } } assignment)
                 {
                     if (events is not null)
                         return null;
@@ -428,9 +470,10 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
 
         private static bool RefersTo(IOperation target, ILocalSymbol local)
         {
+            // Through fields and properties: `ev.Events |= ...` writes the local as `ev.events |= ...` does.
             IOperation current = target;
-            while (current is IFieldReferenceOperation { Instance: { } instance })
-                current = instance;
+            while (current is IFieldReferenceOperation { Instance: { } } or IPropertyReferenceOperation { Instance: { } })
+                current = ((IMemberReferenceOperation)current).Instance!;
             return current is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local);
         }
 
@@ -471,8 +514,17 @@ public sealed class EpollUsageAnalyzer : DiagnosticAnalyzer
         private static object? Constant(IOperation operation) =>
             operation.ConstantValue is { HasValue: true, Value: { } value } ? value : null;
 
-        private static void Report(OperationAnalysisContext context, DiagnosticDescriptor descriptor, IArgumentOperation argument, string value) =>
-            context.ReportDiagnostic(Diagnostic.Create(descriptor, argument.Value.Syntax.GetLocation(), value));
+        // At the argument as written, parentheses included (the operation tree drops them).
+        private static void Report(OperationAnalysisContext context, DiagnosticDescriptor descriptor, IArgumentOperation argument, params string[] arguments) =>
+            context.ReportDiagnostic(Diagnostic.Create(descriptor, Written(argument).GetLocation(), arguments));
+
+        private static SyntaxNode Written(IArgumentOperation argument)
+        {
+            SyntaxNode written = argument.Value.Syntax;
+            while (written.Parent is ParenthesizedExpressionSyntax parenthesized)
+                written = parenthesized;
+            return written;
+        }
 
         private static ImmutableDictionary<string, string?> Flag(string name) =>
             ImmutableDictionary<string, string?>.Empty.Add(FlagProperty, name);

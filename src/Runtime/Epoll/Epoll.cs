@@ -67,7 +67,7 @@ public static unsafe class Epoll
             EpollEvent ev = default;
             if (op != EPOLL_CTL_DEL && !TryCopyIn(@event, out ev))
                 return Fail(LibC.EFAULT);
-            int error = set.Control(op, fd, (EpollEvents)ev.events, ev.data, null);
+            int error = set.Control(op, fd, ev.Events, ev.data, null);
             return error == 0 ? 0 : Fail(error);
         }
         catch (Exception e)

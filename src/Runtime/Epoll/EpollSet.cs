@@ -180,7 +180,7 @@ public sealed class EpollSet : IDisposable
     /// </summary>
     /// <param name="events">Where to put the events; its length is maxevents.</param>
     /// <param name="timeout"><see cref="Timeout.InfiniteTimeSpan"/>, zero (poll) or a positive duration.</param>
-    public unsafe int Wait(Span<EpollEvent> events, TimeSpan timeout)
+    public unsafe int Wait([EpollArgument(EpollArgumentRole.EventBuffer)] Span<EpollEvent> events, [EpollArgument(EpollArgumentRole.TimeoutTimeSpan)] TimeSpan timeout)
     {
         if (events.IsEmpty)
             throw new ArgumentException("The buffer must hold at least one event.", nameof(events));
@@ -195,7 +195,7 @@ public sealed class EpollSet : IDisposable
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<int> WaitAsync(Memory<EpollEvent> events, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public async ValueTask<int> WaitAsync([EpollArgument(EpollArgumentRole.EventBuffer)] Memory<EpollEvent> events, [EpollArgument(EpollArgumentRole.TimeoutTimeSpan)] TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         if (events.IsEmpty)
             throw new ArgumentException("The buffer must hold at least one event.", nameof(events));

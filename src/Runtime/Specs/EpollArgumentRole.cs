@@ -29,4 +29,13 @@ public enum EpollArgumentRole
 
     /// <summary>A timeout in milliseconds: -1 waits without limit, 0 polls, positive waits that long.</summary>
     TimeoutMilliseconds,
+
+    /// <summary>The buffer a wait fills: its length is the capacity, so it must not be empty.</summary>
+    EventBuffer,
+
+    /// <summary>
+    /// A <c>TimeSpan</c> timeout: <c>Timeout.InfiniteTimeSpan</c> waits without limit, zero polls,
+    /// positive waits that long; any other negative value is rejected.
+    /// </summary>
+    TimeoutTimeSpan,
 }

@@ -109,7 +109,7 @@ public abstract unsafe class ConcurrencyTests(EpollUnderTest epoll) : IDisposabl
     protected int TryCtl(int set, int op, int fd, EpollEvents events, ulong data)
     {
         byte* ev = stackalloc byte[EpollEvent.NativeSize];
-        EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)events, data = data });
+        EpollEvent.WriteNative(ev, 0, new EpollEvent { Events = events, data = data });
         return Epoll.Ctl(set, op, fd, op == Linux.EPOLL_CTL_DEL ? null : ev);
     }
 

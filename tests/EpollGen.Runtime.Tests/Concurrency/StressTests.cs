@@ -194,8 +194,8 @@ public abstract unsafe class StressTests(EpollUnderTest epoll) : ConcurrencyTest
                             pool.Fail($"reported data {ev.data:X}, never registered");
                         else if (!seen.Add(ev.data))
                             pool.Fail($"reported data {ev.data:X} twice in one call");
-                        else if (ev.events != (uint)EpollEvents.EPOLLIN)
-                            pool.Fail($"reported {(EpollEvents)ev.events} for data {ev.data:X}");
+                        else if (ev.Events != EpollEvents.EPOLLIN)
+                            pool.Fail($"reported {ev.Events} for data {ev.data:X}");
                     }
                     Interlocked.Add(ref reported, n);
                 }

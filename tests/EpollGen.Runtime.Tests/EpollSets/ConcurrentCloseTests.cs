@@ -57,7 +57,7 @@ public abstract unsafe class ConcurrentCloseTests : IDisposable
 
         Assert.True(waiter.Thread.Join(Bound), "the wait did not return the event");
         Assert.Equal((1, 0), (waiter.Result, waiter.Errno));
-        Assert.Equal((uint)EPOLLIN, waiter.Event.events);
+        Assert.Equal(EPOLLIN, waiter.Event.Events);
         Assert.Equal(0xC105EUL, waiter.Event.data);
         AssertClosed(set, fd);
     }
@@ -107,7 +107,7 @@ public abstract unsafe class ConcurrentCloseTests : IDisposable
 
     private void AssertClosed(int set, int fd)
     {
-        EpollEvent ev = new() { events = (uint)EPOLLIN, data = 2 };
+        EpollEvent ev = new() { Events = EPOLLIN, data = 2 };
         byte* native = stackalloc byte[EpollEvent.NativeSize];
         EpollEvent.WriteNative(native, 0, ev);
         Assert.Equal((-1, EBADF), (Ctl(set, Epoll.EPOLL_CTL_ADD, fd, native), Marshal.GetLastPInvokeError()));
@@ -119,7 +119,7 @@ public abstract unsafe class ConcurrentCloseTests : IDisposable
         int set = _backend is null ? TestLibC.epoll_create1(0) : Epoll.epoll_create1(0);
         Assert.True(set >= 0, $"epoll_create1: errno {Marshal.GetLastPInvokeError()}");
         byte* native = stackalloc byte[EpollEvent.NativeSize];
-        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)EPOLLIN, data = data });
+        EpollEvent.WriteNative(native, 0, new EpollEvent { Events = EPOLLIN, data = data });
         Assert.Equal(0, Ctl(set, Epoll.EPOLL_CTL_ADD, fd, native));
         return set;
     }

@@ -89,6 +89,29 @@ public sealed class EpollApiAttributeTests : IDisposable
         Assert.Equal(EpollEvents.EPOLLONESHOT, Assert.Single(Flags(), f => f.Rule?.OneShot == true).Flag);
     }
 
+    [Fact]
+    public async System.Threading.Tasks.Task WaitRoles_SayWhatWaitRejects()
+    {
+        var events = new EpollEvent[1];
+        foreach (string name in new[] { nameof(EpollSet.Wait), nameof(EpollSet.WaitAsync) })
+        {
+            ParameterInfo[] parameters = typeof(EpollSet).GetMethod(name)!.GetParameters();
+            Assert.Equal(EpollArgumentRole.EventBuffer, parameters[0].GetCustomAttribute<EpollArgumentAttribute>()?.Role);
+            Assert.Equal(EpollArgumentRole.TimeoutTimeSpan, parameters[1].GetCustomAttribute<EpollArgumentAttribute>()?.Role);
+        }
+
+        // An empty buffer, and a negative timeout that is not InfiniteTimeSpan (-1 ms), are rejected before waiting.
+        Assert.Throws<ArgumentException>(() => _set.Wait(Span<EpollEvent>.Empty, TimeSpan.Zero));
+        await Assert.ThrowsAsync<ArgumentException>(() => _set.WaitAsync(Memory<EpollEvent>.Empty, TimeSpan.Zero).AsTask());
+        foreach (TimeSpan negative in new[] { TimeSpan.FromTicks(-1), TimeSpan.FromTicks(-10_001), TimeSpan.FromSeconds(-1), TimeSpan.MinValue })
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => _set.Wait(events, negative));
+            await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _set.WaitAsync(events, negative).AsTask());
+        }
+        Assert.Equal(System.Threading.Timeout.InfiniteTimeSpan, TimeSpan.FromMilliseconds(-1));
+        Assert.Equal(0, _set.Wait(events, TimeSpan.Zero));
+    }
+
     private static (EpollEvents Flag, EpollFlagAttribute? Rule)[] Flags() =>
         typeof(EpollEvents).GetFields(BindingFlags.Public | BindingFlags.Static)
             .Select(f => ((EpollEvents)f.GetValue(null)!, f.GetCustomAttribute<EpollFlagAttribute>()))
@@ -98,7 +121,7 @@ public sealed class EpollApiAttributeTests : IDisposable
     private unsafe int Control(int epfd, int op, EpollEvents events)
     {
         byte* native = stackalloc byte[EpollEvent.Size];
-        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)events });
+        EpollEvent.WriteNative(native, 0, new EpollEvent { Events = events });
         return Epoll.epoll_ctl(epfd, op, _fd, native);
     }
 }

@@ -190,7 +190,7 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
             ulong data = (ulong)_random.NextInt64();
             bool nullEvent = _random.Next(25) == 0;
             byte* ev = stackalloc byte[16];
-            EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)mask, data = data });
+            EpollEvent.WriteNative(ev, 0, new EpollEvent { Events = mask, data = data });
             int k = TestLibC.epoll_ctl(set.Kernel, op, kfd, nullEvent ? null : ev);
             int ke = Errno(k);
             int g = Epoll.epoll_ctl(set.EpollGen, op, gfd, nullEvent ? null : ev);
@@ -343,7 +343,7 @@ public abstract unsafe class EpollDifferentialTests(TapBackendKind backend, ITes
             for (int i = 0; i < count; i++)
             {
                 EpollEvent ev = EpollEvent.ReadNative(events, i);
-                entries.Add($"{ev.data:x16}:{EpollTapMap.Format((EpollEvents)ev.events)}");
+                entries.Add($"{ev.data:x16}:{EpollTapMap.Format(ev.Events)}");
             }
             entries.Sort(StringComparer.Ordinal);
             return "[" + string.Join(", ", entries) + "]";

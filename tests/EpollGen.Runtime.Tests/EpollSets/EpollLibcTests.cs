@@ -99,7 +99,7 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, Event(EPOLLIN | EPOLLOUT, 0xABCDEF0123)));
         Assert.Equal(1, Epoll.epoll_wait(set, events, 4, -1));
         EpollEvent ev = EpollEvent.ReadNative(events, 0);
-        Assert.Equal((uint)EPOLLOUT, ev.events);
+        Assert.Equal(EPOLLOUT, ev.Events);
         Assert.Equal(0xABCDEF0123UL, ev.data);
     }
 
@@ -127,12 +127,12 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         int set = Set(Epoll.epoll_create1(0));
         int fd = Fd(TestLibC.EventFd());
         byte* ev = stackalloc byte[EpollEvent.NativeSize];
-        EpollEvent.WriteNative(ev, 0, new EpollEvent { events = (uint)EPOLLOUT, data = 0x1234_5678_9ABC });
+        EpollEvent.WriteNative(ev, 0, new EpollEvent { Events = EPOLLOUT, data = 0x1234_5678_9ABC });
         Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, fd, ev));
         byte* events = stackalloc byte[4 * EpollEvent.NativeSize];
         Assert.Equal(1, Epoll.epoll_wait(set, events, 4, 0));
         Assert.Equal(0x1234_5678_9ABCUL, EpollEvent.ReadNative(events, 0).data);
-        Assert.Equal((uint)EPOLLOUT, EpollEvent.ReadNative(events, 0).events);
+        Assert.Equal(EPOLLOUT, EpollEvent.ReadNative(events, 0).Events);
     }
 
     [Fact]
@@ -669,9 +669,9 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
         for (int round = 0; round < 2; round++)
         {
             Assert.Equal(1, TestLibC.epoll_wait(kernelOuter, events, 4, 0));
-            Assert.Equal((uint)EPOLLRDNORM, EpollEvent.ReadNative(events, 0).events);
+            Assert.Equal(EPOLLRDNORM, EpollEvent.ReadNative(events, 0).Events);
             Assert.Equal(1, Epoll.epoll_wait(outer, events, 4, 0));
-            Assert.Equal((uint)EPOLLRDNORM, EpollEvent.ReadNative(events, 0).events);
+            Assert.Equal(EPOLLRDNORM, EpollEvent.ReadNative(events, 0).Events);
             Assert.Equal(8UL, EpollEvent.ReadNative(events, 0).data);
         }
     }
@@ -864,7 +864,7 @@ public abstract unsafe class EpollLibcTests : BackendTests, IDisposable
     {
         byte* native = (byte*)NativeMemory.Alloc(16);
         _events.Add((nint)native);
-        EpollEvent.WriteNative(native, 0, new EpollEvent { events = (uint)events, data = data });
+        EpollEvent.WriteNative(native, 0, new EpollEvent { Events = events, data = data });
         return native;
     }
 

@@ -808,7 +808,7 @@ internal sealed class IoUringReadiness : SetReadiness
         while ((count = LibC.epoll_wait(proxy, native, 1, 0)) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
         {
         }
-        return count == 1 ? (EpollEvents)EpollEvent.ReadNative(native, 0).events : 0;
+        return count == 1 ? EpollEvent.ReadNative(native, 0).Events : 0;
     }
 
     // epoll_ctl of fd in a proxy, edge-triggered for edge-triggered registrations only, with no data.
