@@ -110,10 +110,26 @@ static pid_t process_pid;
  */
 static __thread int own_fd_table;
 
+/*
+ * A lazy set that a fork shares between two processes stays the kernel's in both: adopting it in
+ * one would give that process a set of its own, and the other's registrations would no longer be
+ * shared with it, as they are under Linux.
+ */
+static void forget_lazy_sets(void)
+{
+    long highest = __atomic_load_n(&fd_highest, __ATOMIC_ACQUIRE);
+    for (long fd = 0; fd <= highest && (size_t)fd < fd_table_length; fd++)
+    {
+        if ((__atomic_load_n(&fd_table[fd], __ATOMIC_RELAXED) & FD_LAZY_SET) != 0)
+            __atomic_fetch_and(&fd_table[fd], (unsigned char)~FD_LAZY_SET, __ATOMIC_RELEASE);
+    }
+}
+
 static void after_fork_in_child(void)
 {
     forked_after_start = __atomic_load_n(&runtime_started, __ATOMIC_RELAXED);
     process_pid = (pid_t)syscall(SYS_getpid);
+    forget_lazy_sets();
 }
 
 static int kernel_close_range(unsigned first, unsigned last, int flags)
@@ -155,7 +171,7 @@ __attribute__((constructor)) static void resolve_libc(void)
         fd_table_length = length;
     }
     process_pid = (pid_t)syscall(SYS_getpid);
-    pthread_atfork(NULL, NULL, after_fork_in_child);
+    pthread_atfork(NULL, forget_lazy_sets, after_fork_in_child);
 }
 
 /* The Threads: line of /proc/self/status, read with raw system calls; -1 when unknown. */
@@ -602,6 +618,15 @@ static int close_program_range(unsigned first, unsigned last, int flags)
     return 0;
 }
 
+/* Whether code at address lies in libepollgen.so itself (the runtime), not in a program's handler
+ * that a signal ran while its thread was inside EpollGen. */
+static int called_from_this_library(void *address)
+{
+    Dl_info caller, self;
+    return dladdr(address, &caller) != 0 && dladdr((void *)&called_from_this_library, &self) != 0
+        && caller.dli_fbase == self.dli_fbase;
+}
+
 /*
  * The runtime's own opens: the .NET runtime opens /dev/urandom when it starts and keeps it, and
  * reads files of /proc and /sys now and then. Made on a thread inside EpollGen, they are moved
@@ -620,8 +645,11 @@ EXPORT int open64(const char *path, int flags, ...)
         mode = va_arg(arguments, mode_t);
         va_end(arguments);
     }
+    /* A constructor of another library may open before ours has run. */
+    if (libc_open64 == NULL)
+        libc_open64 = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open64");
     int fd = libc_open64(path, flags, mode);
-    if (fd < 0 || fd >= OWN_FD_FLOOR || !inside_epollgen)
+    if (fd < 0 || fd >= OWN_FD_FLOOR || !inside_epollgen || !called_from_this_library(__builtin_return_address(0)))
         return fd;
     int moved = libc_fcntl(fd, (flags & O_CLOEXEC) != 0 ? F_DUPFD_CLOEXEC : F_DUPFD, OWN_FD_FLOOR);
     if (moved < 0)

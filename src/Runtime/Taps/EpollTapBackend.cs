@@ -68,6 +68,13 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     /// <inheritdoc/>
     public TapBackendKind Kind => TapBackendKind.Epoll;
 
+    /// <summary>
+    /// Whether a Modify the kernel refuses for a closed fd (ENOENT, EBADF) makes the fd's taps an
+    /// orphan, which an epoll set's owner sweeps (<see cref="ReleaseDeadOrphans"/>); a bare queue's
+    /// taps are dropped instead, as nothing would sweep them.
+    /// </summary>
+    public bool KeepsOrphans { get; init; }
+
     /// <summary>Kernel waits a signal interrupted (EINTR); the caller resumed them.</summary>
     public long InterruptedWaits => Interlocked.Read(ref _interruptedWaits);
 
@@ -442,7 +449,8 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     // registration); false when the listing cannot be read.
     private bool ReadKernelListing(Action<int, ulong> registration)
     {
-        int listing = LibC.open($"/proc/self/fdinfo/{_epfd}", LibC.O_RDONLY | LibC.O_CLOEXEC);
+        // The runtime's own for a moment: above the program's numbers, and left alone by its close_range.
+        int listing = PrivateFds.Move(PrivateFds.Opened(LibC.open($"/proc/self/fdinfo/{_epfd}", LibC.O_RDONLY | LibC.O_CLOEXEC)));
         if (listing < 0)
             return false;
         byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
@@ -565,7 +573,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             return 0;
         PublishSlot(fd, SoleTap.Pack(before));
         if (error is LibC.ENOENT or LibC.EBADF)
-            OrphanLocked(fd);
+            OrphanOrForget(fd);
         return error;
     }
 
@@ -645,8 +653,18 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
             return 0;
         entry.Publish(before);
         if (error is LibC.ENOENT or LibC.EBADF)
-            OrphanLocked(entry.Fd);
+            OrphanOrForget(entry.Fd);
         return error;
+    }
+
+    // The fd no longer names the file its taps were registered for: an orphan where the owner
+    // sweeps them (an epoll set), else gone.
+    private void OrphanOrForget(int fd)
+    {
+        if (KeepsOrphans)
+            OrphanLocked(fd);
+        else
+            Forget(fd);
     }
 
     // The fd has no taps any more. Events the kernel still holds for a shared entry carry its data,

@@ -36,7 +36,7 @@ internal sealed class KernelEpollReadiness : SetReadiness
     public KernelEpollReadiness(EpollSet set, Lock setLock, bool closeOnExec)
         : base(set, setLock)
     {
-        _backend = CreateQueue(mailbox => new EpollTapBackend(mailbox));
+        _backend = CreateQueue(mailbox => new EpollTapBackend(mailbox) { KeepsOrphans = true });
         ThrowOnCreateError(!closeOnExec && LibC.fcntl(Fd, LibC.F_SETFD, 0) < 0 ? Marshal.GetLastPInvokeError() : 0);
     }
 
@@ -56,6 +56,14 @@ internal sealed class KernelEpollReadiness : SetReadiness
     {
         if (Registrations.Find(fd) is { Handle: null } registration)
             Detach(registration);
+        if (Registrations.OrphanCount > 0)
+            ReleaseOrphans(_backend.ReleaseDeadOrphans());
+    }
+
+    // A ctl can make orphans too (an ADD of a number closed behind the set's back, a MOD or DEL
+    // the kernel refuses for a closed fd): swept as a close's are.
+    public override void AfterCtl(int fd, bool armed)
+    {
         if (Registrations.OrphanCount > 0)
             ReleaseOrphans(_backend.ReleaseDeadOrphans());
     }
