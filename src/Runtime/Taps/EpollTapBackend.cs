@@ -36,6 +36,10 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     private const int BatchSize = 256;
     private const int MinimumSweep = 64;
 
+    // Where the kernel lists each instance's registrations; tests point it elsewhere to check the
+    // sweep without it (a chroot, a sandbox without /proc).
+    internal static string ListingDirectory { get; set; } = "/proc/self/fdinfo";
+
     // In _fds: the fd's taps are in its shared entry. Neither 0 (no tap) nor a packed tap (bit 63).
     private const ulong SharedTaps = 1;
 
@@ -395,9 +399,9 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
                 {
                     if (_orphans.TryGetValue(data, out FdEntry? orphan))
                         orphan.Sweep = sweep;
-                }))
+                }) && !MarkLiveByCount(sweep))
             {
-                // No listing (no /proc): the orphans stay, and the next attempt waits twice as long.
+                // Neither the listing nor kcmp answers: the orphans stay, and the next attempt waits twice as long.
                 _sweepAfter = Math.Min(_sweepAfter * 2, int.MaxValue / 2);
                 return [];
             }
@@ -414,6 +418,27 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         }
     }
 
+    // Without the listing (no /proc: a chroot, a sandbox): kcmp counts the registrations the
+    // kernel still holds under each orphan's number, which costs a scan of the instance per number.
+    // A number with none left has only dead orphans; one with some keeps all of its orphans, as
+    // the count does not say whose they are. False when kcmp is refused too.
+    private bool MarkLiveByCount(uint sweep)
+    {
+        foreach (IGrouping<int, FdEntry> number in _orphans.Values.Distinct().GroupBy(orphan => orphan.Fd))
+        {
+            if (PrivateFds.EpollHolds(_epfd, number.Key) is not { } holds)
+                return false;
+            int held = 0;
+            while (holds && PrivateFds.EpollCompare(_epfd, _epfd, number.Key, held) >= 0)
+                held++;
+            if (held - (SlotOf(number.Key) != 0 ? 1 : 0) <= 0)
+                continue;
+            foreach (FdEntry orphan in number)
+                orphan.Sweep = sweep;
+        }
+        return true;
+    }
+
     // The orphan under fd's number whose file fd names now, if one does: the kernel's listing
     // gives the data of the number's registrations in the order kcmp counts them (both walk the
     // instance's tree), and kcmp says which of them is fd's file.
@@ -422,8 +447,14 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         bool any = false;
         foreach (FdEntry orphan in _orphans.Values)
             any |= orphan.Fd == fd;
-        if (!any || KernelData(fd) is not { } registrations)
+        if (!any)
             return null;
+        if (KernelData(fd) is not { } registrations)
+        {
+            // Without the listing: the number's one orphan, if fd names a file registered under it.
+            FdEntry[] under = [.. _orphans.Values.Distinct().Where(orphan => orphan.Fd == fd)];
+            return under.Length == 1 && NamesRegisteredFile(fd) ? under[0] : null;
+        }
         for (int offset = 0; offset < registrations.Count; offset++)
         {
             if (PrivateFds.EpollCompare(fd, _epfd, fd, offset) == 0)
@@ -450,7 +481,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     private bool ReadKernelListing(Action<int, ulong> registration)
     {
         // The runtime's own for a moment: above the program's numbers, and left alone by its close_range.
-        int listing = PrivateFds.Move(PrivateFds.Opened(LibC.open($"/proc/self/fdinfo/{_epfd}", LibC.O_RDONLY | LibC.O_CLOEXEC)));
+        int listing = PrivateFds.Move(PrivateFds.Opened(LibC.open($"{ListingDirectory}/{_epfd}", LibC.O_RDONLY | LibC.O_CLOEXEC)));
         if (listing < 0)
             return false;
         byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);

@@ -1,3 +1,4 @@
+using System;
 using EpollGen.Interop;
 using EpollGen.Runtime.Tests.Native;
 using EpollGen.Taps;
@@ -27,5 +28,48 @@ public sealed class OrphanSweepTests
         }
 
         Assert.InRange(set.Count, 1, 200);
+    }
+
+    // Without the kernel's listing (a chroot, no /proc), kcmp's count of each closed number's
+    // registrations finds the dead, and the live orphan still reports and is found again (the
+    // dup2 back onto its number closes the holder).
+    [Fact]
+    public unsafe void WithoutTheKernelsListing_DeadOrphansGo_AndTheLiveOneStays()
+    {
+        string listing = EpollTapBackend.ListingDirectory;
+        EpollTapBackend.ListingDirectory = "/nonexistent/fdinfo";
+        try
+        {
+            using var set = new EpollSet(tapBackend: TapBackendKind.Epoll);
+            int fd = TestLibC.EventFd();
+            int copy = TestLibC.Check(TestLibC.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup");
+            set.Add(fd, EpollEvents.EPOLLIN, 7);
+            Assert.Equal(0, Epoll.close(fd));
+            // Holds the live orphan's number: the count alone cannot tell a live orphan from dead
+            // ones under one number, and keeps them all (docs/preload.md).
+            int holder = TestLibC.EventFd();
+            Assert.Equal(fd, holder);
+            for (int i = 0; i < 2000; i++)
+            {
+                int other = TestLibC.EventFd();
+                set.Add(other, EpollEvents.EPOLLIN, 100);
+                Assert.Equal(0, Epoll.close(other));
+            }
+
+            Assert.InRange(set.Count, 1, 200);
+            var events = new EpollEvent[4];
+            Assert.Equal(0, set.Wait(events, TimeSpan.Zero));
+            TestLibC.Signal(copy);
+            Assert.Equal(1, set.Wait(events, TimeSpan.Zero));
+            Assert.Equal(7UL, events[0].data);
+            Assert.Equal(fd, Epoll.dup2(copy, fd));
+            set.Remove(fd);
+            Assert.Equal(0, Epoll.close(fd));
+            Assert.Equal(0, Epoll.close(copy));
+        }
+        finally
+        {
+            EpollTapBackend.ListingDirectory = listing;
+        }
     }
 }
