@@ -72,4 +72,45 @@ public sealed class OrphanSweepTests
             EpollTapBackend.ListingDirectory = listing;
         }
     }
+
+    // An edge-triggered entry that did not fit a wait (its copy-out faulted) is handed back to the
+    // kernel by a MOD; when its fd was closed behind the set's back meanwhile, the registration
+    // follows the refused MOD, so a new file under the number is a new registration (Linux's ADD
+    // succeeds), not EEXIST. Found by review; EEXIST on the code before.
+    [Fact]
+    public unsafe void RefusedReArmAfterAFaultedWait_LeavesTheNumberFreeForANewFile()
+    {
+        int set = Epoll.epoll_create1(Epoll.EPOLL_CLOEXEC);
+        int first = TestLibC.EventFd(), second = TestLibC.EventFd();
+        TestLibC.Signal(first);
+        TestLibC.Signal(second);
+        byte* ev = stackalloc byte[EpollEvent.NativeSize];
+        EpollEvent.WriteNative(ev, 0, new EpollEvent { Events = EpollEvents.EPOLLIN | EpollEvents.EPOLLET, data = 1 });
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, first, ev));
+        EpollEvent.WriteNative(ev, 0, new EpollEvent { Events = EpollEvents.EPOLLIN | EpollEvents.EPOLLET, data = 2 });
+        Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, second, ev));
+        int keep = TestLibC.Check(TestLibC.fcntl(second, 1030 /* F_DUPFD_CLOEXEC */, 0), "dup");
+        Assert.Equal(0, TestLibC.close(second));   // behind the set's back; the file lives on
+        byte* pages = (byte*)EpollGen.Native.LibC.mmap(null, 8192, EpollGen.Native.LibC.PROT_READ | EpollGen.Native.LibC.PROT_WRITE, EpollGen.Native.LibC.MAP_PRIVATE | EpollGen.Native.LibC.MAP_ANONYMOUS, -1, 0);
+        Assert.Equal(0, EpollGen.Native.LibC.mprotect(pages + 4096, 4096, EpollGen.Native.LibC.PROT_NONE));
+        try
+        {
+            // Room for one event before the unmapped page: the second entry's copy-out faults.
+            Assert.Equal(1, Epoll.epoll_wait(set, pages + 4096 - EpollEvent.NativeSize, 2, 0));
+            int next = TestLibC.EventFd();
+            Assert.Equal(second, next);
+            EpollEvent.WriteNative(ev, 0, new EpollEvent { Events = EpollEvents.EPOLLIN, data = 3 });
+
+            Assert.Equal(0, Epoll.epoll_ctl(set, Epoll.EPOLL_CTL_ADD, next, ev));
+
+            Assert.Equal(0, Epoll.close(next));
+        }
+        finally
+        {
+            EpollGen.Native.LibC.munmap(pages, 8192);
+            Epoll.close(first);
+            TestLibC.close(keep);
+            Epoll.close(set);
+        }
+    }
 }

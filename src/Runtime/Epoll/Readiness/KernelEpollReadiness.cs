@@ -121,9 +121,12 @@ internal sealed class KernelEpollReadiness : SetReadiness
             _backend.Wake();
         foreach (Registration registration in _unreported)
         {
-            // A failure means the fd was closed or now names another file: nothing to re-read.
+            // A failure means the fd was closed or now names another file behind the set's back:
+            // nothing to re-read, and the registration follows its tap (an orphan, or gone), as a
+            // MOD's does, so the number is free for a new file's ADD.
             var request = new TapRequest(registration.Fd, TapCommand.Modify, Filter(registration.Events), Queue, registration.Id, Modes(registration.Events));
-            FdTaps.Submit([request], out _);
+            if (FdTaps.Submit([request], out int error) == 0 && error is LibC.ENOENT or LibC.EBADF && !registration.Removed)
+                Follow(registration, IsOrphaned(registration));
         }
         _unreported.Clear();
         return reported;
