@@ -55,10 +55,10 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     // The entries of fds with several taps, indexed by fd; published for dispatch.
     private FdEntry?[] _shared = [];
     // Taps whose fd was closed while their kernel registration may live on (see Orphan), by the
-    // registration's data (and the data it had while one tap had the fd). Guarded by _lock, which
-    // dispatch takes only for data no fd's taps own.
+    // registration's data. Only a set's backend keeps orphans (KeepsOrphans), and a set taps each
+    // fd once, so an orphan is a sole tap under one key. Guarded by _lock, which dispatch takes
+    // only for data no fd's taps own.
     private readonly Dictionary<ulong, FdEntry> _orphans = [];
-    private int _orphanCount;
     // Orphans made since the kernel's listing was last read, and how many call for a reading.
     private int _orphanedSinceSweep;
     private int _sweepAfter = MinimumSweep;
@@ -336,19 +336,8 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         ulong slot = _fds[fd];
         FdEntry orphan = slot == SharedTaps ? _shared[fd]! : new FdEntry(fd, SoleTap.Data(fd, (uint)slot), [SoleTap.Unpack(slot)]);
         _orphans[orphan.Data] = orphan;
-        if (orphan.SoleData != 0)
-            _orphans[orphan.SoleData] = orphan;
-        _orphanCount++;
         _orphanedSinceSweep++;
         Forget(fd);
-    }
-
-    private void RemoveOrphan(FdEntry orphan)
-    {
-        _orphans.Remove(orphan.Data);
-        if (orphan.SoleData != 0)
-            _orphans.Remove(orphan.SoleData);
-        _orphanCount--;
     }
 
     /// <summary>
@@ -374,7 +363,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
                 PublishShared(fd, orphan);
                 PublishSlot(fd, SharedTaps);
             }
-            RemoveOrphan(orphan);
+            _orphans.Remove(orphan.Data);
             return orphan.Taps;
         }
     }
@@ -391,7 +380,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     {
         lock (_lock)
         {
-            if (_orphanCount == 0 || _orphanedSinceSweep < _sweepAfter)
+            if (_orphans.Count == 0 || _orphanedSinceSweep < _sweepAfter)
                 return [];
             _orphanedSinceSweep = 0;
             uint sweep = ++_sweeps;
@@ -406,14 +395,14 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
                 return [];
             }
             var released = new List<Tap>();
-            foreach (FdEntry orphan in (FdEntry[])[.. _orphans.Values.Distinct()])
+            foreach (FdEntry orphan in (FdEntry[])[.. _orphans.Values])
             {
                 if (orphan.Sweep == sweep)
                     continue;
-                RemoveOrphan(orphan);
+                _orphans.Remove(orphan.Data);
                 released.AddRange(orphan.Taps);
             }
-            _sweepAfter = Math.Max(MinimumSweep, 2 * (_tappedFds + _orphanCount));
+            _sweepAfter = Math.Max(MinimumSweep, 2 * (_tappedFds + _orphans.Count));
             return [.. released];
         }
     }
@@ -424,7 +413,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
     // the count does not say whose they are. False when kcmp is refused too.
     private bool MarkLiveByCount(uint sweep)
     {
-        foreach (IGrouping<int, FdEntry> number in _orphans.Values.Distinct().GroupBy(orphan => orphan.Fd))
+        foreach (IGrouping<int, FdEntry> number in _orphans.Values.GroupBy(orphan => orphan.Fd))
         {
             if (PrivateFds.EpollHolds(_epfd, number.Key) is not { } holds)
                 return false;
@@ -452,7 +441,7 @@ internal sealed unsafe class EpollTapBackend : ITapBackend
         if (KernelData(fd) is not { } registrations)
         {
             // Without the listing: the number's one orphan, if fd names a file registered under it.
-            FdEntry[] under = [.. _orphans.Values.Distinct().Where(orphan => orphan.Fd == fd)];
+            FdEntry[] under = [.. _orphans.Values.Where(orphan => orphan.Fd == fd)];
             return under.Length == 1 && NamesRegisteredFile(fd) ? under[0] : null;
         }
         for (int offset = 0; offset < registrations.Count; offset++)
