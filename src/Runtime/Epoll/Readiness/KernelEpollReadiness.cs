@@ -56,16 +56,14 @@ internal sealed class KernelEpollReadiness : SetReadiness
     {
         if (Registrations.Find(fd) is { Handle: null } registration)
             Detach(registration);
-        if (Registrations.OrphanCount > 0)
-            ReleaseOrphans(_backend.ReleaseDeadOrphans());
+        SweepOrphans();
     }
 
     // A ctl can make orphans too (an ADD of a number closed behind the set's back, a MOD or DEL
     // the kernel refuses for a closed fd): swept as a close's are.
     public override void AfterCtl(int fd, bool armed)
     {
-        if (Registrations.OrphanCount > 0)
-            ReleaseOrphans(_backend.ReleaseDeadOrphans());
+        SweepOrphans();
     }
 
     // An ADD asks the kernel, whose lookup by (fd, file) answers EEXIST when fd names an orphan's
@@ -210,6 +208,13 @@ internal sealed class KernelEpollReadiness : SetReadiness
     // backend makes its tap an orphan, which lives while the kernel keeps the registration (the
     // file is open elsewhere), and the registration follows.
     private void Detach(Registration registration) => Follow(registration, _backend.Orphan(registration.Fd));
+
+    // Drops the orphans whose file was released, when the backend finds it is time to look.
+    private void SweepOrphans()
+    {
+        if (Registrations.OrphanCount > 0)
+            ReleaseOrphans(_backend.ReleaseDeadOrphans());
+    }
 
     private void ReleaseOrphans(Tap[] taps)
     {
