@@ -1,0 +1,339 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using EpollGen.Interop;
+using EpollGen.Native;
+using Microsoft.Win32.SafeHandles;
+
+namespace EpollGen;
+
+/// <summary>
+/// Awaitable readiness for any nonblocking fd (a pipe, a PTY, a serial port, an eventfd, a timerfd,
+/// a signalfd, inotify, netlink, tun/tap, a socket), as tokio's <c>AsyncFd</c> gives it: the fd is
+/// registered edge-triggered in an EpollGen set that one of the process's few engine threads waits
+/// on, and an await completes when an edge arrives in its direction.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Readiness is remembered: an await returns at once while the fd is known ready, and a read or
+/// write that meets EAGAIN clears it (<see cref="AsyncFdReadyGuard.ClearReady"/>,
+/// <see cref="TryRead"/>, <see cref="TryWrite"/>), unless a newer edge came meanwhile. One await per
+/// direction may be in flight at a time, so a reader and a writer can work at once; the awaits
+/// allocate nothing once warm. <see cref="Dispose"/> ends awaits in flight with
+/// <see cref="ObjectDisposedException"/>.
+/// </para>
+/// <para>
+/// The engine a fd goes to is picked by its number, so two AsyncFds for one fd number meet in one
+/// set, which refuses the second with EEXIST (<see cref="EpollException"/>), as epoll refuses a
+/// second ADD. Linux keys a registration by fd and open file: an fd <c>dup</c>ed first gets its own
+/// registration and sees every edge too.
+/// </para>
+/// </remarks>
+public sealed class AsyncFd : IDisposable
+{
+    internal const int EAGAIN = 11;
+    private const int O_NONBLOCK = 0x800;
+
+    // Hang-ups and errors end a wait in both directions (a read returns 0 or the error at once);
+    // EPOLLRDHUP only ends a read's. Clearing drops the transient bits only: a hang-up never comes
+    // twice on an edge-triggered registration, so it stays known.
+    private const EpollEvents ReadBits = EpollEvents.EPOLLIN | EpollEvents.EPOLLPRI | EpollEvents.EPOLLRDHUP | EpollEvents.EPOLLHUP | EpollEvents.EPOLLERR;
+    private const EpollEvents WriteBits = EpollEvents.EPOLLOUT | EpollEvents.EPOLLHUP | EpollEvents.EPOLLERR;
+    private const EpollEvents ReadClears = EpollEvents.EPOLLIN | EpollEvents.EPOLLPRI | EpollEvents.EPOLLERR;
+    private const EpollEvents WriteClears = EpollEvents.EPOLLOUT | EpollEvents.EPOLLERR;
+
+    private readonly SafeHandle _handle;
+    private readonly bool _ownsHandle;
+    private readonly AsyncFdEngine _engine;
+    private readonly ReadinessWaiter _reader;
+    private readonly ReadinessWaiter _writer;
+    private readonly int _fd;
+    private int _disposed;
+
+    // The readiness known: the epoll bits in the low half, and in the high half a tick that every
+    // delivery advances, so a clear can tell whether an edge came after the moment it clears for.
+    private ulong _readiness;
+
+    /// <summary>Wraps the fd of <paramref name="handle"/>, which must be in nonblocking mode.</summary>
+    /// <param name="handle">The fd. It is referenced while registered, so it cannot be closed and its number reused under the registration.</param>
+    /// <param name="interest">The directions to wait for.</param>
+    /// <param name="ownsHandle">Whether <see cref="Dispose"/> disposes <paramref name="handle"/> too.</param>
+    /// <exception cref="ObjectDisposedException">The handle is closed.</exception>
+    /// <exception cref="ArgumentException">The fd is in blocking mode (set <c>O_NONBLOCK</c> first).</exception>
+    /// <exception cref="EpollException">epoll refused the fd: EPERM for a regular file or a directory, EEXIST when an AsyncFd already has this fd.</exception>
+    public AsyncFd(SafeHandle handle, AsyncFdInterest interest = AsyncFdInterest.ReadWrite, bool ownsHandle = false)
+        : this(handle, interest, ownsHandle, engine: null)
+    {
+    }
+
+    internal AsyncFd(SafeHandle handle, AsyncFdInterest interest, bool ownsHandle, AsyncFdEngine? engine)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        if ((interest & ~AsyncFdInterest.ReadWrite) != 0 || interest == 0)
+            throw new ArgumentOutOfRangeException(nameof(interest), interest, "Readable, Writable or both.");
+        ObjectDisposedException.ThrowIf(handle.IsClosed || handle.IsInvalid, handle);
+        _handle = handle;
+        _ownsHandle = ownsHandle;
+        _fd = (int)handle.DangerousGetHandle();
+        Interest = interest;
+        int flags = LibC.fcntl(_fd, LibC.F_GETFL, 0);
+        if (flags < 0)
+            throw new FdException("fcntl(F_GETFL)", _fd, Marshal.GetLastPInvokeError());
+        if ((flags & O_NONBLOCK) == 0)
+            throw new ArgumentException($"fd {_fd} is in blocking mode. AsyncFd reads and writes until EAGAIN, which a blocking fd never returns: set O_NONBLOCK (fcntl F_SETFL) first.", nameof(handle));
+        _reader = new ReadinessWaiter(this, AsyncFdInterest.Readable);
+        _writer = new ReadinessWaiter(this, AsyncFdInterest.Writable);
+        // Both directions are taken as ready until the first read or write says otherwise: the
+        // ADD reports what is ready already, but the first attempt need not wait for it.
+        _readiness = (ulong)(uint)(EpollEvents.EPOLLIN | EpollEvents.EPOLLOUT);
+        _engine = engine ?? AsyncFdEngine.For(_fd);
+        _engine.Register(this, Registered(interest));
+    }
+
+    /// <summary>
+    /// Wraps a raw fd, for code ported from C that keeps fds as ints. Unless <paramref name="ownsFd"/>,
+    /// the caller keeps the fd open until <see cref="Dispose"/> returns.
+    /// </summary>
+    public static AsyncFd FromRawFd(int fd, AsyncFdInterest interest = AsyncFdInterest.ReadWrite, bool ownsFd = false)
+    {
+        if (fd < 0)
+            throw new FdException("fcntl(F_GETFL)", fd, LibC.EBADF);
+        var handle = new SafeFileHandle(fd, ownsFd);
+        try
+        {
+            return new AsyncFd(handle, interest, ownsHandle: true);
+        }
+        catch
+        {
+            // Refused: the fd stays as it was, open, whoever owned it.
+            handle.SetHandleAsInvalid();
+            throw;
+        }
+    }
+
+    /// <summary>The fd.</summary>
+    public int Fd => _fd;
+
+    /// <summary>The directions this AsyncFd waits for.</summary>
+    public AsyncFdInterest Interest { get; }
+
+    /// <summary>The handle that owns the fd.</summary>
+    public SafeHandle Handle => _handle;
+
+    internal ulong Token { get; set; }
+
+    internal SafeHandle RegisteredHandle => _handle;
+
+    /// <summary>Completes when the fd is readable, at once if it is known to be.</summary>
+    /// <exception cref="ObjectDisposedException">This AsyncFd is disposed, or is disposed during the await.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    /// <exception cref="InvalidOperationException">Another readable await is in flight.</exception>
+    public ValueTask<AsyncFdReadyGuard> ReadableAsync(CancellationToken cancellationToken = default) =>
+        Await(_reader, AsyncFdInterest.Readable, cancellationToken);
+
+    /// <summary>Completes when the fd is writable, at once if it is known to be.</summary>
+    /// <exception cref="ObjectDisposedException">This AsyncFd is disposed, or is disposed during the await.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    /// <exception cref="InvalidOperationException">Another writable await is in flight.</exception>
+    public ValueTask<AsyncFdReadyGuard> WritableAsync(CancellationToken cancellationToken = default) =>
+        Await(_writer, AsyncFdInterest.Writable, cancellationToken);
+
+    private ValueTask<AsyncFdReadyGuard> Await(ReadinessWaiter waiter, AsyncFdInterest direction, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if ((Interest & direction) == 0)
+            throw new InvalidOperationException($"This AsyncFd was not registered for {direction}.");
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<AsyncFdReadyGuard>(cancellationToken);
+        if (ReadyIn(direction, out AsyncFdReadyGuard guard))
+            return new ValueTask<AsyncFdReadyGuard>(guard);
+        ValueTask<AsyncFdReadyGuard> wait = waiter.Arm(cancellationToken);
+        // A Dispose that ran while the await armed found nothing armed to end.
+        if (Volatile.Read(ref _disposed) != 0)
+            waiter.TrySetException(new ObjectDisposedException(nameof(AsyncFd)));
+        return wait;
+    }
+
+    /// <summary>Marks directions not ready, whatever came since: the next await waits for a new edge.</summary>
+    public void ClearReady(AsyncFdInterest interest) =>
+        Clear(Clears(interest), tick: null);
+
+    internal void ClearReady(AsyncFdInterest direction, uint tick) => Clear(Clears(direction), tick);
+
+    /// <summary>
+    /// Reads into <paramref name="buffer"/> without waiting. False when the fd had nothing
+    /// (EAGAIN): readiness is cleared, so <see cref="ReadableAsync"/> waits for the next edge.
+    /// True with 0 bytes at end of file.
+    /// </summary>
+    /// <exception cref="FdException">read failed (ECONNRESET, EIO, ...).</exception>
+    public unsafe bool TryRead(Span<byte> buffer, out int bytesRead)
+    {
+        uint tick = Tick;
+        nint result;
+        bool referenced = false;
+        _handle.DangerousAddRef(ref referenced);
+        try
+        {
+            fixed (byte* bytes = buffer)
+            {
+                do
+                    result = LibC.read(_fd, bytes, (nuint)buffer.Length);
+                while (result < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR);
+            }
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+        return Completed(result, "read", AsyncFdInterest.Readable, tick, out bytesRead);
+    }
+
+    /// <summary>
+    /// Writes what the fd takes of <paramref name="buffer"/> without waiting. False when it took
+    /// nothing (EAGAIN): readiness is cleared, so <see cref="WritableAsync"/> waits for the next edge.
+    /// </summary>
+    /// <exception cref="FdException">write failed (EPIPE, ECONNRESET, ...).</exception>
+    public unsafe bool TryWrite(ReadOnlySpan<byte> buffer, out int bytesWritten)
+    {
+        uint tick = Tick;
+        nint result;
+        bool referenced = false;
+        _handle.DangerousAddRef(ref referenced);
+        try
+        {
+            fixed (byte* bytes = buffer)
+            {
+                do
+                    result = LibC.write(_fd, bytes, (nuint)buffer.Length);
+                while (result < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR);
+            }
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+        return Completed(result, "write", AsyncFdInterest.Writable, tick, out bytesWritten);
+    }
+
+    /// <summary>Reads at least one byte, waiting for readability as needed; 0 at end of file.</summary>
+    /// <exception cref="FdException">read failed.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            if (!IsKnownReady(ReadBits))
+                await ReadableAsync(cancellationToken).ConfigureAwait(false);
+            if (TryRead(buffer.Span, out int bytesRead))
+                return bytesRead;
+        }
+    }
+
+    /// <summary>Writes all of <paramref name="buffer"/>, waiting for writability as needed.</summary>
+    /// <exception cref="FdException">write failed.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            if (!IsKnownReady(WriteBits))
+                await WritableAsync(cancellationToken).ConfigureAwait(false);
+            if (TryWrite(buffer.Span, out int bytesWritten))
+                buffer = buffer[bytesWritten..];
+        }
+    }
+
+    /// <summary>
+    /// Removes the fd from its engine, ends awaits in flight with <see cref="ObjectDisposedException"/>,
+    /// and disposes the handle if this AsyncFd owns it.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _engine.Unregister(this);
+        var disposed = new ObjectDisposedException(nameof(AsyncFd));
+        _reader.TrySetException(disposed);
+        _writer.TrySetException(disposed);
+        if (_ownsHandle)
+            _handle.Dispose();
+    }
+
+    /// <summary>Called by the engine with the events of one delivery.</summary>
+    internal void Deliver(EpollEvents events)
+    {
+        ulong next = Publish(events);
+        EpollEvents known = (EpollEvents)(uint)next;
+        uint tick = (uint)(next >> 32);
+        // Read after the publication (an Interlocked, a full fence): see ReadinessWaiter.Arm.
+        if ((events & ReadBits) != 0 && _reader.IsArmed)
+            _reader.TrySetResult(new AsyncFdReadyGuard(this, AsyncFdInterest.Readable, known & ReadBits, tick));
+        if ((events & WriteBits) != 0 && _writer.IsArmed)
+            _writer.TrySetResult(new AsyncFdReadyGuard(this, AsyncFdInterest.Writable, known & WriteBits, tick));
+    }
+
+    /// <summary>Whether <paramref name="direction"/> is known ready, with a guard for that moment.</summary>
+    internal bool ReadyIn(AsyncFdInterest direction, out AsyncFdReadyGuard guard)
+    {
+        ulong readiness = Volatile.Read(ref _readiness);
+        EpollEvents bits = (EpollEvents)(uint)readiness & (direction == AsyncFdInterest.Readable ? ReadBits : WriteBits);
+        guard = new AsyncFdReadyGuard(this, direction, bits, (uint)(readiness >> 32));
+        return bits != 0;
+    }
+
+    private uint Tick => (uint)(Volatile.Read(ref _readiness) >> 32);
+
+    private bool IsKnownReady(EpollEvents bits) => ((EpollEvents)(uint)Volatile.Read(ref _readiness) & bits) != 0;
+
+    private bool Completed(nint result, string operation, AsyncFdInterest direction, uint tick, out int bytes)
+    {
+        if (result >= 0)
+        {
+            bytes = (int)result;
+            return true;
+        }
+        bytes = 0;
+        int errno = Marshal.GetLastPInvokeError();
+        if (errno != EAGAIN)
+            throw new FdException(operation, _fd, errno);
+        ClearReady(direction, tick);
+        return false;
+    }
+
+    private ulong Publish(EpollEvents events)
+    {
+        // CAS loop: the bits and the tick change together, against clears from awaiting threads.
+        ulong seen = Volatile.Read(ref _readiness);
+        while (true)
+        {
+            ulong next = ((seen >> 32) + 1) << 32 | (uint)((EpollEvents)(uint)seen | events);
+            ulong found = Interlocked.CompareExchange(ref _readiness, next, seen);
+            if (found == seen)
+                return next;
+            seen = found;
+        }
+    }
+
+    private void Clear(EpollEvents bits, uint? tick)
+    {
+        ulong seen = Volatile.Read(ref _readiness);
+        while (tick is not { } moment || (uint)(seen >> 32) == moment)
+        {
+            ulong next = seen & ~(ulong)(uint)bits;
+            ulong found = Interlocked.CompareExchange(ref _readiness, next, seen);
+            if (found == seen)
+                return;
+            seen = found;
+        }
+    }
+
+    private static EpollEvents Clears(AsyncFdInterest interest) =>
+        ((interest & AsyncFdInterest.Readable) != 0 ? ReadClears : 0) | ((interest & AsyncFdInterest.Writable) != 0 ? WriteClears : 0);
+
+    private static EpollEvents Registered(AsyncFdInterest interest) =>
+        EpollEvents.EPOLLET
+        | ((interest & AsyncFdInterest.Readable) != 0 ? EpollEvents.EPOLLIN | EpollEvents.EPOLLRDHUP : 0)
+        | ((interest & AsyncFdInterest.Writable) != 0 ? EpollEvents.EPOLLOUT : 0);
+}
