@@ -85,9 +85,8 @@ public sealed class AsyncFd : IDisposable
             throw new ArgumentException($"fd {_fd} is in blocking mode. AsyncFd reads and writes until EAGAIN, which a blocking fd never returns: set O_NONBLOCK (fcntl F_SETFL) first.", nameof(handle));
         _reader = new ReadinessWaiter(this, AsyncFdInterest.Readable);
         _writer = new ReadinessWaiter(this, AsyncFdInterest.Writable);
-        // Both directions are taken as ready until the first read or write says otherwise: the
-        // ADD reports what is ready already, but the first attempt need not wait for it.
-        _readiness = (ulong)(uint)(EpollEvents.EPOLLIN | EpollEvents.EPOLLOUT);
+        // Nothing is known ready until the engine says so: an edge-triggered ADD reports what is
+        // ready at once, so an fd with data waiting completes its first await through the engine.
         _engine = engine ?? AsyncFdEngine.For(_fd);
         _engine.Register(this, Registered(interest));
     }

@@ -47,7 +47,6 @@ public abstract class AsyncFdTests(TapBackendKind backend) : BackendTests(backen
         using AsyncFd reader = Wrap(read, AsyncFdInterest.Readable);
         byte[] buffer = new byte[16];
 
-        Assert.False(reader.TryRead(buffer, out _));
         ValueTask<AsyncFdReadyGuard> wait = reader.ReadableAsync();
         Assert.False(wait.IsCompleted);
         TestLibC.WriteByte(write);
@@ -57,6 +56,20 @@ public abstract class AsyncFdTests(TapBackendKind backend) : BackendTests(backen
         Assert.True(reader.TryRead(buffer, out int bytes));
         Assert.Equal(1, bytes);
         Assert.Equal(42, buffer[0]);
+    }
+
+    [Fact]
+    public async Task FdReadyWhenWrapped_CompletesItsFirstAwait_WithoutANewEdge()
+    {
+        (int read, int write) = TestLibC.Pipe();
+        Track(read);
+        Track(write);
+        TestLibC.WriteByte(write);
+        using AsyncFd reader = Wrap(read, AsyncFdInterest.Readable);
+        using AsyncFd writer = Wrap(write, AsyncFdInterest.Writable);
+
+        Assert.True((await reader.ReadableAsync().AsTask().WaitAsync(Bound)).Ready.HasFlag(EpollEvents.EPOLLIN));
+        Assert.True((await writer.WritableAsync().AsTask().WaitAsync(Bound)).Ready.HasFlag(EpollEvents.EPOLLOUT));
     }
 
     [Fact]
