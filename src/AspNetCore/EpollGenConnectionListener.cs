@@ -47,7 +47,7 @@ internal sealed partial class EpollGenConnectionListener : IConnectionListener
         int family = endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? SocketCalls.AF_INET6 : SocketCalls.AF_INET;
         int fd = SocketCalls.socket(family, SocketCalls.SOCK_STREAM | SocketCalls.SOCK_NONBLOCK | SocketCalls.SOCK_CLOEXEC, 0);
         if (fd < 0)
-            throw BindFailure("socket", endPoint, Marshal.GetLastPInvokeError());
+            throw BindFailure("socket", -1, endPoint, Marshal.GetLastPInvokeError());
         var socket = new SocketHandle(fd);
         try
         {
@@ -57,16 +57,16 @@ internal sealed partial class EpollGenConnectionListener : IConnectionListener
             if (errno == 0 && endPoint.Address.Equals(IPAddress.IPv6Any))
                 errno = SocketCalls.SetOption(socket, SocketCalls.IPPROTO_IPV6, SocketCalls.IPV6_V6ONLY, 0);
             if (errno != 0)
-                throw BindFailure("setsockopt", endPoint, errno);
+                throw BindFailure("setsockopt", fd, endPoint, errno);
             byte* address = stackalloc byte[SocketAddressCodec.MaxLength];
             int length = SocketAddressCodec.Write(endPoint, new Span<byte>(address, SocketAddressCodec.MaxLength));
             if (SocketCalls.bind(socket, address, length) != 0)
-                throw BindFailure("bind", endPoint, Marshal.GetLastPInvokeError());
+                throw BindFailure("bind", fd, endPoint, Marshal.GetLastPInvokeError());
             if (SocketCalls.listen(socket, options.Backlog) != 0)
-                throw BindFailure("listen", endPoint, Marshal.GetLastPInvokeError());
+                throw BindFailure("listen", fd, endPoint, Marshal.GetLastPInvokeError());
             length = SocketAddressCodec.MaxLength;
             if (SocketCalls.getsockname(socket, address, &length) != 0)
-                throw BindFailure("getsockname", endPoint, Marshal.GetLastPInvokeError());
+                throw BindFailure("getsockname", fd, endPoint, Marshal.GetLastPInvokeError());
             IPEndPoint bound = SocketAddressCodec.Read(new ReadOnlySpan<byte>(address, length)) ?? endPoint;
             return new EpollGenConnectionListener(socket, bound, options, pool, logger);
         }
@@ -185,13 +185,13 @@ internal sealed partial class EpollGenConnectionListener : IConnectionListener
         _pool.Dispose();
     }
 
-    private static Exception BindFailure(string operation, IPEndPoint endPoint, int errno)
+    private static Exception BindFailure(string operation, int fd, IPEndPoint endPoint, int errno)
     {
-        var cause = new FdException(operation, -1, errno);
+        var cause = new FdException(operation, fd, errno);
         string message = $"{operation} for {endPoint} failed: {cause.Message}";
-        // Kestrel tells an address in use apart (it tries another port for dynamic bindings) and
-        // treats an IOException as fatal where a SocketException lets it go on with other addresses
-        // (localhost without IPv6, say), as the socket transport throws them.
+        // As the socket transport throws them: Kestrel reports an address in use as such, and takes
+        // a SocketException for one address of several (localhost without IPv6, say) as a reason to
+        // go on with the others, where an IOException would stop the start.
         if (errno == SocketCalls.EADDRINUSE)
             return new AddressInUseException(message, cause);
         SocketError error = errno switch
