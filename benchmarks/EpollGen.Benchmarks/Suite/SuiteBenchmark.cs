@@ -74,6 +74,8 @@ internal static class SuiteBenchmark
             ConcurrentComparison.Run(o, implementations, report, log);
         if (o.Runs("echo"))
             EchoComparison.Run(o, implementations, report, log);
+        if (o.Runs("kestrel"))
+            KestrelComparison.Run(o, report, log);
 
         string header = Header(o, machine, started, clock.Elapsed, loadBefore, MachineInfo.LoadAverage(), gcc, libraries, ioUringProblem);
         report.Save(header);

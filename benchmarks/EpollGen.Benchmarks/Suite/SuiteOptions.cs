@@ -12,7 +12,7 @@ namespace EpollGen.Benchmarks.Suite;
 /// </summary>
 internal sealed record SuiteOptions
 {
-    public static readonly string[] Sections = ["chain", "pingpong", "waitcost", "churn", "concurrent", "echo"];
+    public static readonly string[] Sections = ["chain", "pingpong", "waitcost", "churn", "concurrent", "echo", "kestrel"];
 
     public bool Quick { get; init; }
 
@@ -74,6 +74,16 @@ internal sealed record SuiteOptions
 
     public int EchoSize { get; init; } = 64;
 
+    public int KestrelRounds { get; init; } = 5;
+
+    public double KestrelSeconds { get; init; } = 10;
+
+    public double KestrelWarmupSeconds { get; init; } = 3;
+
+    public int[] KestrelConnections { get; init; } = [64, 256];
+
+    public int KestrelThreads { get; init; } = 2;
+
     public bool Runs(string section) => Only.Contains(section);
 
     /// <summary>The settings of a run: full ones, or <c>--quick</c>'s smoke test.</summary>
@@ -99,6 +109,9 @@ internal sealed record SuiteOptions
                 EchoRounds = 2,
                 EchoSeconds = 1.5,
                 EchoWarmupSeconds = 0.5,
+                KestrelRounds = 2,
+                KestrelSeconds = 3,
+                KestrelWarmupSeconds = 1,
             }
             : options;
     }
@@ -123,5 +136,6 @@ internal sealed record SuiteOptions
         $"wait cost: {WaitRounds} rounds × {Waits:N0} waits; " +
         $"close churn: {ChurnRounds} rounds × {ChurnCycles:N0} cycles, {string.Join("/", ChurnIdle)} idle; " +
         $"concurrent waiters: {ConcurrentRounds} rounds × {ConcurrentMoves:N0} moves, {ConcurrentThreads} threads, {ConcurrentFds} fds, {ConcurrentTokens} tokens; " +
-        $"echo: {EchoRounds} rounds × {EchoSeconds:0.#} s after {EchoWarmupSeconds:0.#} s warm-up, {EchoConnections} connections, {EchoSize}-byte messages");
+        $"echo: {EchoRounds} rounds × {EchoSeconds:0.#} s after {EchoWarmupSeconds:0.#} s warm-up, {EchoConnections} connections, {EchoSize}-byte messages; " +
+        $"kestrel: {KestrelRounds} rounds × {KestrelSeconds:0.#} s of wrk -t{KestrelThreads} after {KestrelWarmupSeconds:0.#} s warm-up, {string.Join("/", KestrelConnections)} connections");
 }

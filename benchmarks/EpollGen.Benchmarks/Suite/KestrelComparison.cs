@@ -1,0 +1,230 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using System.Threading.Tasks;
+
+namespace EpollGen.Benchmarks.Suite;
+
+/// <summary>
+/// Kestrel's plaintext test on its own socket transport against EpollGen's: the plaintext app
+/// (benchmarks/KestrelPlaintext) started as a child process per transport and round, driven by wrk
+/// at each connection count, the transports alternating round by round.
+/// </summary>
+internal static partial class KestrelComparison
+{
+    public const string SocketTransport = "Kestrel, Socket transport";
+    public const string EpollGenTransport = "Kestrel, EpollGen transport";
+
+    private static readonly TimeSpan StartBound = TimeSpan.FromSeconds(30);
+
+    private static readonly (string Name, string Argument)[] Transports =
+        [(SocketTransport, "sockets"), (EpollGenTransport, "epollgen")];
+
+    private sealed record Measured(double RequestsPerSecond, double P99Milliseconds, long Errors);
+
+    public static void Run(SuiteOptions o, SuiteReport report, TextWriter log)
+    {
+        string? problem = Problem(out string app);
+        report.Heading("Kestrel plaintext: Socket transport against EpollGen's");
+        if (problem is not null)
+        {
+            log.WriteLine($"kestrel: skipped ({problem})");
+            report.Paragraph($"Skipped: {problem}.");
+            return;
+        }
+        var results = new Dictionary<(int Connections, string Name), List<Measured>>();
+        for (int round = 0; round < o.KestrelRounds; round++)
+        {
+            foreach ((string name, string argument) in ChainComparison.Rotate(Transports, round))
+            {
+                using Server server = Server.Start(app, argument);
+                // Tiered JIT and the pools settle under load before anything is timed.
+                Wrk(server.Url, o.KestrelThreads, o.KestrelConnections.Max(), o.KestrelWarmupSeconds);
+                foreach (int connections in o.KestrelConnections)
+                {
+                    Measured m = Wrk(server.Url, o.KestrelThreads, connections, o.KestrelSeconds);
+                    if (!results.TryGetValue((connections, name), out List<Measured>? list))
+                        results[(connections, name)] = list = [];
+                    list.Add(m);
+                }
+            }
+            log.WriteLine($"kestrel: round {round + 1}/{o.KestrelRounds} done");
+        }
+
+        report.Paragraph(
+            "TechEmpower's plaintext test without pipelining: `GET /plaintext` answered `Hello, World!` (text/plain) by a bare middleware " +
+            "in `benchmarks/KestrelPlaintext`, a Release build with warning-level logging and server GC, on Kestrel's default Socket transport " +
+            $"or on EpollGen's (`UseEpollGen()`, src/AspNetCore). Each round starts the app once per transport as a child process, the transports' order " +
+            $"alternating by round, warms it with {o.KestrelWarmupSeconds:0.#} s of wrk at {o.KestrelConnections.Max()} connections, then runs " +
+            $"`wrk -t{o.KestrelThreads} -c<N> -d{o.KestrelSeconds:0.#}s --latency` per connection count; {o.KestrelRounds} rounds. Cells give the median " +
+            "and min–max of the rounds; the ratios divide EpollGen's median by the Socket transport's (above 1 is better for requests/s, below 1 for p99). " +
+            "wrk, the app and the machine's other work share its CPUs, so this measures the pair.");
+        var rows = new List<string[]>();
+        foreach (int connections in o.KestrelConnections)
+        {
+            Summary baseRps = Summary.Of(results[(connections, SocketTransport)].Select(m => m.RequestsPerSecond).ToList());
+            Summary baseP99 = Summary.Of(results[(connections, SocketTransport)].Select(m => m.P99Milliseconds).ToList());
+            foreach ((string name, _) in Transports)
+            {
+                List<Measured> m = results[(connections, name)];
+                Summary rps = Summary.Of(m.Select(x => x.RequestsPerSecond).ToList());
+                Summary p99 = Summary.Of(m.Select(x => x.P99Milliseconds).ToList());
+                rows.Add(
+                [
+                    connections.ToString(CultureInfo.InvariantCulture),
+                    name,
+                    ChainComparison.Cell(rps, "N0"),
+                    ChainComparison.Cell(p99, "0.00"),
+                    m.Sum(x => x.Errors).ToString(CultureInfo.InvariantCulture),
+                    Ratio(rps.Median, baseRps.Median),
+                    Ratio(p99.Median, baseP99.Median),
+                ]);
+            }
+        }
+        report.Table(["connections", "transport", "requests/s, median (min–max)", "p99 ms, median (min–max)", "errors",
+            "requests/s ÷ Socket", "p99 ÷ Socket"], rows, leftAligned: 2);
+    }
+
+    private static string Ratio(double value, double baseline) =>
+        (value / baseline).ToString("0.00", CultureInfo.InvariantCulture) + "×";
+
+    // Why the section cannot run here, or null; app is the plaintext app's dll.
+    private static string? Problem(out string app)
+    {
+        app = typeof(KestrelComparison).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "KestrelPlaintextDll").Value!;
+        if (!File.Exists(app))
+            return $"the plaintext app is not built ({app})";
+        if (FindOnPath("wrk") is null)
+            return "wrk is not installed ('apt-get install -y wrk'; building the benchmarks as root installs it)";
+        return null;
+    }
+
+    private static string? FindOnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, program))
+            .FirstOrDefault(File.Exists);
+
+    private static Measured Wrk(string url, int threads, int connections, double seconds)
+    {
+        var start = new ProcessStartInfo("wrk")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[] { $"-t{threads}", $"-c{connections}", string.Create(CultureInfo.InvariantCulture, $"-d{seconds}s"), "--latency", url + "/plaintext" })
+            start.ArgumentList.Add(arg);
+        using Process wrk = Process.Start(start)!;
+        Task<string> error = wrk.StandardError.ReadToEndAsync();
+        string output = wrk.StandardOutput.ReadToEnd();
+        if (!wrk.WaitForExit(TimeSpan.FromSeconds(seconds) + StartBound) || wrk.ExitCode != 0)
+            throw new InvalidOperationException($"wrk failed against {url}: {output}{error.Result}");
+        return Parse(output);
+    }
+
+    private static Measured Parse(string output)
+    {
+        Match rps = RequestsPerSecond().Match(output);
+        Match p99 = P99().Match(output);
+        if (!rps.Success || !p99.Success)
+            throw new InvalidOperationException($"cannot read wrk's report:\n{output}");
+        double latency = double.Parse(p99.Groups[1].Value, CultureInfo.InvariantCulture) * p99.Groups[2].Value switch
+        {
+            "us" => 0.001,
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            _ => throw new InvalidOperationException($"unknown latency unit in wrk's '{p99.Value}'"),
+        };
+        long errors = Errors().Matches(output).Sum(m => m.Groups.Cast<Group>().Skip(1).Where(g => g.Success).Sum(g => long.Parse(g.Value, CultureInfo.InvariantCulture)));
+        return new Measured(double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture), latency, errors);
+    }
+
+    [GeneratedRegex(@"^Requests/sec:\s+([\d.]+)", RegexOptions.Multiline)]
+    private static partial Regex RequestsPerSecond();
+
+    [GeneratedRegex(@"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", RegexOptions.Multiline)]
+    private static partial Regex P99();
+
+    // "Socket errors: connect 0, read 0, write 0, timeout 0" and "Non-2xx or 3xx responses: 0", when wrk prints them.
+    [GeneratedRegex(@"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)|Non-2xx or 3xx responses: (\d+)")]
+    private static partial Regex Errors();
+
+    /// <summary>The plaintext app as a child process, stopped (its process tree killed) on dispose.</summary>
+    private sealed class Server : IDisposable
+    {
+        private readonly Process _process;
+
+        private Server(Process process, string url)
+        {
+            _process = process;
+            Url = url;
+        }
+
+        public string Url { get; }
+
+        public static Server Start(string app, string transport)
+        {
+            // The app's own host beside its dll when there is one, so no dotnet on PATH is needed.
+            string host = Path.ChangeExtension(app, null);
+            var start = new ProcessStartInfo(File.Exists(host) ? host : "dotnet")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            if (!File.Exists(host))
+                start.ArgumentList.Add(app);
+            start.ArgumentList.Add(transport);
+            start.ArgumentList.Add("0");
+            Process process = Process.Start(start)!;
+            try
+            {
+                // Read as events from the start (a process stream cannot be read both ways), so a
+                // chatty app never blocks on a full pipe either.
+                var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+                var errors = new System.Text.StringBuilder();
+                process.OutputDataReceived += (_, e) =>
+                {
+                    if (e.Data?.StartsWith("listening on ", StringComparison.Ordinal) == true)
+                        listening.TrySetResult(e.Data["listening on ".Length..].Split(' ')[0]);
+                };
+                process.ErrorDataReceived += (_, e) =>
+                {
+                    lock (errors)
+                        errors.AppendLine(e.Data);
+                };
+                process.BeginOutputReadLine();
+                process.BeginErrorReadLine();
+                if (!listening.Task.Wait(StartBound))
+                {
+                    lock (errors)
+                        throw new InvalidOperationException($"the plaintext app on {transport} did not start within {StartBound.TotalSeconds:0} s: {errors}");
+                }
+                return new Server(process, listening.Task.Result);
+            }
+            catch
+            {
+                process.Kill(entireProcessTree: true);
+                process.Dispose();
+                throw;
+            }
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(StartBound);
+            }
+            _process.Dispose();
+        }
+    }
+}
