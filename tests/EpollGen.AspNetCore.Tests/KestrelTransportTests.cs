@@ -87,12 +87,35 @@ public sealed class KestrelTransportTests : IAsyncLifetime
         using HttpClient client = _app.Client();
         byte[] sent = TestApp.PatternBytes(LargeBody);
 
+        // Buffered on the server: HttpClient reads no response while it sends, so a streaming echo
+        // of 8 MiB would stall once the socket buffers between the two are full.
         using var content = new ByteArrayContent(sent);
-        using HttpResponseMessage response = await client.PostAsync("/echo", content).WaitAsync(Bound);
+        using HttpResponseMessage response = await client.PostAsync("/buffered-echo", content).WaitAsync(Bound);
         response.EnsureSuccessStatusCode();
         byte[] received = await response.Content.ReadAsByteArrayAsync().WaitAsync(Bound);
 
         Assert.Equal(sent.Length, received.Length);
+        Assert.Equal(SHA256.HashData(sent), SHA256.HashData(received));
+    }
+
+    [Fact]
+    public async Task LargeStreamingEcho_MovesBothWaysAtOnce()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, _app.Port).WaitAsync(Bound);
+        byte[] sent = TestApp.PatternBytes(LargeBody);
+        byte[] head = Encoding.ASCII.GetBytes($"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {LargeBody}\r\n\r\n");
+
+        // The echo streams, so the client must read while it writes, as a duplex peer does.
+        Task sending = Task.Run(async () =>
+        {
+            await socket.SendAsync(head);
+            for (int at = 0; at < sent.Length; at += 64 * 1024)
+                await socket.SendAsync(sent.AsMemory(at, Math.Min(64 * 1024, sent.Length - at)));
+        });
+        byte[] received = await ReadResponseBody(socket).WaitAsync(Bound);
+        await sending.WaitAsync(Bound);
+
         Assert.Equal(SHA256.HashData(sent), SHA256.HashData(received));
     }
 
@@ -190,5 +213,33 @@ public sealed class KestrelTransportTests : IAsyncLifetime
             await late.ConnectAsync(IPAddress.Loopback, _app.Port).WaitAsync(Bound);
         });
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+    }
+
+    // An HTTP/1.1 response with a Content-Length: its body.
+    private static async Task<byte[]> ReadResponseBody(Socket socket)
+    {
+        var buffer = new MemoryStream();
+        byte[] chunk = new byte[64 * 1024];
+        int bodyStart = -1;
+        long length = -1;
+        while (bodyStart < 0 || buffer.Length - bodyStart < length)
+        {
+            int n = await socket.ReceiveAsync(chunk);
+            if (n == 0)
+                throw new IOException($"the server closed after {buffer.Length} bytes");
+            buffer.Write(chunk, 0, n);
+            if (bodyStart < 0)
+            {
+                string text = Encoding.ASCII.GetString(buffer.GetBuffer(), 0, (int)Math.Min(buffer.Length, 4096));
+                int end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                if (end < 0)
+                    continue;
+                Assert.StartsWith("HTTP/1.1 200", text, StringComparison.Ordinal);
+                string header = text[..end].Split("\r\n").Single(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+                length = long.Parse(header["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                bodyStart = end + 4;
+            }
+        }
+        return buffer.GetBuffer().AsSpan(bodyStart, (int)length).ToArray();
     }
 }

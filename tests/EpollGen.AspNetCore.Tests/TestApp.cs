@@ -1,11 +1,10 @@
 using System;
-using System.Buffers;
+using System.IO;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
-using EpollGen.AspNetCore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -13,7 +12,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -22,7 +20,7 @@ namespace EpollGen.AspNetCore.Tests;
 /// <summary>
 /// A minimal app on EpollGen's transport, on a port the kernel picks: /id answers the connection
 /// id, /transport whether the request came through EpollGen, /pool the connection's memory
-/// pool type, /echo returns the request body,
+/// pool type, /echo streams the request body back as it comes, /buffered-echo returns it once read whole,
 /// /download?size=N sends N bytes of <see cref="Pattern"/>, /abort aborts its connection.
 /// </summary>
 internal sealed class TestApp : IAsyncDisposable
@@ -116,7 +114,14 @@ internal sealed class TestApp : IAsyncDisposable
                 await context.Response.WriteAsync(context.Features.Get<IMemoryPoolFeature>()?.MemoryPool.GetType().Name ?? "none");
                 break;
             case "/echo":
+                context.Response.ContentLength = context.Request.ContentLength;
                 await context.Request.Body.CopyToAsync(context.Response.Body, context.RequestAborted);
+                break;
+            case "/buffered-echo":
+                var body = new MemoryStream();
+                await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+                context.Response.ContentLength = body.Length;
+                await context.Response.Body.WriteAsync(body.GetBuffer().AsMemory(0, (int)body.Length), context.RequestAborted);
                 break;
             case "/download":
                 await Download(context, long.Parse(context.Request.Query["size"]!, System.Globalization.CultureInfo.InvariantCulture));
