@@ -14,7 +14,8 @@ internal sealed partial class EpollGenConnection
     // A full output pipe is 64 KiB by default, 16 blocks of 4 KiB: one writev takes it whole.
     private const int MaxVectors = 32;
 
-    private readonly MemoryHandle[] _pins = new MemoryHandle[MaxVectors];
+    // Made on the first write of several segments: a plaintext connection never needs it.
+    private MemoryHandle[]? _pins;
 
     private async Task SendAsync()
     {
@@ -68,6 +69,7 @@ internal sealed partial class EpollGenConnection
     private unsafe long WriteVectors(AsyncFdReadyGuard guard, in ReadOnlySequence<byte> buffer)
     {
         IoVector* vectors = stackalloc IoVector[MaxVectors];
+        MemoryHandle[] pins = _pins ??= new MemoryHandle[MaxVectors];
         int count = 0;
         try
         {
@@ -76,8 +78,8 @@ internal sealed partial class EpollGenConnection
                 if (segment.IsEmpty)
                     continue;
                 // Kestrel's blocks are pinned already, so this pins nothing; other pools' arrays get a handle.
-                _pins[count] = segment.Pin();
-                vectors[count].Base = (byte*)_pins[count].Pointer;
+                pins[count] = segment.Pin();
+                vectors[count].Base = (byte*)pins[count].Pointer;
                 vectors[count].Length = (nuint)segment.Length;
                 if (++count == MaxVectors)
                     break;
@@ -91,7 +93,7 @@ internal sealed partial class EpollGenConnection
         finally
         {
             for (int i = 0; i < count; i++)
-                _pins[i].Dispose();
+                pins[i].Dispose();
         }
     }
 
