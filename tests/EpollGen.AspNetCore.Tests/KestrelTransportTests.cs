@@ -49,6 +49,19 @@ public sealed class KestrelTransportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Connection_ReportsBothEndpoints()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, _app.Port).WaitAsync(Bound);
+        await socket.SendAsync(Encoding.ASCII.GetBytes("GET /ends HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).WaitAsync(Bound);
+
+        string response = await ReadToEnd(socket).WaitAsync(Bound);
+
+        // The server's local end is the client's remote one, and the other way round.
+        Assert.Contains($"{socket.RemoteEndPoint} {socket.LocalEndPoint}", response, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task KeepAlive_ServesManyRequests_OnOneConnection()
     {
         using HttpClient client = _app.Client();
@@ -213,6 +226,47 @@ public sealed class KestrelTransportTests : IAsyncLifetime
             await late.ConnectAsync(IPAddress.Loopback, _app.Port).WaitAsync(Bound);
         });
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+    }
+
+    [Fact]
+    public async Task Stop_AbortsAStalledDownload_WhenTheShutdownTokenFires()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await socket.ConnectAsync(IPAddress.Loopback, _app.Port).WaitAsync(Bound);
+        const long Size = 256L * 1024 * 1024;
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"GET /download?size={Size} HTTP/1.1\r\nHost: x\r\n\r\n")).WaitAsync(Bound);
+        byte[] buffer = new byte[64 * 1024];
+        long received = await socket.ReceiveAsync(buffer).WaitAsync(Bound);
+        Assert.True(received > 0);
+
+        // The client reads no more, so the send loop waits for a writable socket that never comes:
+        // only the abort at the shutdown token's end can end it, and the stop must then return.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var shutdownTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
+            await _app.StopAsync(shutdownTimeout.Token).WaitAsync(Bound);
+        Assert.True(clock.Elapsed < Bound / 3, $"StopAsync took {clock.Elapsed}");
+
+        // What was in flight drains, then the connection ends short of the whole body.
+        try
+        {
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer).WaitAsync(Bound)) > 0)
+                received += n;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+        }
+        Assert.True(received < Size, $"{received} bytes arrived");
+    }
+
+    private static async Task<string> ReadToEnd(Socket socket)
+    {
+        var text = new StringBuilder();
+        byte[] chunk = new byte[4096];
+        int n;
+        while ((n = await socket.ReceiveAsync(chunk)) > 0)
+            text.Append(Encoding.ASCII.GetString(chunk, 0, n));
+        return text.ToString();
     }
 
     // An HTTP/1.1 response with a Content-Length: its body.

@@ -19,7 +19,7 @@ namespace EpollGen.AspNetCore.Tests;
 
 /// <summary>
 /// A minimal app on EpollGen's transport, on a port the kernel picks: /id answers the connection
-/// id, /transport whether the request came through EpollGen, /pool the connection's memory
+/// id, /ends the connection's local and remote endpoints, /transport whether the request came through EpollGen, /pool the connection's memory
 /// pool type, /echo streams the request body back as it comes, /buffered-echo returns it once read whole,
 /// /download?size=N sends N bytes of <see cref="Pattern"/>, /abort aborts its connection.
 /// </summary>
@@ -109,6 +109,9 @@ internal sealed class TestApp : IAsyncDisposable
             case "/transport":
                 bool epollGen = context.Features.Get<IEpollGenConnectionFeature>() is { Socket.IsInvalid: false };
                 await context.Response.WriteAsync(epollGen ? "epollgen" : "other");
+                break;
+            case "/ends":
+                await context.Response.WriteAsync($"{context.Connection.LocalIpAddress}:{context.Connection.LocalPort} {context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
                 break;
             case "/pool":
                 await context.Response.WriteAsync(context.Features.Get<IMemoryPoolFeature>()?.MemoryPool.GetType().Name ?? "none");
