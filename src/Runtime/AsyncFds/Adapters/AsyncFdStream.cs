@@ -1,0 +1,232 @@
+using System;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using EpollGen.Interop;
+using EpollGen.Native;
+
+namespace EpollGen;
+
+/// <summary>
+/// A <see cref="Stream"/> over a nonblocking fd (a pipe, a socket, a PTY, a character device) that
+/// reads and writes through an <see cref="AsyncFd"/>: asynchronous calls await the fd's readiness
+/// on the AsyncFd engines, synchronous calls block in poll(2).
+/// </summary>
+/// <remarks>
+/// <para>
+/// <see cref="ReadAsync(Memory{byte}, CancellationToken)"/> and
+/// <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/> allocate nothing once warm; the
+/// array overloads return a <see cref="Task"/> and so allocate one when they have to wait. As for any
+/// stream, one read and one write may be in flight at a time, not two reads or two writes.
+/// </para>
+/// <para>
+/// Disposing the stream disposes the AsyncFd only when the stream owns it: always when the stream
+/// was made from a handle (the AsyncFd then disposes the handle if <c>ownsHandle</c> was given),
+/// and when <c>ownsFd</c> was given for an AsyncFd. A synchronous call blocked in poll(2) is not
+/// woken by Dispose: dispose from another thread only after waking it (closing the peer, say).
+/// </para>
+/// </remarks>
+public sealed class AsyncFdStream : Stream
+{
+    private readonly AsyncFd _fd;
+    private readonly bool _ownsFd;
+    private int _disposed;
+
+    /// <summary>A stream over <paramref name="fd"/>, readable and writable as its interest allows.</summary>
+    /// <param name="fd">The AsyncFd to read and write.</param>
+    /// <param name="ownsFd">Whether disposing the stream disposes <paramref name="fd"/>.</param>
+    public AsyncFdStream(AsyncFd fd, bool ownsFd = false)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        _fd = fd;
+        _ownsFd = ownsFd;
+    }
+
+    /// <summary>A stream over the nonblocking fd of <paramref name="handle"/>, through an AsyncFd of its own.</summary>
+    /// <param name="handle">The fd, in nonblocking mode.</param>
+    /// <param name="access">Whether the stream reads, writes or both; the AsyncFd waits for those directions only.</param>
+    /// <param name="ownsHandle">Whether disposing the stream disposes <paramref name="handle"/>.</param>
+    /// <exception cref="ArgumentException">The fd is in blocking mode.</exception>
+    /// <exception cref="EpollException">epoll refused the fd (EPERM for a regular file).</exception>
+    public AsyncFdStream(SafeHandle handle, FileAccess access = FileAccess.ReadWrite, bool ownsHandle = false)
+        : this(handle, access, ownsHandle, engine: null)
+    {
+    }
+
+    internal AsyncFdStream(SafeHandle handle, FileAccess access, bool ownsHandle, AsyncFdEngine? engine)
+        : this(new AsyncFd(handle, InterestOf(access), ownsHandle, engine), ownsFd: true)
+    {
+    }
+
+    /// <summary>The AsyncFd the stream reads and writes.</summary>
+    public AsyncFd AsyncFd => _fd;
+
+    /// <inheritdoc/>
+    public override bool CanRead => !IsDisposed && (_fd.Interest & AsyncFdInterest.Readable) != 0;
+
+    /// <inheritdoc/>
+    public override bool CanWrite => !IsDisposed && (_fd.Interest & AsyncFdInterest.Writable) != 0;
+
+    /// <summary>False: an fd stream has no position.</summary>
+    public override bool CanSeek => false;
+
+    /// <summary>Not supported: an fd stream has no length.</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public override long Length => throw new NotSupportedException("An fd stream has no length.");
+
+    /// <summary>Not supported: an fd stream has no position.</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public override long Position
+    {
+        get => throw new NotSupportedException("An fd stream has no position.");
+        set => throw new NotSupportedException("An fd stream has no position.");
+    }
+
+    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>
+    /// Reads at least one byte, waiting for the fd to be readable; 0 at end of file, or at once
+    /// when <paramref name="buffer"/> is empty.
+    /// </summary>
+    /// <exception cref="FdException">read failed.</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its AsyncFd is disposed.</exception>
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        CheckReadable();
+        return _fd.ReadAsync(buffer, cancellationToken);
+    }
+
+    /// <inheritdoc cref="ReadAsync(Memory{byte}, CancellationToken)"/>
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <summary>Writes all of <paramref name="buffer"/>, waiting for the fd to be writable as needed.</summary>
+    /// <exception cref="FdException">write failed (EPIPE, ECONNRESET, ...).</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its AsyncFd is disposed.</exception>
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        CheckWritable();
+        return _fd.WriteAsync(buffer, cancellationToken);
+    }
+
+    /// <inheritdoc cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <summary>Reads at least one byte, blocking in poll(2) until the fd is readable; 0 at end of file.</summary>
+    /// <exception cref="FdException">read or poll failed.</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its AsyncFd is disposed.</exception>
+    public override int Read(Span<byte> buffer)
+    {
+        CheckReadable();
+        int bytesRead;
+        while (!_fd.TryRead(buffer, out bytesRead))
+            Block(PollEvents.POLLIN);
+        return bytesRead;
+    }
+
+    /// <inheritdoc cref="Read(Span{byte})"/>
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    /// <summary>Reads one byte, blocking as <see cref="Read(Span{byte})"/> does; -1 at end of file.</summary>
+    public override int ReadByte()
+    {
+        Span<byte> one = stackalloc byte[1];
+        return Read(one) == 0 ? -1 : one[0];
+    }
+
+    /// <summary>Writes all of <paramref name="buffer"/>, blocking in poll(2) while the fd is full.</summary>
+    /// <exception cref="FdException">write or poll failed.</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its AsyncFd is disposed.</exception>
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        CheckWritable();
+        while (!buffer.IsEmpty)
+        {
+            if (_fd.TryWrite(buffer, out int bytesWritten))
+                buffer = buffer[bytesWritten..];
+            else
+                Block(PollEvents.POLLOUT);
+        }
+    }
+
+    /// <inheritdoc cref="Write(ReadOnlySpan{byte})"/>
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    /// <summary>Writes one byte, blocking as <see cref="Write(ReadOnlySpan{byte})"/> does.</summary>
+    public override void WriteByte(byte value) => Write([value]);
+
+    /// <summary>Does nothing: every write is handed to the kernel before it returns.</summary>
+    public override void Flush()
+    {
+    }
+
+    /// <summary>Completes at once: every write is handed to the kernel before it returns.</summary>
+    public override Task FlushAsync(CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : Task.CompletedTask;
+
+    /// <summary>Not supported: an fd stream has no position.</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("An fd stream cannot seek.");
+
+    /// <summary>Not supported: an fd stream has no length.</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public override void SetLength(long value) => throw new NotSupportedException("An fd stream has no length.");
+
+    /// <summary>Disposes the AsyncFd if the stream owns it, ending its awaits with <see cref="ObjectDisposedException"/>.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && disposing && _ownsFd)
+            _fd.Dispose();
+        base.Dispose(disposing);
+    }
+
+    private void CheckReadable()
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if ((_fd.Interest & AsyncFdInterest.Readable) == 0)
+            throw new NotSupportedException("This stream's AsyncFd does not wait for readability: the stream cannot read.");
+    }
+
+    private void CheckWritable()
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if ((_fd.Interest & AsyncFdInterest.Writable) == 0)
+            throw new NotSupportedException("This stream's AsyncFd does not wait for writability: the stream cannot write.");
+    }
+
+    // Blocks the calling thread until the fd is ready in one direction, as a blocking read or write
+    // would: poll(2) rather than waiting on the async path, so no thread-pool thread is held up.
+    // The handle is referenced meanwhile, so the number cannot be closed and reused under the poll.
+    private unsafe void Block(PollEvents events)
+    {
+        SafeHandle handle = _fd.Handle;
+        bool referenced = false;
+        handle.DangerousAddRef(ref referenced);
+        try
+        {
+            var poll = new PollFd { fd = _fd.Fd, events = (short)events };
+            int result;
+            do
+                result = LibC.poll(&poll, 1, -1);
+            while (result < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR);
+            if (result < 0)
+                throw new FdException("poll", _fd.Fd, Marshal.GetLastPInvokeError());
+            if ((poll.revents & (short)PollEvents.POLLNVAL) != 0)
+                throw new FdException("poll", _fd.Fd, LibC.EBADF);
+        }
+        finally
+        {
+            handle.DangerousRelease();
+        }
+    }
+
+    private static AsyncFdInterest InterestOf(FileAccess access) => access switch
+    {
+        FileAccess.Read => AsyncFdInterest.Readable,
+        FileAccess.Write => AsyncFdInterest.Writable,
+        FileAccess.ReadWrite => AsyncFdInterest.ReadWrite,
+        _ => throw new ArgumentOutOfRangeException(nameof(access), access, "Read, Write or ReadWrite."),
+    };
+}
