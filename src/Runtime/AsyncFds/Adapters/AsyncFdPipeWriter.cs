@@ -1,0 +1,87 @@
+using System;
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace EpollGen;
+
+/// <summary>
+/// The writer <see cref="AsyncFdPipe.CreateWriter"/> returns: the writing end of a pipe that a
+/// pump drains into the fd, writing from the pipe's own segments.
+/// </summary>
+internal sealed class AsyncFdPipeWriter : PipeWriter
+{
+    private readonly AsyncFd _fd;
+    private readonly Pipe _pipe;
+    private readonly bool _leaveOpen;
+    private readonly Task _pump;
+    private int _completed;
+
+    public AsyncFdPipeWriter(AsyncFd fd, PipeOptions options, bool leaveOpen)
+    {
+        _fd = fd;
+        _leaveOpen = leaveOpen;
+        _pipe = new Pipe(options);
+        _pump = Task.Run(PumpAsync);
+    }
+
+    public override Memory<byte> GetMemory(int sizeHint = 0) => _pipe.Writer.GetMemory(sizeHint);
+
+    public override Span<byte> GetSpan(int sizeHint = 0) => _pipe.Writer.GetSpan(sizeHint);
+
+    public override void Advance(int bytes) => _pipe.Writer.Advance(bytes);
+
+    public override bool CanGetUnflushedBytes => _pipe.Writer.CanGetUnflushedBytes;
+
+    public override long UnflushedBytes => _pipe.Writer.UnflushedBytes;
+
+    public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) =>
+        _pipe.Writer.FlushAsync(cancellationToken);
+
+    public override void CancelPendingFlush() => _pipe.Writer.CancelPendingFlush();
+
+    /// <summary>Completes the pipe; the pump writes what is left in the background, then releases the fd.</summary>
+    public override void Complete(Exception? exception = null)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) == 0)
+            _pipe.Writer.Complete(exception);
+    }
+
+    /// <summary>Completes the pipe and returns once the pump has written everything and released the fd.</summary>
+    public override async ValueTask CompleteAsync(Exception? exception = null)
+    {
+        Complete(exception);
+        await _pump.ConfigureAwait(false);
+    }
+
+    private async Task PumpAsync()
+    {
+        PipeReader reader = _pipe.Reader;
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                foreach (ReadOnlyMemory<byte> segment in buffer)
+                    await _fd.WriteAsync(segment).ConfigureAwait(false);
+                reader.AdvanceTo(buffer.End);
+                if (result.IsCompleted)
+                    break;
+            }
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // FdException from a write (EPIPE when the peer is gone): the writer's next FlushAsync
+            // throws it. A writer that completed with an exception of its own gets it back here.
+            await reader.CompleteAsync(e).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!_leaveOpen)
+                _fd.Dispose();
+        }
+    }
+}
