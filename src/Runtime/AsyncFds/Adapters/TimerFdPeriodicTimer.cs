@@ -1,0 +1,143 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using EpollGen.Interop;
+using EpollGen.Native;
+using Microsoft.Win32.SafeHandles;
+
+namespace EpollGen;
+
+/// <summary>
+/// A periodic timer on a timerfd of the monotonic clock, awaited through an <see cref="AsyncFd"/>,
+/// with <see cref="System.Threading.PeriodicTimer"/>'s contract: one wait at a time, ticks that
+/// came while no one waited collapse into one completed wait, and a wait returns false once the
+/// timer is disposed. Unlike it, the timer says how many periods each wait covered: the kernel
+/// counts expirations, so a consumer that fell behind learns by how much.
+/// </summary>
+public sealed class TimerFdPeriodicTimer : IDisposable
+{
+    private readonly AsyncFd _fd;
+    private TimeSpan _period;
+    private long _missedTicks;
+    private long _lastExpirations;
+    private int _disposed;
+
+    /// <summary>Starts a timer that ticks every <paramref name="period"/>, first one period from now.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is not positive.</exception>
+    /// <exception cref="FdException">timerfd_create or timerfd_settime failed (EMFILE, ...).</exception>
+    public TimerFdPeriodicTimer(TimeSpan period)
+        : this(period, engine: null)
+    {
+    }
+
+    internal TimerFdPeriodicTimer(TimeSpan period, AsyncFdEngine? engine)
+    {
+        CheckPeriod(period);
+        int fd = LibC.timerfd_create(LibC.CLOCK_MONOTONIC, LibC.TFD_NONBLOCK | LibC.TFD_CLOEXEC);
+        if (fd < 0)
+            throw new FdException("timerfd_create", fd, Marshal.GetLastPInvokeError());
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            Arm(fd, period);
+            _period = period;
+            _fd = new AsyncFd(handle, AsyncFdInterest.Readable, ownsHandle: true, engine);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The period. Setting it re-arms the timer: the next tick comes one new period after the set,
+    /// and ticks not yet waited for are dropped.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
+    public TimeSpan Period
+    {
+        get => _period;
+        set
+        {
+            CheckPeriod(value);
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            Arm(_fd.Fd, value);
+            _period = value;
+        }
+    }
+
+    /// <summary>
+    /// How many periods the last completed wait covered: 1 when the consumer kept up, more when
+    /// it came late and ticks were missed; 0 before the first wait completes.
+    /// </summary>
+    public long LastExpirations => Volatile.Read(ref _lastExpirations);
+
+    /// <summary>The ticks missed since the timer started: the sum over completed waits of their expirations beyond the first.</summary>
+    public long MissedTicks => Volatile.Read(ref _missedTicks);
+
+    /// <summary>
+    /// Waits for the next tick: completes at once if a tick came since the last wait, with true;
+    /// with false once the timer is disposed, during the wait or before it.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="InvalidOperationException">Another wait is in flight.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> WaitForNextTickAsync(CancellationToken cancellationToken = default)
+    {
+        // The read comes first, before any readiness is awaited: a tick the kernel already counted
+        // completes the wait at once, whether or not the engine has reported it yet.
+        while (true)
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+                return false;
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                if (TryTakeTicks())
+                    return true;
+                await _fd.ReadableAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Stops the timer and closes the timerfd; a wait in flight returns false.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            _fd.Dispose();
+    }
+
+    private unsafe bool TryTakeTicks()
+    {
+        // A timerfd read is one 8-byte count of the expirations since the last read, or EAGAIN.
+        ulong expirations = 0;
+        if (!_fd.TryRead(new Span<byte>(&expirations, sizeof(ulong)), out _))
+            return false;
+        long count = (long)expirations;
+        Volatile.Write(ref _lastExpirations, count);
+        Interlocked.Add(ref _missedTicks, count - 1);
+        return true;
+    }
+
+    private static unsafe void Arm(int fd, TimeSpan period)
+    {
+        // struct itimerspec is it_interval, then it_value: the same period for both.
+        long nanoseconds = period.Ticks * TimeSpan.NanosecondsPerTick;
+        Timespec* spec = stackalloc Timespec[2];
+        spec[0] = new Timespec { tv_sec = nanoseconds / 1_000_000_000, tv_nsec = nanoseconds % 1_000_000_000 };
+        spec[1] = spec[0];
+        if (LibC.timerfd_settime(fd, 0, spec, null) != 0)
+            throw new FdException("timerfd_settime", fd, Marshal.GetLastPInvokeError());
+    }
+
+    private static void CheckPeriod(TimeSpan period) =>
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(period, TimeSpan.Zero, nameof(period));
+}
