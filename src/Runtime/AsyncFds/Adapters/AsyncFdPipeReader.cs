@@ -71,7 +71,11 @@ internal sealed class AsyncFdPipeReader : PipeReader
             while (true)
             {
                 Memory<byte> memory = writer.GetMemory(_readSize);
-                int read = await _fd.ReadAsync(memory, _stop.Token).ConfigureAwait(false);
+                int read;
+                // TryRead and the readiness await, not AsyncFd.ReadAsync: no async call per read,
+                // so the pump allocates nothing per read in any build.
+                while (!_fd.TryRead(memory.Span, out read))
+                    await _fd.ReadableAsync(_stop.Token).ConfigureAwait(false);
                 if (read == 0)
                     break;
                 writer.Advance(read);

@@ -65,7 +65,18 @@ internal sealed class AsyncFdPipeWriter : PipeWriter
                 ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 foreach (ReadOnlyMemory<byte> segment in buffer)
-                    await _fd.WriteAsync(segment).ConfigureAwait(false);
+                {
+                    ReadOnlyMemory<byte> left = segment;
+                    // TryWrite and the readiness await, not AsyncFd.WriteAsync: no async call per
+                    // segment, so the pump allocates nothing per write in any build.
+                    while (!left.IsEmpty)
+                    {
+                        if (_fd.TryWrite(left.Span, out int written))
+                            left = left[written..];
+                        else
+                            await _fd.WritableAsync().ConfigureAwait(false);
+                    }
+                }
                 reader.AdvanceTo(buffer.End);
                 if (result.IsCompleted)
                     break;

@@ -11,7 +11,7 @@ namespace EpollGen;
 /// <summary>
 /// A <see cref="Stream"/> over a nonblocking fd (a pipe, a socket, a PTY, a character device) that
 /// reads and writes through an <see cref="AsyncFd"/>: asynchronous calls await the fd's readiness
-/// on the AsyncFd engines, synchronous calls block in poll(2).
+/// on the AsyncFd engines, synchronous calls block in ppoll(2).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -23,7 +23,7 @@ namespace EpollGen;
 /// <para>
 /// Disposing the stream disposes the AsyncFd only when the stream owns it: always when the stream
 /// was made from a handle (the AsyncFd then disposes the handle if <c>ownsHandle</c> was given),
-/// and when <c>ownsFd</c> was given for an AsyncFd. A synchronous call blocked in poll(2) is not
+/// and when <c>ownsFd</c> was given for an AsyncFd. A synchronous call blocked in ppoll(2) is not
 /// woken by Dispose: dispose from another thread only after waking it (closing the peer, say).
 /// </para>
 /// </remarks>
@@ -94,6 +94,10 @@ public sealed class AsyncFdStream : Stream
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         CheckReadable();
+        // The fast path is not an async method, so a read that completes at once allocates
+        // nothing even where async methods are not optimized (Debug builds box their state).
+        if (_fd.ReadyIn(AsyncFdInterest.Readable, out _) && _fd.TryRead(buffer.Span, out int bytesRead))
+            return new ValueTask<int>(bytesRead);
         return _fd.ReadAsync(buffer, cancellationToken);
     }
 
@@ -107,14 +111,16 @@ public sealed class AsyncFdStream : Stream
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         CheckWritable();
-        return _fd.WriteAsync(buffer, cancellationToken);
+        while (!buffer.IsEmpty && _fd.ReadyIn(AsyncFdInterest.Writable, out _) && _fd.TryWrite(buffer.Span, out int bytesWritten))
+            buffer = buffer[bytesWritten..];
+        return buffer.IsEmpty ? default : _fd.WriteAsync(buffer, cancellationToken);
     }
 
     /// <inheritdoc cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    /// <summary>Reads at least one byte, blocking in poll(2) until the fd is readable; 0 at end of file.</summary>
+    /// <summary>Reads at least one byte, blocking in ppoll(2) until the fd is readable; 0 at end of file.</summary>
     /// <exception cref="FdException">read or poll failed.</exception>
     /// <exception cref="ObjectDisposedException">The stream or its AsyncFd is disposed.</exception>
     public override int Read(Span<byte> buffer)
@@ -136,7 +142,7 @@ public sealed class AsyncFdStream : Stream
         return Read(one) == 0 ? -1 : one[0];
     }
 
-    /// <summary>Writes all of <paramref name="buffer"/>, blocking in poll(2) while the fd is full.</summary>
+    /// <summary>Writes all of <paramref name="buffer"/>, blocking in ppoll(2) while the fd is full.</summary>
     /// <exception cref="FdException">write or poll failed.</exception>
     /// <exception cref="ObjectDisposedException">The stream or its AsyncFd is disposed.</exception>
     public override void Write(ReadOnlySpan<byte> buffer)
@@ -197,7 +203,7 @@ public sealed class AsyncFdStream : Stream
     }
 
     // Blocks the calling thread until the fd is ready in one direction, as a blocking read or write
-    // would: poll(2) rather than waiting on the async path, so no thread-pool thread is held up.
+    // would: ppoll(2) rather than waiting on the async path, so no thread-pool thread is held up.
     // The handle is referenced meanwhile, so the number cannot be closed and reused under the poll.
     private unsafe void Block(PollEvents events)
     {
@@ -209,12 +215,12 @@ public sealed class AsyncFdStream : Stream
             var poll = new PollFd { fd = _fd.Fd, events = (short)events };
             int result;
             do
-                result = LibC.poll(&poll, 1, -1);
+                result = LibC.ppoll(&poll, 1, null, null);
             while (result < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR);
             if (result < 0)
-                throw new FdException("poll", _fd.Fd, Marshal.GetLastPInvokeError());
+                throw new FdException("ppoll", _fd.Fd, Marshal.GetLastPInvokeError());
             if ((poll.revents & (short)PollEvents.POLLNVAL) != 0)
-                throw new FdException("poll", _fd.Fd, LibC.EBADF);
+                throw new FdException("ppoll", _fd.Fd, LibC.EBADF);
         }
         finally
         {

@@ -120,13 +120,22 @@ public sealed class SignalFdReader : IAsyncEnumerable<SignalFdSigInfo>, IDisposa
     /// <exception cref="FdException">read failed.</exception>
     /// <exception cref="ObjectDisposedException">The reader is disposed, or is disposed during the wait.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<SignalFdSigInfo> ReadAsync(CancellationToken cancellationToken = default)
+    public ValueTask<SignalFdSigInfo> ReadAsync(CancellationToken cancellationToken = default)
     {
-        // The read comes first: a signal pending for the calling thread alone is seen only there.
+        // The read comes first, and outside an async method: what is there already is taken on
+        // the calling thread without allocating, even where async methods are not optimized.
+        if (TryRead(out SignalFdSigInfo signal))
+            return new ValueTask<SignalFdSigInfo>(signal);
+        return WaitAndReadAsync(cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<SignalFdSigInfo> WaitAndReadAsync(CancellationToken cancellationToken)
+    {
         SignalFdSigInfo signal;
-        while (!TryRead(out signal))
+        do
             await _fd.ReadableAsync(cancellationToken).ConfigureAwait(false);
+        while (!TryRead(out signal));
         return signal;
     }
 
@@ -195,12 +204,32 @@ public sealed class SignalFdReader : IAsyncEnumerable<SignalFdSigInfo>, IDisposa
     {
         public SignalFdSigInfo Current { get; private set; }
 
+        public ValueTask<bool> MoveNextAsync()
+        {
+            if (Volatile.Read(ref reader._disposed) != 0)
+                return new ValueTask<bool>(false);
+            if (cancellationToken.IsCancellationRequested)
+                return ValueTask.FromCanceled<bool>(cancellationToken);
+            SignalFdSigInfo next;
+            try
+            {
+                if (!reader.TryRead(out next))
+                    return WaitAsync();
+            }
+            catch (ObjectDisposedException) when (Volatile.Read(ref reader._disposed) != 0)
+            {
+                return new ValueTask<bool>(false);
+            }
+            Current = next;
+            return new ValueTask<bool>(true);
+        }
+
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-        public async ValueTask<bool> MoveNextAsync()
+        private async ValueTask<bool> WaitAsync()
         {
             try
             {
-                Current = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                Current = await reader.WaitAndReadAsync(cancellationToken).ConfigureAwait(false);
                 return true;
             }
             catch (ObjectDisposedException) when (Volatile.Read(ref reader._disposed) != 0)

@@ -85,26 +85,40 @@ public sealed class TimerFdPeriodicTimer : IDisposable
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="InvalidOperationException">Another wait is in flight.</exception>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> WaitForNextTickAsync(CancellationToken cancellationToken = default)
+    public ValueTask<bool> WaitForNextTickAsync(CancellationToken cancellationToken = default)
     {
         // The read comes first, before any readiness is awaited: a tick the kernel already counted
-        // completes the wait at once, whether or not the engine has reported it yet.
-        while (true)
+        // completes the wait at once, whether or not the engine has reported it yet. Not an async
+        // method, so that path allocates nothing even where async methods are not optimized.
+        if (Volatile.Read(ref _disposed) != 0)
+            return new ValueTask<bool>(false);
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        try
         {
-            if (Volatile.Read(ref _disposed) != 0)
-                return false;
-            cancellationToken.ThrowIfCancellationRequested();
-            try
-            {
-                if (TryTakeTicks())
-                    return true;
+            if (TryTakeTicks())
+                return new ValueTask<bool>(true);
+        }
+        catch (ObjectDisposedException)
+        {
+            return new ValueTask<bool>(false);
+        }
+        return WaitAsync(cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> WaitAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            do
                 await _fd.ReadableAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (ObjectDisposedException)
-            {
-                return false;
-            }
+            while (!TryTakeTicks());
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
         }
     }
 
