@@ -14,7 +14,8 @@ public static class AsyncFdPipe
     /// A reader of <paramref name="fd"/>'s bytes. The pipe completes at end of file; a failed read
     /// completes it with the <see cref="FdException"/>, which the next
     /// <see cref="PipeReader.ReadAsync"/> throws. Completing the reader stops the pump, and
-    /// disposes <paramref name="fd"/> unless <paramref name="leaveOpen"/>.
+    /// disposes <paramref name="fd"/> unless <paramref name="leaveOpen"/>: once
+    /// <see cref="PipeReader.CompleteAsync"/> returns, or soon after <see cref="PipeReader.Complete"/>.
     /// </summary>
     /// <param name="fd">The fd to read; it must wait for readability.</param>
     /// <param name="options">The pipe's pool, segment size (the most one read(2) asks for) and back-pressure thresholds; the defaults when null.</param>

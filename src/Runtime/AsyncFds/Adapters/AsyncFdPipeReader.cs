@@ -18,6 +18,7 @@ internal sealed class AsyncFdPipeReader : PipeReader
     // Cancelled when the reader completes: the pump may be waiting for the fd, not for the pipe.
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pump;
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _completed;
 
     public AsyncFdPipeReader(AsyncFd fd, PipeOptions options, bool leaveOpen)
@@ -56,11 +57,19 @@ internal sealed class AsyncFdPipeReader : PipeReader
             TaskScheduler.Default);
     }
 
+    /// <summary>Completes the reader and returns once the pump has stopped and released the fd.</summary>
+    public override async ValueTask CompleteAsync(Exception? exception = null)
+    {
+        Complete(exception);
+        await _released.Task.ConfigureAwait(false);
+    }
+
     private void Release()
     {
         _stop.Dispose();
         if (!_leaveOpen)
             _fd.Dispose();
+        _released.TrySetResult();
     }
 
     private async Task PumpAsync()
