@@ -37,11 +37,11 @@ public sealed class InotifyWatcher : IAsyncEnumerable<InotifyNotification>, IDis
     /// <summary>Opens an inotify fd with no watches.</summary>
     /// <exception cref="FdException">inotify_init1 failed (EMFILE: the per-user limit of inotify instances).</exception>
     public InotifyWatcher()
-        : this(engine: null)
+        : this(engineFor: null)
     {
     }
 
-    internal InotifyWatcher(AsyncFdEngine? engine)
+    internal InotifyWatcher(Func<int, AsyncFdEngine>? engineFor)
     {
         int fd = LibC.inotify_init1(LibC.IN_NONBLOCK | LibC.IN_CLOEXEC);
         if (fd < 0)
@@ -49,7 +49,7 @@ public sealed class InotifyWatcher : IAsyncEnumerable<InotifyNotification>, IDis
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            _fd = new AsyncFd(handle, AsyncFdInterest.Readable, ownsHandle: true, engine);
+            _fd = new AsyncFd(handle, AsyncFdInterest.Readable, ownsHandle: true, engineFor?.Invoke(fd));
         }
         catch
         {

@@ -63,11 +63,11 @@ public sealed class SignalFdReader : IAsyncEnumerable<SignalFdSigInfo>, IDisposa
     /// <exception cref="ArgumentOutOfRangeException">A number is not a signal, or is SIGKILL or SIGSTOP, which cannot be caught.</exception>
     /// <exception cref="FdException">signalfd failed (EMFILE, ...).</exception>
     public SignalFdReader(params ReadOnlySpan<int> signals)
-        : this(signals, engine: null)
+        : this(signals, engineFor: null)
     {
     }
 
-    internal unsafe SignalFdReader(ReadOnlySpan<int> signals, AsyncFdEngine? engine)
+    internal unsafe SignalFdReader(ReadOnlySpan<int> signals, Func<int, AsyncFdEngine>? engineFor)
     {
         if (signals.IsEmpty)
             throw new ArgumentException("At least one signal.", nameof(signals));
@@ -85,7 +85,7 @@ public sealed class SignalFdReader : IAsyncEnumerable<SignalFdSigInfo>, IDisposa
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            _fd = new AsyncFd(handle, AsyncFdInterest.Readable, ownsHandle: true, engine);
+            _fd = new AsyncFd(handle, AsyncFdInterest.Readable, ownsHandle: true, engineFor?.Invoke(fd));
         }
         catch
         {

@@ -28,11 +28,11 @@ public sealed class TimerFdPeriodicTimer : IDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is not positive.</exception>
     /// <exception cref="FdException">timerfd_create or timerfd_settime failed (EMFILE, ...).</exception>
     public TimerFdPeriodicTimer(TimeSpan period)
-        : this(period, engine: null)
+        : this(period, engineFor: null)
     {
     }
 
-    internal TimerFdPeriodicTimer(TimeSpan period, AsyncFdEngine? engine)
+    internal TimerFdPeriodicTimer(TimeSpan period, Func<int, AsyncFdEngine>? engineFor)
     {
         CheckPeriod(period);
         int fd = LibC.timerfd_create(LibC.CLOCK_MONOTONIC, LibC.TFD_NONBLOCK | LibC.TFD_CLOEXEC);
@@ -43,7 +43,7 @@ public sealed class TimerFdPeriodicTimer : IDisposable
         {
             Arm(fd, period);
             _period = period;
-            _fd = new AsyncFd(handle, AsyncFdInterest.Readable, ownsHandle: true, engine);
+            _fd = new AsyncFd(handle, AsyncFdInterest.Readable, ownsHandle: true, engineFor?.Invoke(fd));
         }
         catch
         {
@@ -51,6 +51,9 @@ public sealed class TimerFdPeriodicTimer : IDisposable
             throw;
         }
     }
+
+    /// <summary>The AsyncFd over the timerfd.</summary>
+    internal AsyncFd AsyncFd => _fd;
 
     /// <summary>
     /// The period. Setting it re-arms the timer: the next tick comes one new period after the set,
