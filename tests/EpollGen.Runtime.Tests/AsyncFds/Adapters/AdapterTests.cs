@@ -55,9 +55,6 @@ public abstract class AdapterTests(TapBackendKind backend) : BackendTests(backen
         return engine;
     }
 
-    /// <summary>Whether <paramref name="fd"/> is an open fd of this process.</summary>
-    protected static bool IsOpen(int fd) => TestLibC.fcntl(fd, TestLibC.F_GETFD, 0) >= 0;
-
     /// <summary>Polls until <paramref name="condition"/> holds; fails the test after <see cref="Bound"/>.</summary>
     protected static async Task WaitUntil(Func<bool> condition)
     {
@@ -67,6 +64,20 @@ public abstract class AdapterTests(TapBackendKind backend) : BackendTests(backen
             Assert.True(DateTime.UtcNow < deadline, "the condition did not hold in time");
             await Task.Delay(1);
         }
+    }
+
+    /// <summary>Whether <paramref name="fd"/> polls writable within <see cref="Bound"/>.</summary>
+    protected static unsafe bool PollsWritable(int fd)
+    {
+        var poll = new EpollGen.Interop.PollFd { fd = fd, events = (short)TestLibC.POLLOUT };
+        return TestLibC.poll(&poll, 1, (int)Bound.TotalMilliseconds) == 1 && (poll.revents & (short)TestLibC.POLLOUT) != 0;
+    }
+
+    /// <summary>Writes one byte without asserting, for loops whose allocations are counted.</summary>
+    protected static unsafe bool WriteOneByte(int fd)
+    {
+        byte value = 42;
+        return TestLibC.write(fd, &value, 1) == 1;
     }
 
     /// <summary>Blocks until <paramref name="fd"/> polls readable; fails the test after <see cref="Bound"/>.</summary>
