@@ -1,0 +1,123 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using EpollGen.Taps;
+using Xunit;
+
+namespace EpollGen.Runtime.Tests.AsyncFds.Adapters;
+
+/// <summary>TimerFdPeriodicTimer on real timerfds, on each tap backend's engines.</summary>
+public abstract class TimerFdPeriodicTimerTests(TapBackendKind backend) : AdapterTests(backend)
+{
+    private TimerFdPeriodicTimer Start(TimeSpan period) => new(period, Engine);
+
+    [Fact]
+    public async Task WaitForNextTickAsync_CompletesTrue_NoSoonerThanAPeriod()
+    {
+        // Taken before the timer is armed: the period runs from the arming.
+        long started = Stopwatch.GetTimestamp();
+        using TimerFdPeriodicTimer timer = Start(TimeSpan.FromMilliseconds(20));
+
+        Assert.True(await timer.WaitForNextTickAsync().AsTask().WaitAsync(Bound));
+
+        Assert.True(Stopwatch.GetElapsedTime(started) >= TimeSpan.FromMilliseconds(20), "the tick came before its period");
+        Assert.True(timer.LastExpirations >= 1);
+        Assert.True(await timer.WaitForNextTickAsync().AsTask().WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task ALateWait_ReportsTheTicksItMissed()
+    {
+        using TimerFdPeriodicTimer timer = Start(TimeSpan.FromMilliseconds(5));
+        Assert.True(await timer.WaitForNextTickAsync().AsTask().WaitAsync(Bound));
+        long missedBefore = timer.MissedTicks;
+
+        // The subject is a consumer that comes late: being late takes time, so this one sleeps
+        // for eight periods (the kernel counts at least seven expirations meanwhile).
+        Thread.Sleep(TimeSpan.FromMilliseconds(40));
+        ValueTask<bool> late = timer.WaitForNextTickAsync();
+
+        Assert.True(late.IsCompletedSuccessfully, "ticks were pending, so the wait should complete at once");
+        Assert.True(await late);
+        Assert.True(timer.LastExpirations >= 2, $"expirations {timer.LastExpirations}");
+        Assert.Equal(missedBefore + timer.LastExpirations - 1, timer.MissedTicks);
+    }
+
+    [Fact]
+    public async Task Dispose_EndsAPendingWait_WithFalse_AndLaterWaitsAreFalse()
+    {
+        var timer = Start(TimeSpan.FromHours(1));
+        ValueTask<bool> pending = timer.WaitForNextTickAsync();
+        Assert.False(pending.IsCompleted);
+
+        timer.Dispose();
+
+        Assert.False(await pending.AsTask().WaitAsync(Bound));
+        Assert.False(await timer.WaitForNextTickAsync());
+    }
+
+    [Fact]
+    public async Task Cancellation_EndsAPendingWait_AndTheNextWaitTicks()
+    {
+        using TimerFdPeriodicTimer timer = Start(TimeSpan.FromHours(1));
+        using var cancellation = new CancellationTokenSource();
+        ValueTask<bool> pending = timer.WaitForNextTickAsync(cancellation.Token);
+
+        cancellation.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await pending.AsTask().WaitAsync(Bound));
+        timer.Period = TimeSpan.FromMilliseconds(5);
+        Assert.True(await timer.WaitForNextTickAsync().AsTask().WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task ASecondWait_WhileOneIsPending_IsRefused()
+    {
+        using TimerFdPeriodicTimer timer = Start(TimeSpan.FromHours(1));
+        _ = timer.WaitForNextTickAsync();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await timer.WaitForNextTickAsync());
+    }
+
+    [Fact]
+    public void APeriodThatIsNotPositive_IsRefused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => Start(TimeSpan.Zero));
+        using TimerFdPeriodicTimer timer = Start(TimeSpan.FromHours(1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => timer.Period = TimeSpan.FromTicks(-1));
+        Assert.Equal(TimeSpan.FromHours(1), timer.Period);
+    }
+
+    [Fact]
+    public void SteadyState_WaitsForATickAlreadyCounted_AllocateNothing()
+    {
+        using TimerFdPeriodicTimer timer = Start(TimeSpan.FromMilliseconds(1));
+        int fd = timer.AsyncFd.Fd;
+        int failed = 0;
+        for (int i = 0; i < 20; i++)
+            failed += TickAtOnce(timer, fd) ? 0 : 1;
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 200; i++)
+            failed += TickAtOnce(timer, fd) ? 0 : 1;
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, failed);
+        Assert.Equal(0, allocated);
+    }
+
+    // Blocks in poll(2) until the kernel has counted a tick, so the wait completes at once, on this
+    // thread. No asserts here: a failing one would allocate its message inside the measured loop.
+    private static bool TickAtOnce(TimerFdPeriodicTimer timer, int fd)
+    {
+        if (!Native.TestLibC.PollsReadable(fd, (int)Bound.TotalMilliseconds))
+            return false;
+        ValueTask<bool> wait = timer.WaitForNextTickAsync();
+        return wait.IsCompletedSuccessfully && wait.Result;
+    }
+}
+
+public sealed class TimerFdPeriodicTimerTests_Epoll() : TimerFdPeriodicTimerTests(TapBackendKind.Epoll);
+
+public sealed class TimerFdPeriodicTimerTests_IoUring() : TimerFdPeriodicTimerTests(TapBackendKind.IoUring);
