@@ -18,7 +18,7 @@ public static class AsyncFdPipe
     /// <see cref="PipeReader.CompleteAsync"/> returns, or soon after <see cref="PipeReader.Complete"/>.
     /// </summary>
     /// <param name="fd">The fd to read; it must wait for readability.</param>
-    /// <param name="options">The pipe's pool, segment size (the most one read(2) asks for) and back-pressure thresholds; the defaults when null.</param>
+    /// <param name="options">The pipe's pool, minimum segment size (each read(2) asks for at least that much room) and back-pressure thresholds; the defaults when null.</param>
     /// <param name="leaveOpen">Whether <paramref name="fd"/> stays undisposed when the reader completes.</param>
     /// <exception cref="ArgumentException"><paramref name="fd"/> does not wait for readability.</exception>
     public static PipeReader CreateReader(AsyncFd fd, PipeOptions? options = null, bool leaveOpen = false)

@@ -207,25 +207,16 @@ public sealed class AsyncFdStream : Stream
     // The handle is referenced meanwhile, so the number cannot be closed and reused under the poll.
     private unsafe void Block(PollEvents events)
     {
-        SafeHandle handle = _fd.Handle;
-        bool referenced = false;
-        handle.DangerousAddRef(ref referenced);
-        try
-        {
-            var poll = new PollFd { fd = _fd.Fd, events = (short)events };
-            int result;
-            do
-                result = LibC.ppoll(&poll, 1, null, null);
-            while (result < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR);
-            if (result < 0)
-                throw new FdException("ppoll", _fd.Fd, Marshal.GetLastPInvokeError());
-            if ((poll.revents & (short)PollEvents.POLLNVAL) != 0)
-                throw new FdException("ppoll", _fd.Fd, LibC.EBADF);
-        }
-        finally
-        {
-            handle.DangerousRelease();
-        }
+        using var held = new HandleReference(_fd.Handle);
+        var poll = new PollFd { fd = _fd.Fd, events = (short)events };
+        int result;
+        do
+            result = LibC.ppoll(&poll, 1, null, null);
+        while (result < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR);
+        if (result < 0)
+            throw new FdException("ppoll", _fd.Fd, Marshal.GetLastPInvokeError());
+        if ((poll.revents & (short)PollEvents.POLLNVAL) != 0)
+            throw new FdException("ppoll", _fd.Fd, LibC.EBADF);
     }
 
     private static AsyncFdInterest InterestOf(FileAccess access) => access switch

@@ -72,6 +72,7 @@ public sealed class InotifyWatcher : IAsyncEnumerable<InotifyNotification>, IDis
     {
         ArgumentNullException.ThrowIfNull(path);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        using var held = new HandleReference(_fd.Handle);
         int watch = LibC.inotify_add_watch(_fd.Fd, path, (uint)mask);
         if (watch < 0)
             throw new FdException($"inotify_add_watch({path})", _fd.Fd, Marshal.GetLastPInvokeError());
@@ -84,6 +85,7 @@ public sealed class InotifyWatcher : IAsyncEnumerable<InotifyNotification>, IDis
     public void RemoveWatch(int watch)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        using var held = new HandleReference(_fd.Handle);
         if (LibC.inotify_rm_watch(_fd.Fd, watch) != 0)
             throw new FdException($"inotify_rm_watch({watch})", _fd.Fd, Marshal.GetLastPInvokeError());
     }

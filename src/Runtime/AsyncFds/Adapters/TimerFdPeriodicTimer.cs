@@ -68,7 +68,8 @@ public sealed class TimerFdPeriodicTimer : IDisposable
         {
             CheckPeriod(value);
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            Arm(_fd.Fd, value);
+            using (new HandleReference(_fd.Handle))
+                Arm(_fd.Fd, value);
             _period = value;
         }
     }
