@@ -13,7 +13,10 @@ namespace EpollGen.Runtime.Tests.Lifetime;
 /// as Linux drops a registration with its file. Kernel-epoll sets only: an io_uring set's ring
 /// holds the file of every fd it polls, so a close behind its back releases nothing, and the
 /// README asks for Epoll.close or the SafeHandle overloads there.
+/// In the collection that runs alone: two of its tests need a closed fd's number to stay free
+/// until they take it again.
 /// </summary>
+[Collection(SignalCollection.Name)]
 public sealed class OrphanSweepTests
 {
     [Fact]
