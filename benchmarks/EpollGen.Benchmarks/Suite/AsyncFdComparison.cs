@@ -17,6 +17,7 @@ internal static class AsyncFdComparison
     private const string DotNetPipeStream = ".NET PipeStream async";
     private const string AsyncFdEpoll = "AsyncFd, epoll taps";
     private const string AsyncFdIoUring = "AsyncFd, io_uring taps";
+    private const string RawEpollOneCpu = "raw epoll (C#), one CPU";
 
     // A per-await allocation is at least an object header and a field (24 bytes) per hop; a few
     // hundred bytes once per run (a pool thread started, a method tiered up) stay far below 1.
@@ -25,8 +26,8 @@ internal static class AsyncFdComparison
     public static void Run(SuiteOptions o, bool ioUring, SuiteReport report, TextWriter log)
     {
         Kind[] kinds = ioUring
-            ? [Kind.DotNet, Kind.AsyncFdEpoll, Kind.AsyncFdIoUring, Kind.RawEpoll]
-            : [Kind.DotNet, Kind.AsyncFdEpoll, Kind.RawEpoll];
+            ? [Kind.DotNet, Kind.AsyncFdEpoll, Kind.AsyncFdIoUring, Kind.RawEpoll, Kind.RawEpollOneCpu]
+            : [Kind.DotNet, Kind.AsyncFdEpoll, Kind.RawEpoll, Kind.RawEpollOneCpu];
         Transport[] transports = [Transport.SocketPair, Transport.Pipes];
         var results = new Dictionary<(Transport, int Size, Kind), List<Result>>();
         foreach (Transport transport in transports)
@@ -58,7 +59,10 @@ internal static class AsyncFdComparison
             "over two pipes (one per direction), .NET's `AnonymousPipeServerStream`/`AnonymousPipeClientStream` `WriteAsync`/`ReadAsync` on both ends. " +
             $"{AsyncFdEpoll} and {AsyncFdIoUring} are `AsyncFd.WriteAsync`/`ReadAsync` on the same kind of fds (nonblocking), on engines whose sets use that tap backend; " +
             "AsyncFd and .NET both run the awaiting code on the thread pool. " +
-            $"{Implementations.RawEpoll} is the floor: a thread per end that writes, then blocks in `epoll_wait` (level-triggered) and reads. " +
+            $"{Implementations.RawEpoll} is the kernel's path with nothing above it: a thread per end that writes, then blocks in `epoll_wait` (level-triggered) and reads, " +
+            $"unpinned; {RawEpollOneCpu} pins both threads to the last CPU, so a hop is a switch on that CPU rather than a wake-up of another. " +
+            "Where the thread pool's spinning workers catch a completion before they sleep, the unpinned raw threads can be slower than .NET: " +
+            "each of their hops wakes a sleeping thread, which on an idle virtual CPU costs more than the system calls saved. " +
             $"Each run builds fresh fds, runs {o.AsyncFdRoundTrips / 10:N0} round trips untimed, then times {o.AsyncFdRoundTrips:N0}; " +
             $"{o.AsyncFdRounds} rounds with the implementations interleaved, cells give the median and min–max of the round values, and the ratio is against .NET's row of the same run. " +
             "Bytes allocated are the whole process's (`GC.GetTotalAllocatedBytes(precise: true)`) over the timed round trips, per round trip " +
@@ -95,7 +99,8 @@ internal static class AsyncFdComparison
         Kind.DotNet => transport == Transport.SocketPair ? Implementations.DotNetSocket : DotNetPipeStream,
         Kind.AsyncFdEpoll => AsyncFdEpoll,
         Kind.AsyncFdIoUring => AsyncFdIoUring,
-        _ => Implementations.RawEpoll,
+        Kind.RawEpoll => Implementations.RawEpoll,
+        _ => RawEpollOneCpu,
     };
 
     private static List<double> Rates(List<Result> runs) => runs.Select(r => r.RoundTripsPerSecond).ToList();

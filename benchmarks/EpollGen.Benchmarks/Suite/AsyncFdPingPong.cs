@@ -19,7 +19,7 @@ namespace EpollGen.Benchmarks.Suite;
 /// forth, over an AF_UNIX socketpair or over two pipes (one per direction), through one of the
 /// implementations <see cref="AsyncFdComparison"/> compares.
 /// </summary>
-internal static class AsyncFdPingPong
+internal static partial class AsyncFdPingPong
 {
     private const int AF_UNIX = 1;
     private const int SOCK_STREAM = 1;
@@ -47,8 +47,11 @@ internal static class AsyncFdPingPong
         /// <summary>AsyncFd on engines whose sets use io_uring taps.</summary>
         AsyncFdIoUring,
 
-        /// <summary>A thread per end blocking in epoll_wait, then read or write: the kernel's floor.</summary>
+        /// <summary>A thread per end blocking in epoll_wait, then read or write, unpinned as the thread pool is.</summary>
         RawEpoll,
+
+        /// <summary><see cref="RawEpoll"/> with both threads on one CPU: each hop a switch on that CPU, no cross-CPU wake-up.</summary>
+        RawEpollOneCpu,
     }
 
     /// <summary>
@@ -61,7 +64,8 @@ internal static class AsyncFdPingPong
         Kind.DotNet => DotNetPipeStreams(size, roundTrips),
         Kind.AsyncFdEpoll => AsyncFds(TapBackendKind.Epoll, transport, size, roundTrips),
         Kind.AsyncFdIoUring => AsyncFds(TapBackendKind.IoUring, transport, size, roundTrips),
-        Kind.RawEpoll => RawEpollThreads(transport, size, roundTrips),
+        Kind.RawEpoll => RawEpollThreads(transport, size, roundTrips, cpu: null),
+        Kind.RawEpollOneCpu => RawEpollThreads(transport, size, roundTrips, cpu: Environment.ProcessorCount - 1),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -154,15 +158,15 @@ internal static class AsyncFdPingPong
     private static int Received(int bytes) =>
         bytes > 0 ? bytes : throw new InvalidOperationException("the peer closed its end mid-run");
 
-    private static Result RawEpollThreads(Transport transport, int size, int roundTrips)
+    private static Result RawEpollThreads(Transport transport, int size, int roundTrips, int? cpu)
     {
         (EndFds ping, EndFds pong) = Open(transport);
         try
         {
             int warmUp = roundTrips / 10;
             Result result = default;
-            var pongThread = new Thread(() => RawEnd(pong, size, warmUp, roundTrips, sendsFirst: false)) { Name = "raw epoll pong" };
-            var pingThread = new Thread(() => result = RawEnd(ping, size, warmUp, roundTrips, sendsFirst: true)) { Name = "raw epoll ping" };
+            var pongThread = new Thread(() => RawEnd(pong, size, warmUp, roundTrips, sendsFirst: false, cpu)) { Name = "raw epoll pong" };
+            var pingThread = new Thread(() => result = RawEnd(ping, size, warmUp, roundTrips, sendsFirst: true, cpu)) { Name = "raw epoll ping" };
             pongThread.Start();
             pingThread.Start();
             pingThread.Join();
@@ -179,8 +183,13 @@ internal static class AsyncFdPingPong
     // Each hop is the fewest calls epoll allows: a write, then epoll_wait (level-triggered, so a
     // message that came in pieces wakes it again) and a read, until the message is in. The end
     // that sends first times the run.
-    private static unsafe Result RawEnd(EndFds fds, int size, int warmUp, int roundTrips, bool sendsFirst)
+    private static unsafe Result RawEnd(EndFds fds, int size, int warmUp, int roundTrips, bool sendsFirst, int? cpu)
     {
+        if (cpu is { } only)
+        {
+            ulong mask = 1UL << only;
+            Check(sched_setaffinity(0, sizeof(ulong), &mask) == 0, "sched_setaffinity");
+        }
         int epfd = RawEpoll.Create();
         Check(epfd >= 0, "epoll_create1");
         byte* registration = stackalloc byte[EpollEvent.Size];
@@ -258,6 +267,9 @@ internal static class AsyncFdPingPong
         Check(Sys.pipe2(ends, O_NONBLOCK | O_CLOEXEC) == 0, "pipe2");
         return (ends[0], ends[1]);
     }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int sched_setaffinity(int pid, nuint size, ulong* mask);
 
     private static void Check(bool ok, string what)
     {
