@@ -76,6 +76,8 @@ internal static class SuiteBenchmark
             EchoComparison.Run(o, implementations, report, log);
         if (o.Runs("kestrel"))
             KestrelComparison.Run(o, report, log);
+        if (o.Runs("asyncfd"))
+            AsyncFdComparison.Run(o, ioUringProblem is null, report, log);
 
         string header = Header(o, machine, started, clock.Elapsed, loadBefore, MachineInfo.LoadAverage(), gcc, libraries, ioUringProblem);
         report.Save(header);

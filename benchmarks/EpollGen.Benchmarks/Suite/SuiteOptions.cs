@@ -12,7 +12,7 @@ namespace EpollGen.Benchmarks.Suite;
 /// </summary>
 internal sealed record SuiteOptions
 {
-    public static readonly string[] Sections = ["chain", "pingpong", "waitcost", "churn", "concurrent", "echo", "kestrel"];
+    public static readonly string[] Sections = ["chain", "pingpong", "waitcost", "churn", "concurrent", "echo", "kestrel", "asyncfd"];
 
     public bool Quick { get; init; }
 
@@ -84,6 +84,12 @@ internal sealed record SuiteOptions
 
     public int KestrelThreads { get; init; } = 2;
 
+    public int AsyncFdRoundTrips { get; init; } = 20_000;
+
+    public int AsyncFdRounds { get; init; } = 7;
+
+    public int[] AsyncFdSizes { get; init; } = [1, 4096];
+
     public bool Runs(string section) => Only.Contains(section);
 
     /// <summary>The settings of a run: full ones, or <c>--quick</c>'s smoke test.</summary>
@@ -112,6 +118,8 @@ internal sealed record SuiteOptions
                 KestrelRounds = 2,
                 KestrelSeconds = 3,
                 KestrelWarmupSeconds = 1,
+                AsyncFdRoundTrips = 5000,
+                AsyncFdRounds = 3,
             }
             : options;
     }
@@ -137,5 +145,6 @@ internal sealed record SuiteOptions
         $"close churn: {ChurnRounds} rounds × {ChurnCycles:N0} cycles, {string.Join("/", ChurnIdle)} idle; " +
         $"concurrent waiters: {ConcurrentRounds} rounds × {ConcurrentMoves:N0} moves, {ConcurrentThreads} threads, {ConcurrentFds} fds, {ConcurrentTokens} tokens; " +
         $"echo: {EchoRounds} rounds × {EchoSeconds:0.#} s after {EchoWarmupSeconds:0.#} s warm-up, {EchoConnections} connections, {EchoSize}-byte messages; " +
-        $"kestrel: {KestrelRounds} rounds × {KestrelSeconds:0.#} s of wrk -t{KestrelThreads} after {KestrelWarmupSeconds:0.#} s warm-up, {string.Join("/", KestrelConnections)} connections");
+        $"kestrel: {KestrelRounds} rounds × {KestrelSeconds:0.#} s of wrk -t{KestrelThreads} after {KestrelWarmupSeconds:0.#} s warm-up, {string.Join("/", KestrelConnections)} connections; " +
+        $"asyncfd: {AsyncFdRounds} rounds × {AsyncFdRoundTrips:N0} round trips, {string.Join("/", AsyncFdSizes)}-byte messages");
 }
