@@ -142,7 +142,7 @@ internal sealed class AsyncFdEngine
         var events = new EpollEvent[EventCapacity];
         while (true)
         {
-            int ready = _set.Wait(events, Timeout.InfiniteTimeSpan);
+            int ready = _set.WaitWithoutPoll(events);
             AsyncFd?[] slots = Volatile.Read(ref _slots);
             for (int i = 0; i < ready; i++)
             {

@@ -189,6 +189,18 @@ public sealed class EpollSet : IDisposable
     }
 
     /// <summary>
+    /// Waits for events without polling the kernel first: for a loop that does nothing but wait
+    /// (an AsyncFd engine), whose every wait follows the handling of the last one's events. Linux's
+    /// "every fd ready when the call began" matters to a caller that did other work between waits;
+    /// to the loop it only costs a second system call per wake-up.
+    /// </summary>
+    internal unsafe int WaitWithoutPoll(Span<EpollEvent> events)
+    {
+        var sink = new SpanSink(events);
+        return WaitCore(ref sink, events.Length, long.MaxValue, interruptible: false, pollFirst: false);
+    }
+
+    /// <summary>
     /// Waits asynchronously, as <see cref="Wait"/> does, until registrations are ready, the
     /// timeout passes or <paramref name="cancellationToken"/> is cancelled. No allocation per wait in
     /// steady state.
@@ -365,7 +377,7 @@ public sealed class EpollSet : IDisposable
     /// </summary>
     // The message buffer is written by each take before it is read: no need to zero 1.5 KiB per wait.
     [SkipLocalsInit]
-    internal unsafe int WaitCore<TSink>(ref TSink sink, int maxEvents, long deadline, bool interruptible, void* signalMask = null)
+    internal unsafe int WaitCore<TSink>(ref TSink sink, int maxEvents, long deadline, bool interruptible, void* signalMask = null, bool pollFirst = true)
         where TSink : IEventSink, allows ref struct
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -375,7 +387,7 @@ public sealed class EpollSet : IDisposable
         try
         {
             // A poll of the kernel first, so readiness that arrived before the call is reported now.
-            int taken = _queue.Wait(messages, 0, interruptible: false, maxEvents, signalMask);
+            int taken = pollFirst ? _queue.Wait(messages, 0, interruptible: false, maxEvents, signalMask) : 0;
             while (true)
             {
                 int reported;
