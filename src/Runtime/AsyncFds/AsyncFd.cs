@@ -37,12 +37,19 @@ public sealed class AsyncFd : IDisposable
     private const int O_NONBLOCK = 0x800;
 
     // Hang-ups and errors end a wait in both directions (a read returns 0 or the error at once);
-    // EPOLLRDHUP only ends a read's. Clearing drops the transient bits only: a hang-up never comes
-    // twice on an edge-triggered registration, so it stays known.
+    // EPOLLRDHUP only ends a read's.
     private const EpollEvents ReadBits = EpollEvents.EPOLLIN | EpollEvents.EPOLLPRI | EpollEvents.EPOLLRDHUP | EpollEvents.EPOLLHUP | EpollEvents.EPOLLERR;
     private const EpollEvents WriteBits = EpollEvents.EPOLLOUT | EpollEvents.EPOLLHUP | EpollEvents.EPOLLERR;
-    private const EpollEvents ReadClears = EpollEvents.EPOLLIN | EpollEvents.EPOLLPRI | EpollEvents.EPOLLERR;
-    private const EpollEvents WriteClears = EpollEvents.EPOLLOUT | EpollEvents.EPOLLERR;
+
+    // The conditions, unlike the edges, are states: each report carries them as they are now (an
+    // edge-triggered report is the fd's whole poll mask), so a delivery replaces them rather than
+    // adding to them. A TCP socket reports EPOLLHUP before it connects and not after.
+    private const EpollEvents Conditions = EpollEvents.EPOLLRDHUP | EpollEvents.EPOLLHUP | EpollEvents.EPOLLERR;
+
+    // An EAGAIN proves the direction neither ready nor hung up (a read at end of file returns 0, a
+    // write to a hung-up fd fails with EPIPE), so it clears every bit that would end a wait.
+    private const EpollEvents ReadClears = ReadBits;
+    private const EpollEvents WriteClears = WriteBits;
 
     private readonly SafeHandle _handle;
     private readonly bool _ownsHandle;
@@ -50,6 +57,7 @@ public sealed class AsyncFd : IDisposable
     private readonly ReadinessWaiter _reader;
     private readonly ReadinessWaiter _writer;
     private readonly int _fd;
+    private readonly AsyncFdEngine.Entry _entry;
     private int _disposed;
 
     // The readiness known: the epoll bits in the low half, and in the high half a tick that every
@@ -70,25 +78,34 @@ public sealed class AsyncFd : IDisposable
 
     internal AsyncFd(SafeHandle handle, AsyncFdInterest interest, bool ownsHandle, AsyncFdEngine? engine)
     {
-        ArgumentNullException.ThrowIfNull(handle);
-        if ((interest & ~AsyncFdInterest.ReadWrite) != 0 || interest == 0)
-            throw new ArgumentOutOfRangeException(nameof(interest), interest, "Readable, Writable or both.");
-        ObjectDisposedException.ThrowIf(handle.IsClosed || handle.IsInvalid, handle);
-        _handle = handle;
-        _ownsHandle = ownsHandle;
-        _fd = (int)handle.DangerousGetHandle();
-        Interest = interest;
-        int flags = LibC.fcntl(_fd, LibC.F_GETFL, 0);
-        if (flags < 0)
-            throw new FdException("fcntl(F_GETFL)", _fd, Marshal.GetLastPInvokeError());
-        if ((flags & O_NONBLOCK) == 0)
-            throw new ArgumentException($"fd {_fd} is in blocking mode. AsyncFd reads and writes until EAGAIN, which a blocking fd never returns: set O_NONBLOCK (fcntl F_SETFL) first.", nameof(handle));
-        _reader = new ReadinessWaiter(this, AsyncFdInterest.Readable);
-        _writer = new ReadinessWaiter(this, AsyncFdInterest.Writable);
-        // Nothing is known ready until the engine says so: an edge-triggered ADD reports what is
-        // ready at once, so an fd with data waiting completes its first await through the engine.
-        _engine = engine ?? AsyncFdEngine.For(_fd);
-        _engine.Register(this, Registered(interest));
+        try
+        {
+            ArgumentNullException.ThrowIfNull(handle);
+            if ((interest & ~AsyncFdInterest.ReadWrite) != 0 || interest == 0)
+                throw new ArgumentOutOfRangeException(nameof(interest), interest, "Readable, Writable or both.");
+            ObjectDisposedException.ThrowIf(handle.IsClosed || handle.IsInvalid, handle);
+            _handle = handle;
+            _ownsHandle = ownsHandle;
+            _fd = (int)handle.DangerousGetHandle();
+            Interest = interest;
+            int flags = LibC.fcntl(_fd, LibC.F_GETFL, 0);
+            if (flags < 0)
+                throw new FdException("fcntl(F_GETFL)", _fd, Marshal.GetLastPInvokeError());
+            if ((flags & O_NONBLOCK) == 0)
+                throw new ArgumentException($"fd {_fd} is in blocking mode. AsyncFd reads and writes until EAGAIN, which a blocking fd never returns: set O_NONBLOCK (fcntl F_SETFL) first.", nameof(handle));
+            _reader = new ReadinessWaiter(this, AsyncFdInterest.Readable);
+            _writer = new ReadinessWaiter(this, AsyncFdInterest.Writable);
+            // Nothing is known ready until the engine says so: an edge-triggered ADD reports what is
+            // ready at once, so an fd with data waiting completes its first await through the engine.
+            _engine = engine ?? AsyncFdEngine.For(_fd);
+            _entry = _engine.Register(this, Registered(interest));
+        }
+        catch
+        {
+            // Refused: nothing was registered, so there is nothing for a finalizer to give back.
+            GC.SuppressFinalize(this);
+            throw;
+        }
     }
 
     /// <summary>
@@ -120,10 +137,6 @@ public sealed class AsyncFd : IDisposable
 
     /// <summary>The handle that owns the fd.</summary>
     public SafeHandle Handle => _handle;
-
-    internal ulong Token { get; set; }
-
-    internal SafeHandle RegisteredHandle => _handle;
 
     /// <summary>Completes when the fd is readable, at once if it is known to be.</summary>
     /// <exception cref="ObjectDisposedException">This AsyncFd is disposed, or is disposed during the await.</exception>
@@ -252,12 +265,43 @@ public sealed class AsyncFd : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        _engine.Unregister(this);
-        var disposed = new ObjectDisposedException(nameof(AsyncFd));
-        _reader.TrySetException(disposed);
-        _writer.TrySetException(disposed);
+        GC.SuppressFinalize(this);
+        _engine.Unregister(_entry, _fd);
+        _reader.TrySetException(new ObjectDisposedException(nameof(AsyncFd)));
+        _writer.TrySetException(new ObjectDisposedException(nameof(AsyncFd)));
         if (_ownsHandle)
             _handle.Dispose();
+    }
+
+    /// <summary>
+    /// An AsyncFd dropped without <see cref="Dispose"/> and with no await in flight (an await holds
+    /// it) gives its registration back, and its handle if it owns it.
+    /// </summary>
+    ~AsyncFd()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _engine.Unregister(_entry, _fd);
+        if (_ownsHandle)
+            _handle.Dispose();
+    }
+
+    /// <summary>Holds this AsyncFd alive while an await in <paramref name="direction"/> is in flight.</summary>
+    internal void Root(AsyncFdInterest direction)
+    {
+        if (direction == AsyncFdInterest.Readable)
+            _entry.AwaitedForReading = this;
+        else
+            _entry.AwaitedForWriting = this;
+    }
+
+    /// <summary>Lets go of the hold <see cref="Root"/> took.</summary>
+    internal void Unroot(AsyncFdInterest direction)
+    {
+        if (direction == AsyncFdInterest.Readable)
+            _entry.AwaitedForReading = null;
+        else
+            _entry.AwaitedForWriting = null;
     }
 
     /// <summary>Called by the engine with the events of one delivery.</summary>
@@ -307,7 +351,7 @@ public sealed class AsyncFd : IDisposable
         ulong seen = Volatile.Read(ref _readiness);
         while (true)
         {
-            ulong next = ((seen >> 32) + 1) << 32 | (uint)((EpollEvents)(uint)seen | events);
+            ulong next = ((seen >> 32) + 1) << 32 | (uint)(((EpollEvents)(uint)seen & ~Conditions) | events);
             ulong found = Interlocked.CompareExchange(ref _readiness, next, seen);
             if (found == seen)
                 return next;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Threading;
 using EpollGen.Interop;
 using EpollGen.Native;
@@ -23,13 +24,26 @@ internal sealed class AsyncFdEngine
     private readonly EpollSet _set;
     private readonly Lock _lock = new();
 
-    // The AsyncFds registered, by slot (the low half of their epoll data); the high half is the
-    // slot's generation, so an event harvested before a slot was reused finds a token that differs.
+    // The registrations, by slot (the low half of their epoll data); the high half is the slot's
+    // generation, so an event harvested before a slot was reused finds a token that differs.
     // Replaced, never resized in place: the engine thread reads it without the lock.
-    private AsyncFd?[] _slots = new AsyncFd?[64];
+    private Entry?[] _slots = new Entry?[64];
     private uint[] _generations = new uint[64];
     private readonly Stack<int> _free = new();
     private int _used;
+
+    /// <summary>
+    /// One AsyncFd's place in an engine. It holds the AsyncFd weakly, so that one dropped without
+    /// Dispose is finalized (and its registration and fd go), and strongly only while an await of
+    /// it is in flight, so that the await and the code waiting on it stay alive.
+    /// </summary>
+    internal sealed class Entry(AsyncFd fd, ulong token)
+    {
+        public readonly WeakReference<AsyncFd> Fd = new(fd);
+        public readonly ulong Token = token;
+        public AsyncFd? AwaitedForReading;
+        public AsyncFd? AwaitedForWriting;
+    }
 
     private AsyncFdEngine(TapBackendKind? backend, int index)
     {
@@ -79,37 +93,37 @@ internal sealed class AsyncFdEngine
 
     /// <summary>Registers <paramref name="fd"/> edge-triggered with <paramref name="events"/>.</summary>
     /// <exception cref="EpollException">epoll refused the fd (EPERM, EEXIST, ENOMEM, ENOSPC).</exception>
-    public void Register(AsyncFd fd, EpollEvents events)
+    public Entry Register(AsyncFd fd, EpollEvents events)
     {
+        Entry entry;
         int slot;
-        ulong token;
         lock (_lock)
         {
             slot = _free.Count > 0 ? _free.Pop() : Grow();
-            token = (ulong)_generations[slot] << 32 | (uint)slot;
-            fd.Token = token;
+            entry = new Entry(fd, (ulong)_generations[slot] << 32 | (uint)slot);
             // Published before the ADD: the ADD's own event may reach the engine thread at once.
-            Volatile.Write(ref _slots[slot], fd);
+            Volatile.Write(ref _slots[slot], entry);
         }
         try
         {
-            _set.Add(fd.RegisteredHandle, events, token);
+            _set.Add(fd.Handle, events, entry.Token);
         }
         catch
         {
             Release(slot);
             throw;
         }
+        return entry;
     }
 
-    /// <summary>Removes <paramref name="fd"/>'s registration; events already harvested for it are dropped.</summary>
-    public void Unregister(AsyncFd fd)
+    /// <summary>Removes <paramref name="entry"/>'s registration; events already harvested for it are dropped.</summary>
+    public void Unregister(Entry entry, int fd)
     {
         // The set holds the handle while registered, so the fd is still this file's and DEL cannot
         // fail, unless a raw fd that was not given to the AsyncFd was closed under it: then the
         // kernel has dropped the registration already, and Dispose must not throw for it.
-        _set.TryRemove(fd.Fd, out _);
-        Release((int)(uint)fd.Token);
+        _set.TryRemove(fd, out _);
+        Release((int)(uint)entry.Token);
     }
 
     private void Release(int slot)
@@ -127,7 +141,7 @@ internal sealed class AsyncFdEngine
     {
         if (_used == _slots.Length)
         {
-            var slots = new AsyncFd?[_slots.Length * 2];
+            var slots = new Entry?[_slots.Length * 2];
             Array.Copy(_slots, slots, _used);
             var generations = new uint[slots.Length];
             Array.Copy(_generations, generations, _used);
@@ -143,14 +157,32 @@ internal sealed class AsyncFdEngine
         while (true)
         {
             int ready = _set.WaitWithoutPoll(events);
-            AsyncFd?[] slots = Volatile.Read(ref _slots);
+            Entry?[] slots = Volatile.Read(ref _slots);
             for (int i = 0; i < ready; i++)
             {
                 ulong token = events[i].data;
                 int slot = (int)(uint)token;
-                if (slot < slots.Length && Volatile.Read(ref slots[slot]) is { } fd && fd.Token == token)
-                    fd.Deliver(events[i].Events);
+                if (slot < slots.Length && Volatile.Read(ref slots[slot]) is { } entry && entry.Token == token
+                    && entry.Fd.TryGetTarget(out AsyncFd? fd))
+                {
+                    Deliver(fd, events[i].Events);
+                }
             }
+        }
+    }
+
+    // Completing an await can run code of the program's: a captured SynchronizationContext's Post
+    // or a TaskScheduler's QueueTask. If that throws, it is the program's fault and its await's
+    // loss; the engine goes on serving every other fd rather than ending the process.
+    private static void Deliver(AsyncFd fd, EpollEvents events)
+    {
+        try
+        {
+            fd.Deliver(events);
+        }
+        catch (Exception error)
+        {
+            Debug.Fail($"Completing an await of fd {fd.Fd} threw: {error}");
         }
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.InteropServices;
 using EpollGen.Interop;
 
 namespace EpollGen;
@@ -34,8 +35,8 @@ public readonly struct AsyncFdReadyGuard
 
     /// <summary>
     /// Marks the direction not ready, so the next await waits for a new edge, unless one arrived
-    /// since this guard was made. Call it after the fd returned EAGAIN. Hang-ups stay: they never
-    /// come twice.
+    /// since this guard was made. Call it after the fd returned EAGAIN, which also proves the
+    /// direction not hung up.
     /// </summary>
     public void ClearReady() => _owner.ClearReady(_direction, _tick);
 
@@ -45,10 +46,23 @@ public readonly struct AsyncFdReadyGuard
     /// (<c>-EAGAIN</c>, as the kernel's system calls return them).
     /// </summary>
     /// <returns>False when <paramref name="io"/> returned -EAGAIN (readiness is cleared); true otherwise, with its result, errors included.</returns>
+    /// <exception cref="ObjectDisposedException">The fd's handle was closed.</exception>
     public bool TryIo<TState>(Func<int, TState, long> io, TState state, out long result)
     {
         ArgumentNullException.ThrowIfNull(io);
-        result = io(_owner.Fd, state);
+        // Referenced across the call, as TryRead's is: a Dispose on another thread cannot close
+        // the number (and let it be reused) under the delegate.
+        SafeHandle handle = _owner.Handle;
+        bool referenced = false;
+        handle.DangerousAddRef(ref referenced);
+        try
+        {
+            result = io(_owner.Fd, state);
+        }
+        finally
+        {
+            handle.DangerousRelease();
+        }
         if (result != -AsyncFd.EAGAIN)
             return true;
         ClearReady();

@@ -21,6 +21,7 @@ internal sealed class ReadinessWaiter(AsyncFd owner, AsyncFdInterest direction) 
     // to its wait, not run the awaiting code.
     private ManualResetValueTaskSourceCore<AsyncFdReadyGuard> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _cancellation;
+    private CancellationToken _armedToken;
     private int _state;
 
     /// <summary>Whether an await waits: read by the engine after it published readiness.</summary>
@@ -32,6 +33,10 @@ internal sealed class ReadinessWaiter(AsyncFd owner, AsyncFdInterest direction) 
         if (Interlocked.CompareExchange(ref _state, Arming, Idle) != Idle)
             throw new InvalidOperationException($"An AsyncFd allows one await per direction at a time; a {direction} await is already in flight.");
         _core.Reset();
+        // Held while the await is in flight: the engine holds an AsyncFd weakly, so that one never
+        // disposed is finalized, and an await must keep its fd (and its continuation) alive.
+        owner.Root(direction);
+        _armedToken = cancellationToken;
         _cancellation = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static (state, token) => ((ReadinessWaiter)state!).Cancel(token), this)
             : default;
@@ -63,18 +68,15 @@ internal sealed class ReadinessWaiter(AsyncFd owner, AsyncFdInterest direction) 
         _core.SetException(error);
     }
 
-    private void Cancel(CancellationToken token) =>
-        TrySetException(new OperationCanceledException(token));
-
-    private bool TryClaim()
+    // Only the await whose token this is: a callback of an earlier await's token that runs late
+    // (see GetResult) must not end a later await that never asked for it.
+    private void Cancel(CancellationToken token)
     {
-        if (Interlocked.CompareExchange(ref _state, Completing, Armed) != Armed)
-            return false;
-        // Unregister never blocks: a callback running now finds the await claimed and does nothing.
-        _cancellation.Unregister();
-        _cancellation = default;
-        return true;
+        if (token == _armedToken)
+            TrySetException(new OperationCanceledException(token));
     }
+
+    private bool TryClaim() => Interlocked.CompareExchange(ref _state, Completing, Armed) == Armed;
 
     AsyncFdReadyGuard IValueTaskSource<AsyncFdReadyGuard>.GetResult(short token)
     {
@@ -84,6 +86,13 @@ internal sealed class ReadinessWaiter(AsyncFd owner, AsyncFdInterest direction) 
         }
         finally
         {
+            // Disposed, not just unregistered, before the next await can arm: Dispose waits for a
+            // callback already running on another thread (Cancel popped it before this await
+            // completed otherwise), whose claim then fails here, not on the next await.
+            _cancellation.Dispose();
+            _cancellation = default;
+            _armedToken = default;
+            owner.Unroot(direction);
             Volatile.Write(ref _state, Idle);
         }
     }

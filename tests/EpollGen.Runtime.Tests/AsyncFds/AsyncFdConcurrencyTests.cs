@@ -189,6 +189,31 @@ public abstract class AsyncFdConcurrencyTests(TapBackendKind backend) : BackendT
         Assert.Equal(500, ready + cancelled);
     }
 
+    // Found in review: a cancellation callback that CancellationTokenSource.Cancel had already
+    // started when the engine completed the await ran on after it, and cancelled the next await,
+    // which had no token. The interleaving is made by running the waiter's callback body at that
+    // moment (the real window is too narrow to hit at will).
+    [Fact]
+    public async Task LateCancellationCallback_DoesNotCancelTheNextAwait()
+    {
+        (int read, int write) = Pipe();
+        using AsyncFd reader = Wrap(read, AsyncFdInterest.Readable);
+        using var first = new CancellationTokenSource();
+        ValueTask<AsyncFdReadyGuard> firstWait = reader.ReadableAsync(first.Token);
+        TestLibC.WriteByte(write);
+        await firstWait.AsTask().WaitAsync(Bound);
+        byte[] buffer = new byte[8];
+        Assert.True(reader.TryRead(buffer, out _));
+        Assert.False(reader.TryRead(buffer, out _));
+
+        ValueTask<AsyncFdReadyGuard> next = reader.ReadableAsync();
+        object waiter = typeof(AsyncFd).GetField("_reader", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(reader)!;
+        waiter.GetType().GetMethod("Cancel", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.Invoke(waiter, [first.Token]);
+        TestLibC.WriteByte(write);
+
+        Assert.Equal(EpollEvents.EPOLLIN, (await next.AsTask().WaitAsync(Bound)).Ready);
+    }
+
     [Fact]
     public void AnAwaitThatWaits_AllocatesNothing_OnTheAwaitingThread()
     {

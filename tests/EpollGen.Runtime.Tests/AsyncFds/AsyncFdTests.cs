@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Net;
+using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using EpollGen.Interop;
@@ -308,6 +310,121 @@ public abstract class AsyncFdTests(TapBackendKind backend) : BackendTests(backen
         }
     }
 
+    // A TCP socket reports EPOLLOUT|EPOLLHUP before it connects (state CLOSE): the hang-up is a
+    // state that ends with the connect, not an event that stays. Found in review: kept forever, it
+    // made every later read await complete at once and ReadAsync spin on EAGAIN.
+    [Fact]
+    public async Task HangUpBeforeConnect_IsForgotten_OnceTheSocketConnects()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
+        int fd = (int)client.SafeHandle.DangerousGetHandle();
+        using var asyncFd = new AsyncFd(client.SafeHandle, AsyncFdInterest.ReadWrite, ownsHandle: false, AsyncFdEngine.For(Backend, fd));
+        AsyncFdReadyGuard unconnected = await asyncFd.WritableAsync().AsTask().WaitAsync(Bound);
+        int kernel = Track(TestLibC.epoll_create1(0));
+        Assert.Equal(0, KernelAddErrno(kernel, fd, EpollEvents.EPOLLOUT));
+        Assert.Equal(EpollEvents.EPOLLOUT | EpollEvents.EPOLLHUP, KernelReady(kernel));
+        Assert.Equal(EpollEvents.EPOLLOUT | EpollEvents.EPOLLHUP, unconnected.Ready);
+
+        try
+        {
+            client.Connect(listener.LocalEndPoint!);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+        }
+        using Socket server = listener.Accept();
+        AsyncFdReadyGuard connected = await asyncFd.WritableAsync().AsTask().WaitAsync(Bound);
+        while (connected.Ready.HasFlag(EpollEvents.EPOLLHUP))
+        {
+            connected.ClearReady();
+            connected = await asyncFd.WritableAsync().AsTask().WaitAsync(Bound);
+        }
+
+        ValueTask<AsyncFdReadyGuard> readable = asyncFd.ReadableAsync();
+        Assert.False(readable.IsCompleted);
+        server.Send([7]);
+        Assert.Equal(EpollEvents.EPOLLIN, (await readable.AsTask().WaitAsync(Bound)).Ready);
+    }
+
+    // Found in review: TryIo handed the delegate the fd without a reference on its handle, so a
+    // Dispose on another thread closed the number, free for reuse, under the call.
+    [Fact]
+    public async Task TryIo_HoldsTheHandle_AcrossTheCall()
+    {
+        (int read, int write) = TestLibC.Pipe();
+        Track(write);
+        AsyncFd reader = new(new SafeFileHandle(read, ownsHandle: true), AsyncFdInterest.Readable, ownsHandle: true, AsyncFdEngine.For(Backend, read));
+        TestLibC.WriteByte(write);
+        AsyncFdReadyGuard guard = await reader.ReadableAsync().AsTask().WaitAsync(Bound);
+
+        bool openDuringCall = false;
+        guard.TryIo((fd, owner) =>
+        {
+            owner.Dispose();
+            openDuringCall = TestLibC.fcntl(fd, F_GETFL, 0) >= 0;
+            return 0;
+        }, reader, out _);
+
+        Assert.True(openDuringCall);
+        Assert.True(TestLibC.fcntl(read, F_GETFL, 0) < 0);
+    }
+
+    // Found in review: the engine held every AsyncFd strongly, so one never disposed (a dropped
+    // timer) kept its fd, its registration and its wake-ups forever.
+    [Fact]
+    public void DroppedAsyncFd_GivesItsFdBack_WhenCollected()
+    {
+        int fd = MakeAndDrop(Backend);
+
+        for (int i = 0; i < 5 && TestLibC.fcntl(fd, F_GETFL, 0) >= 0; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        Assert.True(TestLibC.fcntl(fd, F_GETFL, 0) < 0, $"fd {fd} of an unreachable AsyncFd is still open");
+    }
+
+    [Fact]
+    public async Task DroppedAsyncFd_WithAnAwaitInFlight_StaysAlive_AndCompletes()
+    {
+        (int read, int write) = TestLibC.Pipe();
+        Track(write);
+        Task<int> reading = ReadThroughADroppedAsyncFd(read, Backend);
+
+        for (int i = 0; i < 3; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.True(TestLibC.fcntl(read, F_GETFL, 0) >= 0);
+        TestLibC.WriteByte(write);
+
+        Assert.Equal(1, await reading.WaitAsync(Bound));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static int MakeAndDrop(TapBackendKind backend)
+    {
+        int fd = TestLibC.EventFd();
+        _ = new AsyncFd(new SafeFileHandle(fd, ownsHandle: true), AsyncFdInterest.Readable, ownsHandle: true, AsyncFdEngine.For(backend, fd));
+        return fd;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Task<int> ReadThroughADroppedAsyncFd(int fd, TapBackendKind backend) =>
+        new AsyncFd(new SafeFileHandle(fd, ownsHandle: true), AsyncFdInterest.Readable, ownsHandle: true, AsyncFdEngine.For(backend, fd))
+            .ReadAsync(new byte[8]).AsTask();
+
+    private static unsafe EpollEvents KernelReady(int epfd)
+    {
+        var ev = default(EpollEvent);
+        return TestLibC.epoll_wait(epfd, &ev, 1, 0) == 1 ? ev.Events : EpollEvents.None;
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + Bound;
@@ -325,9 +442,9 @@ public abstract class AsyncFdTests(TapBackendKind backend) : BackendTests(backen
         return result < 0 ? -System.Runtime.InteropServices.Marshal.GetLastPInvokeError() : (long)value;
     }
 
-    private static unsafe int KernelAddErrno(int epfd, int fd)
+    private static unsafe int KernelAddErrno(int epfd, int fd, EpollEvents events = EpollEvents.EPOLLIN)
     {
-        var ev = new EpollEvent { Events = EpollEvents.EPOLLIN | EpollEvents.EPOLLET };
+        var ev = new EpollEvent { Events = events | EpollEvents.EPOLLET };
         return TestLibC.epoll_ctl(epfd, 1, fd, &ev) == 0 ? 0 : System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
     }
 
