@@ -1,0 +1,50 @@
+using System;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Xunit;
+
+namespace EpollGen.AspNetCore.Tests;
+
+/// <summary>A listener and its connections driven directly, as Kestrel drives them: accept, close, dispose.</summary>
+public sealed class ConnectionLifetimeTests
+{
+    private static readonly TimeSpan Bound = TestApp.Bound;
+
+    [Fact]
+    public async Task ClientReset_FiresConnectionClosed_AndDisposeAsyncFinishes()
+    {
+        await using IConnectionListener listener = await BindAsync();
+        using Socket client = await ConnectAsync(listener);
+        ConnectionContext connection = await AcceptAsync(listener);
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.ConnectionClosed.Register(() => closed.TrySetResult());
+        await client.SendAsync("GET / HTTP/1.1\r\n"u8.ToArray()).WaitAsync(Bound);
+
+        // SO_LINGER 0: the close sends RST, as a crashed client's kernel would.
+        client.LingerState = new LingerOption(true, 0);
+        client.Dispose();
+
+        await closed.Task.WaitAsync(Bound);
+        await connection.DisposeAsync().AsTask().WaitAsync(Bound);
+    }
+
+    private static async Task<IConnectionListener> BindAsync()
+    {
+        var factory = new EpollGenTransportFactory(Options.Create(new EpollGenTransportOptions()), NullLoggerFactory.Instance);
+        return await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0)).AsTask().WaitAsync(Bound);
+    }
+
+    private static async Task<Socket> ConnectAsync(IConnectionListener listener)
+    {
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(listener.EndPoint).WaitAsync(Bound);
+        return client;
+    }
+
+    private static async Task<ConnectionContext> AcceptAsync(IConnectionListener listener) =>
+        await listener.AcceptAsync().AsTask().WaitAsync(Bound) ?? throw new InvalidOperationException("the listener was unbound");
+}
