@@ -1,6 +1,7 @@
 using System;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,6 +14,38 @@ namespace EpollGen.AspNetCore.Tests;
 public sealed class ConnectionLifetimeTests
 {
     private static readonly TimeSpan Bound = TestApp.Bound;
+
+    // How long a disposal that should be held back is given to return wrongly early. A broken one
+    // returns within a millisecond or two of the loops ending; a correct one never does.
+    private static readonly TimeSpan EarlyReturnWindow = TimeSpan.FromMilliseconds(500);
+
+    [Fact]
+    public async Task DisposeAsync_Returns_OnlyAfterTheConnectionClosedCallbacks()
+    {
+        await using IConnectionListener listener = await BindAsync();
+        using Socket client = await ConnectAsync(listener);
+        ConnectionContext connection = await AcceptAsync(listener);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var release = new ManualResetEventSlim();
+        int callbackDone = 0;
+        connection.ConnectionClosed.Register(() =>
+        {
+            entered.TrySetResult();
+            release.Wait(Bound);
+            Volatile.Write(ref callbackDone, 1);
+        });
+
+        Task disposing = connection.DisposeAsync().AsTask();
+        await entered.Task.WaitAsync(Bound);
+        bool returnedEarly = await Task.WhenAny(disposing, Task.Delay(EarlyReturnWindow)) == disposing;
+        release.Set();
+        await disposing.WaitAsync(Bound);
+
+        Assert.False(returnedEarly, "DisposeAsync returned while a ConnectionClosed callback still ran");
+        Assert.Equal(1, Volatile.Read(ref callbackDone));
+        // The token stays readable after the disposal, fired.
+        Assert.True(connection.ConnectionClosed.IsCancellationRequested);
+    }
 
     [Fact]
     public async Task ClientReset_FiresConnectionClosed_AndDisposeAsyncFinishes()
