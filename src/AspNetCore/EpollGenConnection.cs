@@ -114,8 +114,10 @@ internal sealed partial class EpollGenConnection : ConnectionContext,
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        Transport.Input.Complete();
-        Transport.Output.Complete();
+        // The application's ends of the transport's own pipes, not whatever Transport holds now:
+        // middleware that put its own pipes there and left them would keep both loops running.
+        _input.Reader.Complete();
+        _output.Writer.Complete();
         await _processing.ConfigureAwait(false);
         // Both loops are done with the fd: unregister and close it.
         _fd.Dispose();

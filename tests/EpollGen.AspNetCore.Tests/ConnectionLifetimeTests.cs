@@ -1,4 +1,5 @@
 using System;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -65,6 +66,22 @@ public sealed class ConnectionLifetimeTests
         await connection.DisposeAsync().AsTask().WaitAsync(Bound);
     }
 
+    [Fact]
+    public async Task DisposeAsync_EndsTheConnection_WhenMiddlewareLeftItsOwnTransport()
+    {
+        await using IConnectionListener listener = await BindAsync();
+        using Socket client = await ConnectAsync(listener);
+        ConnectionContext connection = await AcceptAsync(listener);
+        // As a TLS or logging middleware would: its own pipes in place of the transport's, not put back.
+        var replacement = new Pipe();
+        connection.Transport = new Replacement(replacement.Reader, replacement.Writer);
+
+        await connection.DisposeAsync().AsTask().WaitAsync(Bound);
+
+        // The socket was shut down and closed: the client reads end of file.
+        Assert.Equal(0, await client.ReceiveAsync(new byte[16]).WaitAsync(Bound));
+    }
+
     private static async Task<IConnectionListener> BindAsync()
     {
         var factory = new EpollGenTransportFactory(Options.Create(new EpollGenTransportOptions()), NullLoggerFactory.Instance);
@@ -80,4 +97,11 @@ public sealed class ConnectionLifetimeTests
 
     private static async Task<ConnectionContext> AcceptAsync(IConnectionListener listener) =>
         await listener.AcceptAsync().AsTask().WaitAsync(Bound) ?? throw new InvalidOperationException("the listener was unbound");
+
+    private sealed class Replacement(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
 }
