@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
+using EpollGen.AspNetCore.Native;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -80,6 +81,21 @@ public sealed class ConnectionLifetimeTests
 
         // The socket was shut down and closed: the client reads end of file.
         Assert.Equal(0, await client.ReceiveAsync(new byte[16]).WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task Accept_EndsWithTheErrno_WhenTheListeningSocketStopsListening()
+    {
+        await using IConnectionListener listener = await BindAsync();
+        Task<ConnectionContext?> accepting = listener.AcceptAsync().AsTask();
+
+        // shutdown(2) takes a listening socket out of LISTEN: accept4 then fails with EINVAL, and the
+        // hang-up leaves the socket readable for good.
+        Assert.Equal(0, SocketCalls.shutdown(((EpollGenConnectionListener)listener).Socket, SocketCalls.SHUT_RDWR));
+
+        var error = await Assert.ThrowsAsync<FdException>(() => accepting.WaitAsync(Bound));
+        Assert.Equal(SocketCalls.EINVAL, error.Errno);
+        Assert.Equal("accept4", error.Operation);
     }
 
     private static async Task<IConnectionListener> BindAsync()
