@@ -48,7 +48,8 @@ internal sealed partial class EpollGenConnection
         {
             // An abort's reason wins: the end of file it caused is not the peer's.
             input.Complete(_abortReason ?? error);
-            FireConnectionClosed();
+            // DisposeAsync awaits this loop, so it returns only after the callbacks did.
+            await FireConnectionClosed().ConfigureAwait(false);
         }
     }
 }

@@ -36,6 +36,8 @@ internal sealed partial class EpollGenConnection : ConnectionContext,
     private readonly Pipe _output;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _closed = new();
+    // Kept apart from _closed, which DisposeAsync disposes: the token stays readable after that.
+    private readonly CancellationToken _closedToken;
     private readonly FeatureCollection _features = new();
     private IDictionary<object, object?>? _items;
     private ConnectionAbortedException? _abortReason;
@@ -51,6 +53,7 @@ internal sealed partial class EpollGenConnection : ConnectionContext,
         RemoteEndPoint = remote;
         MemoryPool = pool;
         ConnectionId = NextId();
+        _closedToken = _closed.Token;
         int segment = pool.MaxBufferSize is > 0 and < 4096 ? pool.MaxBufferSize : 4096;
         long maxRead = options.MaxReadBufferSize ?? 0;
         long maxWrite = options.MaxWriteBufferSize ?? 0;
@@ -88,7 +91,7 @@ internal sealed partial class EpollGenConnection : ConnectionContext,
 
     public override CancellationToken ConnectionClosed
     {
-        get => _closed.Token;
+        get => _closedToken;
         set => throw new NotSupportedException("The transport owns the connection-closed token.");
     }
 
@@ -111,11 +114,16 @@ internal sealed partial class EpollGenConnection : ConnectionContext,
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        Transport.Input.Complete();
-        Transport.Output.Complete();
+        // The application's ends of the transport's own pipes, not whatever Transport holds now:
+        // middleware that put its own pipes there and left them would keep both loops running.
+        _input.Reader.Complete();
+        _output.Writer.Complete();
         await _processing.ConfigureAwait(false);
         // Both loops are done with the fd: unregister and close it.
         _fd.Dispose();
+        // The receive loop ended only after the ConnectionClosed callbacks returned, so none runs
+        // after this, and none can meet a disposed source.
+        _closed.Dispose();
     }
 
     private async Task RunAsync()
@@ -142,18 +150,25 @@ internal sealed partial class EpollGenConnection : ConnectionContext,
     }
 
     // Cancelled on the thread pool, so the application's callbacks never run inside a loop's finally.
-    private void FireConnectionClosed() =>
-        ThreadPool.UnsafeQueueUserWorkItem(static connection =>
+    // The task ends once they all returned: for Kestrel a connection whose DisposeAsync returned
+    // is gone, so no callback of it may run later (its socket transport waits for them too).
+    private Task FireConnectionClosed()
+    {
+        var fired = new TaskCompletionSource();
+        ThreadPool.UnsafeQueueUserWorkItem(static state =>
         {
             try
             {
-                connection._closed.Cancel();
+                state.Connection._closed.Cancel();
             }
             catch (Exception e)
             {
-                LogClosedCallbackFailed(connection._logger, connection.ConnectionId, e);
+                LogClosedCallbackFailed(state.Connection._logger, state.Connection.ConnectionId, e);
             }
-        }, this, preferLocal: false);
+            state.Fired.SetResult();
+        }, (Connection: this, Fired: fired), preferLocal: false);
+        return fired.Task;
+    }
 
     private static Exception Failure(FdException error) => error.Errno switch
     {

@@ -41,6 +41,9 @@ internal sealed partial class EpollGenConnectionListener : IConnectionListener
     /// <summary>The bound address, with the port the kernel chose when asked for port 0.</summary>
     public EndPoint EndPoint { get; }
 
+    /// <summary>The listening socket, for calls the transport does not make itself (a test shuts it down).</summary>
+    public SafeHandle Socket => _socket;
+
     /// <summary>socket, bind and listen, nonblocking and close-on-exec.</summary>
     public static unsafe EpollGenConnectionListener Bind(IPEndPoint endPoint, EpollGenTransportOptions options, MemoryPool<byte> pool, ILogger logger)
     {
@@ -78,6 +81,7 @@ internal sealed partial class EpollGenConnectionListener : IConnectionListener
     }
 
     /// <summary>The next connection; null once the listener is unbound.</summary>
+    /// <exception cref="FdException">accept4 failed for the listening socket itself, as with EINVAL once it no longer listens.</exception>
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
         while (true)
@@ -118,11 +122,20 @@ internal sealed partial class EpollGenConnectionListener : IConnectionListener
                     LogAcceptBackoff(_logger, EndPoint, errno);
                     await Task.Delay(ResourceBackoff, cancellationToken).ConfigureAwait(false);
                     break;
-                default:
-                    // accept(2): a connection that failed in the backlog (ECONNABORTED, EPROTO and the
-                    // network errors) is that connection's problem; the next one may be fine.
+                case SocketCalls.ECONNABORTED or SocketCalls.ECONNRESET or SocketCalls.EPERM or SocketCalls.ETIMEDOUT
+                    or SocketCalls.EPROTO or SocketCalls.ENOPROTOOPT or SocketCalls.EOPNOTSUPP or SocketCalls.ENONET
+                    or SocketCalls.ENETDOWN or SocketCalls.ENETUNREACH or SocketCalls.EHOSTDOWN or SocketCalls.EHOSTUNREACH:
+                    // accept(2): a connection that failed in the backlog (aborted, refused by a firewall
+                    // rule, or a network error passed on from it) is that connection's problem. The
+                    // failure took it off the queue, so the retry meets the next one or EAGAIN.
                     LogAcceptFailed(_logger, EndPoint, errno);
                     break;
+                default:
+                    // The listening socket itself failed: EINVAL once it no longer listens (shut down
+                    // under us), EBADF, ENOTSOCK. Nothing left the queue and a hang-up stays readable for
+                    // good, so a retry would spin. Kestrel ends its accept loop on an exception from
+                    // AcceptAsync, logs it as critical, and serves the connections it has.
+                    throw new FdException("accept4", _fd.Fd, errno);
             }
         }
     }

@@ -202,6 +202,28 @@ public sealed class KestrelTransportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ClientReset_MidRequest_AbortsIt_AndTheConnectionIsDisposed()
+    {
+        string id;
+        using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, _app.Port).WaitAsync(Bound);
+            await socket.SendAsync(Encoding.ASCII.GetBytes("POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\npartial")).WaitAsync(Bound);
+            id = await _app.RequestHeld.WaitAsync(Bound);
+            socket.LingerState = new LingerOption(true, 0);
+        }
+
+        await _app.ConnectionClosed(id).WaitAsync(Bound);
+        await _app.HeldRequestAborted.WaitAsync(Bound);
+        // Kestrel lets a stop finish only once every connection's DisposeAsync has: a quick stop
+        // shows the reset connection's disposal ended rather than waiting for the shutdown timeout.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var shutdownTimeout = new CancellationTokenSource(Bound))
+            await _app.StopAsync(shutdownTimeout.Token).WaitAsync(Bound);
+        Assert.True(clock.Elapsed < Bound / 3, $"StopAsync took {clock.Elapsed}");
+    }
+
+    [Fact]
     public async Task GracefulShutdown_EndsAnIdleKeepAliveConnection_AndRefusesNewOnes()
     {
         using HttpClient client = _app.Client();

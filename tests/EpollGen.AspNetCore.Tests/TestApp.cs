@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -21,13 +22,17 @@ namespace EpollGen.AspNetCore.Tests;
 /// A minimal app on EpollGen's transport, on a port the kernel picks: /id answers the connection
 /// id, /ends the connection's local and remote endpoints, /transport whether the request came through EpollGen, /pool the connection's memory
 /// pool type, /echo streams the request body back as it comes, /buffered-echo returns it once read whole,
-/// /download?size=N sends N bytes of <see cref="Pattern"/>, /abort aborts its connection.
+/// /download?size=N sends N bytes of <see cref="Pattern"/>, /abort aborts its connection, /hold
+/// waits for its request to be aborted.
 /// </summary>
 internal sealed class TestApp : IAsyncDisposable
 {
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
     private readonly WebApplication _app;
+    private readonly TaskCompletionSource<string> _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _heldAborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _closed = new();
     private int _connections;
     private bool _stopped;
 
@@ -42,6 +47,15 @@ internal sealed class TestApp : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>The connection id of the first /hold request, once it has started.</summary>
+    public Task<string> RequestHeld => _held.Task;
+
+    /// <summary>Completes when the first /hold request saw RequestAborted fire.</summary>
+    public Task HeldRequestAborted => _heldAborted.Task;
+
+    /// <summary>Completes when the transport fires ConnectionClosed for that connection.</summary>
+    public Task ConnectionClosed(string connectionId) => Closed(connectionId).Task;
+
     public static async Task<TestApp> StartAsync(IPAddress? address = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -51,13 +65,15 @@ internal sealed class TestApp : IAsyncDisposable
             o.Listen(address ?? IPAddress.Loopback, 0, listen => listen.Use(next => connection =>
             {
                 Interlocked.Increment(ref self!._connections);
+                TaskCompletionSource closed = self.Closed(connection.ConnectionId);
+                connection.ConnectionClosed.Register(() => closed.TrySetResult());
                 return next(connection);
             })));
         builder.WebHost.UseEpollGen();
         builder.WebHost.UseShutdownTimeout(Bound);
         WebApplication app = builder.Build();
         self = new TestApp(app);
-        app.Run(Handle);
+        app.Run(self.Handle);
         await app.StartAsync().WaitAsync(Bound);
         string bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         self.BaseAddress = new Uri(bound);
@@ -99,7 +115,10 @@ internal sealed class TestApp : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private static async Task Handle(HttpContext context)
+    private TaskCompletionSource Closed(string connectionId) =>
+        _closed.GetOrAdd(connectionId, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    private async Task Handle(HttpContext context)
     {
         switch (context.Request.Path.Value)
         {
@@ -131,6 +150,15 @@ internal sealed class TestApp : IAsyncDisposable
                 break;
             case "/abort":
                 context.Abort();
+                break;
+            case "/hold":
+                var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                using (context.RequestAborted.Register(() => aborted.TrySetResult()))
+                {
+                    _held.TrySetResult(context.Connection.Id);
+                    await aborted.Task.WaitAsync(Bound);
+                }
+                _heldAborted.TrySetResult();
                 break;
             default:
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
