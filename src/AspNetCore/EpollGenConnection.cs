@@ -62,9 +62,10 @@ internal sealed partial class EpollGenConnection : ConnectionContext,
         // the work item that wrote it, with no hop through the thread pool. The application's side
         // resumes on the thread pool, never on a transport loop: running Kestrel inline in the
         // receive loop too (one work item per request) measured no better on plaintext.
-        _input = new Pipe(new PipeOptions(pool, PipeScheduler.ThreadPool, PipeScheduler.Inline,
+        PipeScheduler application = options.UnsafePreferInlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
+        _input = new Pipe(new PipeOptions(pool, application, PipeScheduler.Inline,
             maxRead, maxRead / 2, segment, useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.ThreadPool,
+        _output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, application,
             maxWrite, maxWrite / 2, segment, useSynchronizationContext: false));
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
         _features.Set<IConnectionIdFeature>(this);
@@ -74,7 +75,7 @@ internal sealed partial class EpollGenConnection : ConnectionContext,
         _features.Set<IConnectionLifetimeFeature>(this);
         _features.Set<IMemoryPoolFeature>(this);
         _features.Set<IEpollGenConnectionFeature>(this);
-        _fd = new AsyncFd(socket, AsyncFdInterest.ReadWrite, ownsHandle: true);
+        _fd = new AsyncFd(socket, AsyncFdInterest.ReadWrite, ownsHandle: true, engine: null, options.UnsafePreferInlineScheduling);
     }
 
     public override string ConnectionId { get; set; }
