@@ -108,6 +108,23 @@ public abstract partial class TimerFdPeriodicTimerTests(TapBackendKind backend) 
         Assert.InRange(value, 1, interval);
     }
 
+    [Fact]
+    public async Task AnInfinitePeriod_StopsTheTimer_UntilAFinitePeriodIsSet()
+    {
+        using TimerFdPeriodicTimer timer = Start(Timeout.InfiniteTimeSpan);
+        Assert.Equal(Timeout.InfiniteTimeSpan, timer.Period);
+        Assert.Equal((0, 0), Setting(timer));
+        ValueTask<bool> pending = timer.WaitForNextTickAsync();
+        Assert.False(pending.IsCompleted);
+
+        timer.Period = TimeSpan.FromMilliseconds(5);
+        Assert.True(await pending.AsTask().WaitAsync(Bound));
+
+        timer.Period = Timeout.InfiniteTimeSpan;
+        Assert.Equal(Timeout.InfiniteTimeSpan, timer.Period);
+        Assert.Equal((0, 0), Setting(timer));
+    }
+
     // The timerfd's setting from timerfd_gettime(2), in nanoseconds: its interval, and the time
     // left to the next expiration (both 0 when disarmed).
     private static unsafe (long Interval, long Value) Setting(TimerFdPeriodicTimer timer)
