@@ -33,7 +33,10 @@ public static class AsyncFdPipe
     /// A writer to <paramref name="fd"/>. A flush hands the bytes to the pump and waits only while
     /// more than the pause threshold is still unwritten; a failed write completes the pipe with the
     /// <see cref="FdException"/>, which the next <see cref="PipeWriter.FlushAsync"/> throws.
-    /// <see cref="PipeWriter.CompleteAsync"/> returns once every byte is written, then disposes
+    /// Completing the writer without an exception flushes: <see cref="PipeWriter.CompleteAsync"/>
+    /// returns once every byte is written, however long the peer takes to read them. Completing it
+    /// with an exception aborts: the pump stops at once, even while it waits for a peer that never
+    /// reads, and the bytes not yet written are dropped. Either way the pump then disposes
     /// <paramref name="fd"/> unless <paramref name="leaveOpen"/>.
     /// </summary>
     /// <param name="fd">The fd to write; it must wait for writability.</param>

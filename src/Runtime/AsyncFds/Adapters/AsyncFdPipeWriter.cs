@@ -15,6 +15,9 @@ internal sealed class AsyncFdPipeWriter : PipeWriter
     private readonly AsyncFd _fd;
     private readonly Pipe _pipe;
     private readonly bool _leaveOpen;
+    // Cancelled by a completion with an error: the pump may be waiting for a peer that never reads.
+    // Never disposed: it has no timer, and a Dispose by the pump could race Complete's Cancel.
+    private readonly CancellationTokenSource _abort = new();
     private readonly Task _pump;
     private int _completed;
 
@@ -41,14 +44,25 @@ internal sealed class AsyncFdPipeWriter : PipeWriter
 
     public override void CancelPendingFlush() => _pipe.Writer.CancelPendingFlush();
 
-    /// <summary>Completes the pipe; the pump writes what is left in the background, then releases the fd.</summary>
+    /// <summary>
+    /// Without <paramref name="exception"/>, completes the pipe: the pump writes what is left in the
+    /// background, waiting for the peer to take it, then releases the fd. With one, aborts: the
+    /// pump stops where it is, unwritten bytes are dropped, and the fd is released at once.
+    /// </summary>
     public override void Complete(Exception? exception = null)
     {
-        if (Interlocked.Exchange(ref _completed, 1) == 0)
-            _pipe.Writer.Complete(exception);
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+            return;
+        _pipe.Writer.Complete(exception);
+        if (exception is not null)
+            _abort.Cancel();
     }
 
-    /// <summary>Completes the pipe and returns once the pump has written everything and released the fd.</summary>
+    /// <summary>
+    /// Completes as <see cref="Complete"/> does and returns once the pump has stopped and released
+    /// the fd: without <paramref name="exception"/>, after every byte is written, however long the
+    /// peer takes to read them; with one, without waiting for the peer.
+    /// </summary>
     public override async ValueTask CompleteAsync(Exception? exception = null)
     {
         Complete(exception);
@@ -62,7 +76,7 @@ internal sealed class AsyncFdPipeWriter : PipeWriter
         {
             while (true)
             {
-                ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
+                ReadResult result = await reader.ReadAsync(_abort.Token).ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 foreach (ReadOnlyMemory<byte> segment in buffer)
                 {
@@ -74,13 +88,18 @@ internal sealed class AsyncFdPipeWriter : PipeWriter
                         if (_fd.TryWrite(left.Span, out int written))
                             left = left[written..];
                         else
-                            await _fd.WritableAsync().ConfigureAwait(false);
+                            await _fd.WritableAsync(_abort.Token).ConfigureAwait(false);
                     }
                 }
                 reader.AdvanceTo(buffer.End);
                 if (result.IsCompleted)
                     break;
             }
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+            // The writer aborted: no one is left to tell, and the unwritten bytes go with the pipe.
             await reader.CompleteAsync().ConfigureAwait(false);
         }
         catch (Exception e)

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -86,14 +87,18 @@ public sealed class AsyncFdStream : Stream
     private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>
-    /// Reads at least one byte, waiting for the fd to be readable; 0 at end of file, or at once
-    /// when <paramref name="buffer"/> is empty.
+    /// Reads at least one byte, waiting for the fd to be readable; 0 at end of file. With an empty
+    /// <paramref name="buffer"/>, waits as a read would, until data, end of file or an error is
+    /// there, and returns 0 having taken nothing: as with NetworkStream, a caller can wait for data
+    /// before it rents a buffer to read it into.
     /// </summary>
     /// <exception cref="FdException">read failed.</exception>
     /// <exception cref="ObjectDisposedException">The stream or its AsyncFd is disposed.</exception>
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         CheckReadable();
+        if (buffer.IsEmpty)
+            return WaitForDataAsync(cancellationToken);
         // The fast path is not an async method, so a read that completes at once allocates
         // nothing even where async methods are not optimized (Debug builds box their state).
         if (_fd.ReadyIn(AsyncFdInterest.Readable, out _) && _fd.TryRead(buffer.Span, out int bytesRead))
@@ -104,6 +109,32 @@ public sealed class AsyncFdStream : Stream
     /// <inheritdoc cref="ReadAsync(Memory{byte}, CancellationToken)"/>
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    // A zero-byte read(2) returns 0 at once whatever the fd holds, and the AsyncFd's readiness can
+    // be stale (only EAGAIN clears it, and a read that empties the fd need not meet one): poll(2)
+    // alone says whether a read would find something.
+    private ValueTask<int> WaitForDataAsync(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        // Taken before the poll, so an edge that comes after it outlives the ClearReady below.
+        _fd.ReadyIn(AsyncFdInterest.Readable, out AsyncFdReadyGuard seen);
+        return Poll(PollEvents.POLLIN, wait: false) ? new ValueTask<int>(0) : WaitForEdgeAsync(seen, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> WaitForEdgeAsync(AsyncFdReadyGuard seen, CancellationToken cancellationToken)
+    {
+        do
+        {
+            // The poll found nothing: forget readiness no edge renewed since 'seen', so the await
+            // waits for new data instead of returning on the stale bits.
+            seen.ClearReady();
+            seen = await _fd.ReadableAsync(cancellationToken).ConfigureAwait(false);
+        }
+        while (!Poll(PollEvents.POLLIN, wait: false));
+        return 0;
+    }
 
     /// <summary>Writes all of <paramref name="buffer"/>, waiting for the fd to be writable as needed.</summary>
     /// <exception cref="FdException">write failed (EPIPE, ECONNRESET, ...).</exception>
@@ -128,7 +159,7 @@ public sealed class AsyncFdStream : Stream
         CheckReadable();
         int bytesRead;
         while (!_fd.TryRead(buffer, out bytesRead))
-            Block(PollEvents.POLLIN);
+            Poll(PollEvents.POLLIN, wait: true);
         return bytesRead;
     }
 
@@ -153,7 +184,7 @@ public sealed class AsyncFdStream : Stream
             if (_fd.TryWrite(buffer, out int bytesWritten))
                 buffer = buffer[bytesWritten..];
             else
-                Block(PollEvents.POLLOUT);
+                Poll(PollEvents.POLLOUT, wait: true);
         }
     }
 
@@ -202,21 +233,24 @@ public sealed class AsyncFdStream : Stream
             throw new NotSupportedException("This stream's AsyncFd does not wait for writability: the stream cannot write.");
     }
 
-    // Blocks the calling thread until the fd is ready in one direction, as a blocking read or write
-    // would: ppoll(2) rather than waiting on the async path, so no thread-pool thread is held up.
-    // The handle is referenced meanwhile, so the number cannot be closed and reused under the poll.
-    private unsafe void Block(PollEvents events)
+    // Whether the fd is ready in one direction (a hang-up or an error counts: the call would not
+    // wait). With wait, blocks the calling thread until it is, as a blocking read or write would:
+    // ppoll(2) rather than waiting on the async path, so no thread-pool thread is held up. The
+    // handle is referenced meanwhile, so the number cannot be closed and reused under the poll.
+    private unsafe bool Poll(PollEvents events, bool wait)
     {
         using var held = new HandleReference(_fd.Handle);
         var poll = new PollFd { fd = _fd.Fd, events = (short)events };
+        Timespec now = default;
         int result;
         do
-            result = LibC.ppoll(&poll, 1, null, null);
+            result = LibC.ppoll(&poll, 1, wait ? null : &now, null);
         while (result < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR);
         if (result < 0)
             throw new FdException("ppoll", _fd.Fd, Marshal.GetLastPInvokeError());
         if ((poll.revents & (short)PollEvents.POLLNVAL) != 0)
             throw new FdException("ppoll", _fd.Fd, LibC.EBADF);
+        return result > 0;
     }
 
     private static AsyncFdInterest InterestOf(FileAccess access) => access switch

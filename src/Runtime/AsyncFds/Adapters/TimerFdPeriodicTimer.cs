@@ -18,14 +18,22 @@ namespace EpollGen;
 /// </summary>
 public sealed class TimerFdPeriodicTimer : IDisposable
 {
+    // PeriodicTimer's largest period: it hands whole milliseconds to a Timer, which takes at most
+    // uint.MaxValue - 1 of them. Below it, a period in nanoseconds (about 4.3e15) fits in a long.
+    private static readonly TimeSpan PeriodCeiling = TimeSpan.FromMilliseconds(uint.MaxValue);
+
     private readonly AsyncFd _fd;
     private TimeSpan _period;
     private long _missedTicks;
     private long _lastExpirations;
     private int _disposed;
 
-    /// <summary>Starts a timer that ticks every <paramref name="period"/>, first one period from now.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is not positive.</exception>
+    /// <summary>
+    /// Starts a timer that ticks every <paramref name="period"/>, first one period from now; with
+    /// <see cref="Timeout.InfiniteTimeSpan"/>, a stopped timer that never ticks until
+    /// <see cref="Period"/> is set.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is neither <see cref="Timeout.InfiniteTimeSpan"/> nor positive and less than <see cref="uint.MaxValue"/> milliseconds.</exception>
     /// <exception cref="FdException">timerfd_create or timerfd_settime failed (EMFILE, ...).</exception>
     public TimerFdPeriodicTimer(TimeSpan period)
         : this(period, engineFor: null)
@@ -57,9 +65,10 @@ public sealed class TimerFdPeriodicTimer : IDisposable
 
     /// <summary>
     /// The period. Setting it re-arms the timer: the next tick comes one new period after the set,
-    /// and ticks not yet waited for are dropped.
+    /// and ticks not yet waited for are dropped. <see cref="Timeout.InfiniteTimeSpan"/> stops it:
+    /// no tick comes until a finite period is set.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is neither <see cref="Timeout.InfiniteTimeSpan"/> nor positive and less than <see cref="uint.MaxValue"/> milliseconds.</exception>
     /// <exception cref="ObjectDisposedException">The timer is disposed.</exception>
     public TimeSpan Period
     {
@@ -147,8 +156,9 @@ public sealed class TimerFdPeriodicTimer : IDisposable
 
     private static unsafe void Arm(int fd, TimeSpan period)
     {
-        // struct itimerspec is it_interval, then it_value: the same period for both.
-        long nanoseconds = period.Ticks * TimeSpan.NanosecondsPerTick;
+        // struct itimerspec is it_interval, then it_value: the same period for both. An infinite
+        // period sets both to zero, which disarms the timerfd. CheckPeriod bounds the product.
+        long nanoseconds = period == Timeout.InfiniteTimeSpan ? 0 : period.Ticks * TimeSpan.NanosecondsPerTick;
         Timespec* spec = stackalloc Timespec[2];
         spec[0] = new Timespec { tv_sec = nanoseconds / 1_000_000_000, tv_nsec = nanoseconds % 1_000_000_000 };
         spec[1] = spec[0];
@@ -156,6 +166,13 @@ public sealed class TimerFdPeriodicTimer : IDisposable
             throw new FdException("timerfd_settime", fd, Marshal.GetLastPInvokeError());
     }
 
-    private static void CheckPeriod(TimeSpan period) =>
+    // PeriodicTimer's range, except below: a timerfd counts nanoseconds, so a period of less than a
+    // millisecond is kept rather than refused.
+    private static void CheckPeriod(TimeSpan period)
+    {
+        if (period == Timeout.InfiniteTimeSpan)
+            return;
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(period, TimeSpan.Zero, nameof(period));
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(period, PeriodCeiling, nameof(period));
+    }
 }

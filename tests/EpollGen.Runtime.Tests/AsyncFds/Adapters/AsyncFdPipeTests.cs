@@ -164,6 +164,25 @@ public abstract class AsyncFdPipeTests(TapBackendKind backend) : AdapterTests(ba
         await DrainUntil(read, completing);
     }
 
+    [Fact]
+    public async Task Writer_CompleteWithAnError_AbortsAPumpWaitingForAStalledPeer_AndReleasesTheFd()
+    {
+        (_, int write) = TrackedPipe();
+        AsyncFd fd = Wrap(write, AsyncFdInterest.Writable);
+        // No pause threshold: the flush returns at once and the pump alone holds the bytes.
+        PipeWriter writer = AsyncFdPipe.CreateWriter(fd, new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+
+        // Four times a pipe's 64 KiB and no one reads: once the fd is full, the pump has taken the
+        // bytes and waits for writability that never comes.
+        writer.Write(new byte[256 * 1024]);
+        await writer.FlushAsync().AsTask().WaitAsync(Bound);
+        await WaitUntil(() => IsFull(write));
+
+        await writer.CompleteAsync(new InvalidOperationException("abort")).AsTask().WaitAsync(Bound);
+
+        Assert.True(fd.Handle.IsClosed, "the fd was not released");
+    }
+
     private static async Task DrainUntil(int fd, Task done)
     {
         byte[] sink = new byte[64 * 1024];
@@ -177,6 +196,13 @@ public abstract class AsyncFdPipeTests(TapBackendKind backend) : AdapterTests(ba
             await Task.Yield();
         }
         await done;
+    }
+
+    // Whether poll(2) finds no room in the pipe's write end now.
+    private static unsafe bool IsFull(int fd)
+    {
+        var poll = new EpollGen.Interop.PollFd { fd = fd, events = (short)TestLibC.POLLOUT };
+        return TestLibC.poll(&poll, 1, 0) == 0;
     }
 
     private static unsafe void ReadSome(int fd, byte[] sink)

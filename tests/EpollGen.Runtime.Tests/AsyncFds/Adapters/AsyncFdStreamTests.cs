@@ -101,6 +101,46 @@ public abstract class AsyncFdStreamTests(TapBackendKind backend) : AdapterTests(
     }
 
     [Fact]
+    public async Task ZeroByteReadAsync_WaitsForData_AndTakesNone()
+    {
+        (int read, int write) = TrackedPipe();
+        using AsyncFdStream reader = Open(read, FileAccess.Read);
+        byte[] one = new byte[1];
+        TestLibC.WriteByte(write);
+        TestLibC.WriteByte(write);
+        // Two one-byte reads empty the pipe without meeting EAGAIN: the AsyncFd still holds the
+        // readiness the bytes brought, though nothing is left to read.
+        Assert.Equal(1, await reader.ReadAsync(one.AsMemory()).AsTask().WaitAsync(Bound));
+        Assert.Equal(1, await reader.ReadAsync(one.AsMemory()).AsTask().WaitAsync(Bound));
+
+        ValueTask<int> waiting = reader.ReadAsync(Memory<byte>.Empty);
+        Assert.False(waiting.IsCompleted, "a zero-byte read of an empty pipe returned at once");
+        TestLibC.WriteByte(write);
+        Assert.Equal(0, await waiting.AsTask().WaitAsync(Bound));
+
+        // The byte is still there: a zero-byte read completes at once, and a real read takes it.
+        ValueTask<int> atOnce = reader.ReadAsync(Memory<byte>.Empty);
+        Assert.True(atOnce.IsCompletedSuccessfully);
+        Assert.Equal(0, await atOnce);
+        Assert.Equal(1, await reader.ReadAsync(one.AsMemory()).AsTask().WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task ZeroByteReadAsync_EndsAtEndOfFile()
+    {
+        (int read, int write) = TestLibC.Pipe();
+        Track(read);
+        using AsyncFdStream reader = Open(read, FileAccess.Read);
+        ValueTask<int> waiting = reader.ReadAsync(Memory<byte>.Empty);
+        Assert.False(waiting.IsCompleted);
+
+        TestLibC.close(write);
+
+        Assert.Equal(0, await waiting.AsTask().WaitAsync(Bound));
+        Assert.Equal(0, await reader.ReadAsync(new byte[8].AsMemory()).AsTask().WaitAsync(Bound));
+    }
+
+    [Fact]
     public async Task WriteToAClosedPipe_IsFdException_WithEpipe()
     {
         (int read, int write) = TestLibC.Pipe();

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using EpollGen.Taps;
@@ -8,7 +9,7 @@ using Xunit;
 namespace EpollGen.Runtime.Tests.AsyncFds.Adapters;
 
 /// <summary>TimerFdPeriodicTimer on real timerfds, on each tap backend's engines.</summary>
-public abstract class TimerFdPeriodicTimerTests(TapBackendKind backend) : AdapterTests(backend)
+public abstract partial class TimerFdPeriodicTimerTests(TapBackendKind backend) : AdapterTests(backend)
 {
     private TimerFdPeriodicTimer Start(TimeSpan period) => new(period, Engine);
 
@@ -88,6 +89,54 @@ public abstract class TimerFdPeriodicTimerTests(TapBackendKind backend) : Adapte
         Assert.Throws<ArgumentOutOfRangeException>(() => timer.Period = TimeSpan.FromTicks(-1));
         Assert.Equal(TimeSpan.FromHours(1), timer.Period);
     }
+
+    [Fact]
+    public void APeriodOfUIntMaxValueMilliseconds_OrMore_IsRefused_AsOutOfRange()
+    {
+        // PeriodicTimer's ceiling: less than uint.MaxValue milliseconds. TimeSpan.MaxValue in
+        // nanoseconds does not fit in a long, so it must be refused before it is converted.
+        TimeSpan largest = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Start(TimeSpan.MaxValue));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Start(TimeSpan.FromMilliseconds(uint.MaxValue)));
+        using TimerFdPeriodicTimer timer = Start(largest);
+        Assert.Throws<ArgumentOutOfRangeException>(() => timer.Period = TimeSpan.MaxValue);
+        Assert.Throws<ArgumentOutOfRangeException>(() => timer.Period = TimeSpan.FromMilliseconds(uint.MaxValue));
+
+        Assert.Equal(largest, timer.Period);
+        (long interval, long value) = Setting(timer);
+        Assert.Equal(largest.Ticks * TimeSpan.NanosecondsPerTick, interval);
+        Assert.InRange(value, 1, interval);
+    }
+
+    [Fact]
+    public async Task AnInfinitePeriod_StopsTheTimer_UntilAFinitePeriodIsSet()
+    {
+        using TimerFdPeriodicTimer timer = Start(Timeout.InfiniteTimeSpan);
+        Assert.Equal(Timeout.InfiniteTimeSpan, timer.Period);
+        Assert.Equal((0, 0), Setting(timer));
+        ValueTask<bool> pending = timer.WaitForNextTickAsync();
+        Assert.False(pending.IsCompleted);
+
+        timer.Period = TimeSpan.FromMilliseconds(5);
+        Assert.True(await pending.AsTask().WaitAsync(Bound));
+
+        timer.Period = Timeout.InfiniteTimeSpan;
+        Assert.Equal(Timeout.InfiniteTimeSpan, timer.Period);
+        Assert.Equal((0, 0), Setting(timer));
+    }
+
+    // The timerfd's setting from timerfd_gettime(2), in nanoseconds: its interval, and the time
+    // left to the next expiration (both 0 when disarmed).
+    private static unsafe (long Interval, long Value) Setting(TimerFdPeriodicTimer timer)
+    {
+        // struct itimerspec: it_interval, then it_value, each tv_sec then tv_nsec.
+        long* spec = stackalloc long[4];
+        Assert.Equal(0, timerfd_gettime(timer.AsyncFd.Fd, spec));
+        return (spec[0] * 1_000_000_000 + spec[1], spec[2] * 1_000_000_000 + spec[3]);
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int timerfd_gettime(int fd, long* currentValue);
 
     [Fact]
     public void SteadyState_WaitsForATickAlreadyCounted_AllocateNothing()
