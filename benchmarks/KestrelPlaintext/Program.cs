@@ -12,16 +12,13 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 // GET /plaintext → "Hello, World!" as text/plain, TechEmpower's plaintext test without pipelining.
-// Usage: KestrelPlaintext [sockets|epollgen|sockets-inline|epollgen-inline] [port]; the -inline
-// forms run Kestrel's request handling where the socket's readiness is seen (Kestrel's
-// UnsafePreferInlineScheduling, and for sockets DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1,
-// which the caller sets). Port 0 (the default) picks a free one; the
+// Usage: KestrelPlaintext [sockets|epollgen] [port]. Port 0 (the default) picks a free one; the
 // bound address is printed as "listening on http://127.0.0.1:PORT" once Kestrel serves it.
 string transport = args.Length > 0 ? args[0] : "sockets";
 int port = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 0;
-if (transport is not ("sockets" or "epollgen" or "sockets-inline" or "epollgen-inline"))
+if (transport is not ("sockets" or "epollgen"))
 {
-    Console.Error.WriteLine($"unknown transport '{transport}': sockets, epollgen, sockets-inline or epollgen-inline");
+    Console.Error.WriteLine($"unknown transport '{transport}': sockets or epollgen");
     return 2;
 }
 
@@ -34,10 +31,6 @@ builder.WebHost.UseKestrelCore().ConfigureKestrel(o =>
 });
 if (transport == "epollgen")
     builder.WebHost.UseEpollGen();
-if (transport == "epollgen-inline")
-    builder.WebHost.UseEpollGen(o => o.UnsafePreferInlineScheduling = true);
-if (transport == "sockets-inline")
-    builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
 
 WebApplication app = builder.Build();
 byte[] body = Encoding.ASCII.GetBytes("Hello, World!");

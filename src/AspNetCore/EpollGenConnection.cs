@@ -62,10 +62,9 @@ internal sealed partial class EpollGenConnection : ConnectionContext,
         // the work item that wrote it, with no hop through the thread pool. The application's side
         // resumes on the thread pool, never on a transport loop: running Kestrel inline in the
         // receive loop too (one work item per request) measured no better on plaintext.
-        PipeScheduler application = options.UnsafePreferInlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
-        _input = new Pipe(new PipeOptions(pool, application, PipeScheduler.Inline,
+        _input = new Pipe(new PipeOptions(pool, PipeScheduler.ThreadPool, PipeScheduler.Inline,
             maxRead, maxRead / 2, segment, useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, application,
+        _output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.ThreadPool,
             maxWrite, maxWrite / 2, segment, useSynchronizationContext: false));
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
         _features.Set<IConnectionIdFeature>(this);
@@ -75,7 +74,7 @@ internal sealed partial class EpollGenConnection : ConnectionContext,
         _features.Set<IConnectionLifetimeFeature>(this);
         _features.Set<IMemoryPoolFeature>(this);
         _features.Set<IEpollGenConnectionFeature>(this);
-        _fd = new AsyncFd(socket, AsyncFdInterest.ReadWrite, ownsHandle: true, engine: null, options.UnsafePreferInlineScheduling);
+        _fd = new AsyncFd(socket, AsyncFdInterest.ReadWrite, ownsHandle: true);
     }
 
     public override string ConnectionId { get; set; }

@@ -20,12 +20,4 @@ public sealed class EpollGenTransportOptions
     /// socket; null for no limit. Default 64 KiB.
     /// </summary>
     public long? MaxWriteBufferSize { get; set; } = 64 * 1024;
-
-    /// <summary>
-    /// Runs each connection's receive and send loops, and Kestrel's handling of its requests, on
-    /// the AsyncFd engine thread that saw the socket ready, with no hop through the thread pool,
-    /// like Kestrel's own <c>UnsafePreferInlineScheduling</c>. Unsafe: application code that blocks
-    /// stalls every connection of that engine. Default false.
-    /// </summary>
-    public bool UnsafePreferInlineScheduling { get; set; }
 }

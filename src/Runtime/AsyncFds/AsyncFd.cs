@@ -77,16 +77,6 @@ public sealed class AsyncFd : IDisposable
     }
 
     internal AsyncFd(SafeHandle handle, AsyncFdInterest interest, bool ownsHandle, AsyncFdEngine? engine)
-        : this(handle, interest, ownsHandle, engine, inlineContinuations: false)
-    {
-    }
-
-    /// <summary>
-    /// With <paramref name="inlineContinuations"/>, an await the engine completes resumes on the
-    /// engine's thread, with no hop through the thread pool: for code that never blocks and
-    /// returns quickly (a transport's loops), since every fd of that engine waits while it runs.
-    /// </summary>
-    internal AsyncFd(SafeHandle handle, AsyncFdInterest interest, bool ownsHandle, AsyncFdEngine? engine, bool inlineContinuations)
     {
         try
         {
@@ -103,8 +93,8 @@ public sealed class AsyncFd : IDisposable
                 throw new FdException("fcntl(F_GETFL)", _fd, Marshal.GetLastPInvokeError());
             if ((flags & O_NONBLOCK) == 0)
                 throw new ArgumentException($"fd {_fd} is in blocking mode. AsyncFd reads and writes until EAGAIN, which a blocking fd never returns: set O_NONBLOCK (fcntl F_SETFL) first.", nameof(handle));
-            _reader = new ReadinessWaiter(this, AsyncFdInterest.Readable, inlineContinuations);
-            _writer = new ReadinessWaiter(this, AsyncFdInterest.Writable, inlineContinuations);
+            _reader = new ReadinessWaiter(this, AsyncFdInterest.Readable);
+            _writer = new ReadinessWaiter(this, AsyncFdInterest.Writable);
             // Nothing is known ready until the engine says so: an edge-triggered ADD reports what is
             // ready at once, so an fd with data waiting completes its first await through the engine.
             _engine = engine ?? AsyncFdEngine.For(_fd);

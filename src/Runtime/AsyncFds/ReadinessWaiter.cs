@@ -10,7 +10,7 @@ namespace EpollGen;
 /// await that has to wait allocates nothing. Whoever moves it from armed to completing (the engine
 /// with readiness, the awaiting call finding readiness itself, cancellation, or Dispose) completes it.
 /// </summary>
-internal sealed class ReadinessWaiter(AsyncFd owner, AsyncFdInterest direction, bool inlineContinuations) : IValueTaskSource<AsyncFdReadyGuard>
+internal sealed class ReadinessWaiter(AsyncFd owner, AsyncFdInterest direction) : IValueTaskSource<AsyncFdReadyGuard>
 {
     private const int Idle = 0;
     private const int Arming = 1;
@@ -18,9 +18,8 @@ internal sealed class ReadinessWaiter(AsyncFd owner, AsyncFdInterest direction, 
     private const int Completing = 3;
 
     // Continuations go to the thread pool: the engine thread that completes an await must go back
-    // to its wait, not run the awaiting code; unless the AsyncFd's owner asked for them inline and
-    // promised they never block (see AsyncFd's internal constructor).
-    private ManualResetValueTaskSourceCore<AsyncFdReadyGuard> _core = new() { RunContinuationsAsynchronously = !inlineContinuations };
+    // to its wait, not run the awaiting code.
+    private ManualResetValueTaskSourceCore<AsyncFdReadyGuard> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _cancellation;
     private CancellationToken _armedToken;
     private int _state;
