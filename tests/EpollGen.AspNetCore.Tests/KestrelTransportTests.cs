@@ -241,7 +241,11 @@ public sealed class KestrelTransportTests : IAsyncLifetime
 
         // Well inside the shutdown timeout: the idle connections were closed, not aborted at its end.
         Assert.True(clock.Elapsed < Bound / 3, $"StopAsync took {clock.Elapsed}");
-        Assert.Equal(0, await socket.ReceiveAsync(buffer).WaitAsync(Bound));
+        // The first receive may have taken only part of the response (seen in CI: 5 bytes were
+        // left): what is left of it comes first, then the end of the stream, within the bound.
+        while (await socket.ReceiveAsync(buffer).WaitAsync(Bound) > 0)
+        {
+        }
         var refused = await Assert.ThrowsAsync<SocketException>(async () =>
         {
             using var late = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

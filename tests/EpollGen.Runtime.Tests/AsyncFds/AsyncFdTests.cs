@@ -14,7 +14,11 @@ using Xunit;
 
 namespace EpollGen.Runtime.Tests.AsyncFds;
 
-/// <summary>AsyncFd on real fds, on each tap backend's engines.</summary>
+/// <summary>
+/// AsyncFd on real fds, on each tap backend's engines. Alone: several tests check that a number
+/// was closed (fcntl fails), which a test opening fds beside them could take again.
+/// </summary>
+[Collection(SignalCollection.Name)]
 public abstract class AsyncFdTests(TapBackendKind backend) : BackendTests(backend), IDisposable
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
