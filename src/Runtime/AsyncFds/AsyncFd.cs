@@ -46,10 +46,13 @@ public sealed class AsyncFd : IDisposable
     // adding to them. A TCP socket reports EPOLLHUP before it connects and not after.
     private const EpollEvents Conditions = EpollEvents.EPOLLRDHUP | EpollEvents.EPOLLHUP | EpollEvents.EPOLLERR;
 
-    // An EAGAIN proves the direction neither ready nor hung up (a read at end of file returns 0, a
-    // write to a hung-up fd fails with EPIPE), so it clears every bit that would end a wait.
-    private const EpollEvents ReadClears = ReadBits;
-    private const EpollEvents WriteClears = WriteBits;
+    // A clear takes the edges a caller has consumed. An EAGAIN seen here (TryRead, TryWrite, TryIo)
+    // also proves the direction not hung up (a read at end of file returns 0, a write to a hung-up
+    // fd fails with EPIPE), so it takes the conditions too; a caller's own clear keeps them, since
+    // it may come after a read that emptied the fd without meeting EAGAIN, while a hang-up that
+    // came in the same report still holds (a peer's data and its reset, in one edge).
+    private const EpollEvents ReadEdges = EpollEvents.EPOLLIN | EpollEvents.EPOLLPRI;
+    private const EpollEvents WriteEdges = EpollEvents.EPOLLOUT;
 
     private readonly SafeHandle _handle;
     private readonly bool _ownsHandle;
@@ -170,9 +173,12 @@ public sealed class AsyncFd : IDisposable
 
     /// <summary>Marks directions not ready, whatever came since: the next await waits for a new edge.</summary>
     public void ClearReady(AsyncFdInterest interest) =>
-        Clear(Clears(interest), tick: null);
+        Clear(Edges(interest), tick: null);
 
-    internal void ClearReady(AsyncFdInterest direction, uint tick) => Clear(Clears(direction), tick);
+    internal void ClearReady(AsyncFdInterest direction, uint tick) => Clear(Edges(direction), tick);
+
+    /// <summary>Clears after an EAGAIN seen since <paramref name="tick"/>: the edges and the conditions.</summary>
+    internal void ClearAfterEagain(AsyncFdInterest direction, uint tick) => Clear(Edges(direction) | Conditions, tick);
 
     /// <summary>
     /// Reads into <paramref name="buffer"/> without waiting. False when the fd had nothing
@@ -341,7 +347,7 @@ public sealed class AsyncFd : IDisposable
         int errno = Marshal.GetLastPInvokeError();
         if (errno != EAGAIN)
             throw new FdException(operation, _fd, errno);
-        ClearReady(direction, tick);
+        ClearAfterEagain(direction, tick);
         return false;
     }
 
@@ -372,8 +378,8 @@ public sealed class AsyncFd : IDisposable
         }
     }
 
-    private static EpollEvents Clears(AsyncFdInterest interest) =>
-        ((interest & AsyncFdInterest.Readable) != 0 ? ReadClears : 0) | ((interest & AsyncFdInterest.Writable) != 0 ? WriteClears : 0);
+    private static EpollEvents Edges(AsyncFdInterest interest) =>
+        ((interest & AsyncFdInterest.Readable) != 0 ? ReadEdges : 0) | ((interest & AsyncFdInterest.Writable) != 0 ? WriteEdges : 0);
 
     private static EpollEvents Registered(AsyncFdInterest interest) =>
         EpollEvents.EPOLLET

@@ -34,9 +34,10 @@ public readonly struct AsyncFdReadyGuard
     public AsyncFd AsyncFd => _owner;
 
     /// <summary>
-    /// Marks the direction not ready, so the next await waits for a new edge, unless one arrived
-    /// since this guard was made. Call it after the fd returned EAGAIN, which also proves the
-    /// direction not hung up.
+    /// Marks the direction's edge consumed, so the next await waits for a new one, unless one
+    /// arrived since this guard was made: call it after the fd returned EAGAIN, or after a read of a
+    /// stream socket or pipe that took less than it asked (it emptied the fd). Hang-ups and errors
+    /// stay known until a report without them or an EAGAIN seen by <see cref="TryIo"/>.
     /// </summary>
     public void ClearReady() => _owner.ClearReady(_direction, _tick);
 
@@ -65,7 +66,7 @@ public readonly struct AsyncFdReadyGuard
         }
         if (result != -AsyncFd.EAGAIN)
             return true;
-        ClearReady();
+        _owner.ClearAfterEagain(_direction, _tick);
         return false;
     }
 }
