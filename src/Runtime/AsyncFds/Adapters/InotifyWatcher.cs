@@ -22,7 +22,7 @@ namespace EpollGen;
 /// <see cref="TryRead"/> and the enumerator share that buffer, and a notification's name points
 /// into it until the next read. Reads allocate nothing once warm (decoding a name does).
 /// </remarks>
-public sealed class InotifyWatcher : IAsyncEnumerable<InotifyNotification>, IDisposable
+public sealed class InotifyWatcher : IAsyncEnumerable<InotifyNotification>, IRecordSource<InotifyNotification>, IDisposable
 {
     // Room for many records; the kernel refuses (EINVAL) a buffer that cannot hold one record
     // with the longest name, the header and NAME_MAX + 1 bytes.
@@ -134,7 +134,7 @@ public sealed class InotifyWatcher : IAsyncEnumerable<InotifyNotification>, IDis
     /// <paramref name="cancellationToken"/> is cancelled (<see cref="OperationCanceledException"/>).
     /// </summary>
     public IAsyncEnumerator<InotifyNotification> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
-        new Enumerator(this, cancellationToken);
+        new RecordEnumerator<InotifyNotification>(this, cancellationToken);
 
     /// <summary>Closes the inotify fd and with it every watch: a read in flight throws <see cref="ObjectDisposedException"/>, an enumeration ends.</summary>
     public void Dispose()
@@ -183,44 +183,7 @@ public sealed class InotifyWatcher : IAsyncEnumerable<InotifyNotification>, IDis
         return error;
     }
 
-    private sealed class Enumerator(InotifyWatcher watcher, CancellationToken cancellationToken) : IAsyncEnumerator<InotifyNotification>
-    {
-        public InotifyNotification Current { get; private set; }
+    bool IRecordSource<InotifyNotification>.IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-        public ValueTask<bool> MoveNextAsync()
-        {
-            if (Volatile.Read(ref watcher._disposed) != 0)
-                return new ValueTask<bool>(false);
-            if (cancellationToken.IsCancellationRequested)
-                return ValueTask.FromCanceled<bool>(cancellationToken);
-            InotifyNotification next;
-            try
-            {
-                if (!watcher.TryRead(out next))
-                    return WaitAsync();
-            }
-            catch (ObjectDisposedException) when (Volatile.Read(ref watcher._disposed) != 0)
-            {
-                return new ValueTask<bool>(false);
-            }
-            Current = next;
-            return new ValueTask<bool>(true);
-        }
-
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-        private async ValueTask<bool> WaitAsync()
-        {
-            try
-            {
-                Current = await watcher.WaitAndReadAsync(cancellationToken).ConfigureAwait(false);
-                return true;
-            }
-            catch (ObjectDisposedException) when (Volatile.Read(ref watcher._disposed) != 0)
-            {
-                return false;
-            }
-        }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
+    ValueTask<InotifyNotification> IRecordSource<InotifyNotification>.WaitAndReadAsync(CancellationToken cancellationToken) => WaitAndReadAsync(cancellationToken);
 }

@@ -43,7 +43,7 @@ namespace EpollGen;
 /// record. Reads allocate nothing once warm.
 /// </para>
 /// </remarks>
-public sealed class SignalFdReader : IAsyncEnumerable<SignalFdSigInfo>, IDisposable
+public sealed class SignalFdReader : IAsyncEnumerable<SignalFdSigInfo>, IRecordSource<SignalFdSigInfo>, IDisposable
 {
     private const int SIGKILL = 9;
     private const int SIGSTOP = 19;
@@ -144,7 +144,7 @@ public sealed class SignalFdReader : IAsyncEnumerable<SignalFdSigInfo>, IDisposa
     /// <paramref name="cancellationToken"/> is cancelled (<see cref="OperationCanceledException"/>).
     /// </summary>
     public IAsyncEnumerator<SignalFdSigInfo> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
-        new Enumerator(this, cancellationToken);
+        new RecordEnumerator<SignalFdSigInfo>(this, cancellationToken);
 
     /// <summary>
     /// Whether <paramref name="signal"/> is blocked in every thread of the process now, as the
@@ -200,44 +200,7 @@ public sealed class SignalFdReader : IAsyncEnumerable<SignalFdSigInfo>, IDisposa
         return null;
     }
 
-    private sealed class Enumerator(SignalFdReader reader, CancellationToken cancellationToken) : IAsyncEnumerator<SignalFdSigInfo>
-    {
-        public SignalFdSigInfo Current { get; private set; }
+    bool IRecordSource<SignalFdSigInfo>.IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-        public ValueTask<bool> MoveNextAsync()
-        {
-            if (Volatile.Read(ref reader._disposed) != 0)
-                return new ValueTask<bool>(false);
-            if (cancellationToken.IsCancellationRequested)
-                return ValueTask.FromCanceled<bool>(cancellationToken);
-            SignalFdSigInfo next;
-            try
-            {
-                if (!reader.TryRead(out next))
-                    return WaitAsync();
-            }
-            catch (ObjectDisposedException) when (Volatile.Read(ref reader._disposed) != 0)
-            {
-                return new ValueTask<bool>(false);
-            }
-            Current = next;
-            return new ValueTask<bool>(true);
-        }
-
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-        private async ValueTask<bool> WaitAsync()
-        {
-            try
-            {
-                Current = await reader.WaitAndReadAsync(cancellationToken).ConfigureAwait(false);
-                return true;
-            }
-            catch (ObjectDisposedException) when (Volatile.Read(ref reader._disposed) != 0)
-            {
-                return false;
-            }
-        }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
+    ValueTask<SignalFdSigInfo> IRecordSource<SignalFdSigInfo>.WaitAndReadAsync(CancellationToken cancellationToken) => WaitAndReadAsync(cancellationToken);
 }
