@@ -188,24 +188,8 @@ public sealed class AsyncFd : IDisposable
     /// <exception cref="FdException">read failed (ECONNRESET, EIO, ...).</exception>
     public unsafe bool TryRead(Span<byte> buffer, out int bytesRead)
     {
-        uint tick = Tick;
-        nint result;
-        bool referenced = false;
-        _handle.DangerousAddRef(ref referenced);
-        try
-        {
-            fixed (byte* bytes = buffer)
-            {
-                do
-                    result = LibC.read(_fd, bytes, (nuint)buffer.Length);
-                while (result < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR);
-            }
-        }
-        finally
-        {
-            _handle.DangerousRelease();
-        }
-        return Completed(result, "read", AsyncFdInterest.Readable, tick, out bytesRead);
+        fixed (byte* bytes = buffer)
+            return Transfer(AsyncFdInterest.Readable, bytes, buffer.Length, out bytesRead);
     }
 
     /// <summary>
@@ -215,24 +199,30 @@ public sealed class AsyncFd : IDisposable
     /// <exception cref="FdException">write failed (EPIPE, ECONNRESET, ...).</exception>
     public unsafe bool TryWrite(ReadOnlySpan<byte> buffer, out int bytesWritten)
     {
+        fixed (byte* bytes = buffer)
+            return Transfer(AsyncFdInterest.Writable, bytes, buffer.Length, out bytesWritten);
+    }
+
+    // One read or write, retried on EINTR, with the handle referenced across it so a Dispose on
+    // another thread cannot close the number (and let it be reused) under the call.
+    private unsafe bool Transfer(AsyncFdInterest direction, byte* bytes, int length, out int transferred)
+    {
         uint tick = Tick;
+        bool reading = direction == AsyncFdInterest.Readable;
         nint result;
         bool referenced = false;
         _handle.DangerousAddRef(ref referenced);
         try
         {
-            fixed (byte* bytes = buffer)
-            {
-                do
-                    result = LibC.write(_fd, bytes, (nuint)buffer.Length);
-                while (result < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR);
-            }
+            do
+                result = reading ? LibC.read(_fd, bytes, (nuint)length) : LibC.write(_fd, bytes, (nuint)length);
+            while (result < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR);
         }
         finally
         {
             _handle.DangerousRelease();
         }
-        return Completed(result, "write", AsyncFdInterest.Writable, tick, out bytesWritten);
+        return Completed(result, reading ? "read" : "write", direction, tick, out transferred);
     }
 
     /// <summary>Reads at least one byte, waiting for readability as needed; 0 at end of file.</summary>
