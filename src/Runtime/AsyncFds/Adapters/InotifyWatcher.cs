@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -110,24 +109,8 @@ public sealed class InotifyWatcher : IAsyncEnumerable<InotifyNotification>, IRec
     /// <exception cref="FdException">read failed.</exception>
     /// <exception cref="ObjectDisposedException">The watcher is disposed, or is disposed during the wait.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    public ValueTask<InotifyNotification> ReadAsync(CancellationToken cancellationToken = default)
-    {
-        // The read comes first, and outside an async method: what is there already is taken on
-        // the calling thread without allocating, even where async methods are not optimized.
-        if (TryRead(out InotifyNotification notification))
-            return new ValueTask<InotifyNotification>(notification);
-        return WaitAndReadAsync(cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<InotifyNotification> WaitAndReadAsync(CancellationToken cancellationToken)
-    {
-        InotifyNotification notification;
-        do
-            await _fd.ReadableAsync(cancellationToken).ConfigureAwait(false);
-        while (!TryRead(out notification));
-        return notification;
-    }
+    public ValueTask<InotifyNotification> ReadAsync(CancellationToken cancellationToken = default) =>
+        RecordReads.ReadAsync(this, cancellationToken);
 
     /// <summary>
     /// The notifications as they come, until the watcher is disposed (the stream then ends) or
@@ -185,5 +168,5 @@ public sealed class InotifyWatcher : IAsyncEnumerable<InotifyNotification>, IRec
 
     bool IRecordSource<InotifyNotification>.IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    ValueTask<InotifyNotification> IRecordSource<InotifyNotification>.WaitAndReadAsync(CancellationToken cancellationToken) => WaitAndReadAsync(cancellationToken);
+    AsyncFd IRecordSource<InotifyNotification>.Readiness => _fd;
 }

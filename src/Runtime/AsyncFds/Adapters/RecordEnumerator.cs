@@ -15,8 +15,31 @@ internal interface IRecordSource<T>
     /// <summary>The next record, if one is buffered or the fd has one now.</summary>
     bool TryRead(out T record);
 
-    /// <summary>The next record, waiting for the fd as needed.</summary>
-    ValueTask<T> WaitAndReadAsync(CancellationToken cancellationToken);
+    /// <summary>The AsyncFd whose readability means a record may be there.</summary>
+    AsyncFd Readiness { get; }
+}
+
+/// <summary>The reads every record adapter offers, on top of its <see cref="IRecordSource{T}.TryRead"/>.</summary>
+internal static class RecordReads
+{
+    /// <summary>
+    /// The next record, waiting for the fd as needed. The read comes first, and outside an async
+    /// method: what is there already is taken on the calling thread without allocating, even where
+    /// async methods are not optimized.
+    /// </summary>
+    public static ValueTask<T> ReadAsync<T>(IRecordSource<T> source, CancellationToken cancellationToken) =>
+        source.TryRead(out T record) ? new ValueTask<T>(record) : WaitAndReadAsync(source, cancellationToken);
+
+    /// <summary>Waits for the fd until a record can be taken.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<T> WaitAndReadAsync<T>(IRecordSource<T> source, CancellationToken cancellationToken)
+    {
+        T record;
+        do
+            await source.Readiness.ReadableAsync(cancellationToken).ConfigureAwait(false);
+        while (!source.TryRead(out record));
+        return record;
+    }
 }
 
 /// <summary>
@@ -53,7 +76,7 @@ internal sealed class RecordEnumerator<T>(IRecordSource<T> source, CancellationT
     {
         try
         {
-            Current = await source.WaitAndReadAsync(cancellationToken).ConfigureAwait(false);
+            Current = await RecordReads.WaitAndReadAsync(source, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (ObjectDisposedException) when (source.IsDisposed)

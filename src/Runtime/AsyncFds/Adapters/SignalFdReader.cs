@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -120,24 +119,8 @@ public sealed class SignalFdReader : IAsyncEnumerable<SignalFdSigInfo>, IRecordS
     /// <exception cref="FdException">read failed.</exception>
     /// <exception cref="ObjectDisposedException">The reader is disposed, or is disposed during the wait.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    public ValueTask<SignalFdSigInfo> ReadAsync(CancellationToken cancellationToken = default)
-    {
-        // The read comes first, and outside an async method: what is there already is taken on
-        // the calling thread without allocating, even where async methods are not optimized.
-        if (TryRead(out SignalFdSigInfo signal))
-            return new ValueTask<SignalFdSigInfo>(signal);
-        return WaitAndReadAsync(cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<SignalFdSigInfo> WaitAndReadAsync(CancellationToken cancellationToken)
-    {
-        SignalFdSigInfo signal;
-        do
-            await _fd.ReadableAsync(cancellationToken).ConfigureAwait(false);
-        while (!TryRead(out signal));
-        return signal;
-    }
+    public ValueTask<SignalFdSigInfo> ReadAsync(CancellationToken cancellationToken = default) =>
+        RecordReads.ReadAsync(this, cancellationToken);
 
     /// <summary>
     /// The signals as they come, until the reader is disposed (the stream then ends) or
@@ -202,5 +185,5 @@ public sealed class SignalFdReader : IAsyncEnumerable<SignalFdSigInfo>, IRecordS
 
     bool IRecordSource<SignalFdSigInfo>.IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    ValueTask<SignalFdSigInfo> IRecordSource<SignalFdSigInfo>.WaitAndReadAsync(CancellationToken cancellationToken) => WaitAndReadAsync(cancellationToken);
+    AsyncFd IRecordSource<SignalFdSigInfo>.Readiness => _fd;
 }
