@@ -1,5 +1,6 @@
 using System;
 using EpollGen.HostedService.Native;
+using EpollGen.Interop;
 using Microsoft.Extensions.Logging;
 
 namespace EpollGen.HostedService.Sources;
