@@ -34,15 +34,9 @@ internal sealed partial class EpollGenConnection
                     break;
             }
         }
-        catch (FdException e)
-        {
-            error = Failure(e);
-            LogConnectionError(_logger, ConnectionId, e.Message);
-        }
         catch (Exception e)
         {
-            error = new ConnectionAbortedException(e.Message, e);
-            LogConnectionError(_logger, ConnectionId, e.Message);
+            error = Failed(e);
         }
         finally
         {

@@ -170,11 +170,15 @@ internal sealed partial class EpollGenConnection : ConnectionContext,
         return fired.Task;
     }
 
-    private static Exception Failure(FdException error) => error.Errno switch
+    // A loop's end by error, logged, as the exception Kestrel expects on the pipe: a reset for the
+    // peer's doing, an abort for anything else.
+    private Exception Failed(Exception error)
     {
-        SocketCalls.ECONNRESET or SocketCalls.EPIPE or SocketCalls.ETIMEDOUT => new ConnectionResetException(error.Message, error),
-        _ => new ConnectionAbortedException(error.Message, error),
-    };
+        LogConnectionError(_logger, ConnectionId, error.Message);
+        return error is FdException { Errno: SocketCalls.ECONNRESET or SocketCalls.EPIPE or SocketCalls.ETIMEDOUT }
+            ? new ConnectionResetException(error.Message, error)
+            : new ConnectionAbortedException(error.Message, error);
+    }
 
     private static string NextId()
     {
