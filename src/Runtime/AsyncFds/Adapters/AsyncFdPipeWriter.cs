@@ -47,13 +47,15 @@ internal sealed class AsyncFdPipeWriter : PipeWriter
     /// <summary>
     /// Without <paramref name="exception"/>, completes the pipe: the pump writes what is left in the
     /// background, waiting for the peer to take it, then releases the fd. With one, aborts: the
-    /// pump stops where it is, unwritten bytes are dropped, and the fd is released at once.
+    /// pump stops where it is, unwritten bytes are dropped, and the fd is released at once. A
+    /// completion with an exception after one without aborts the drain that one started.
     /// </summary>
     public override void Complete(Exception? exception = null)
     {
-        if (Interlocked.Exchange(ref _completed, 1) != 0)
-            return;
-        _pipe.Writer.Complete(exception);
+        if (Interlocked.Exchange(ref _completed, 1) == 0)
+            _pipe.Writer.Complete(exception);
+        // Even after a graceful completion: its drain may wait for a peer that never reads, and
+        // this is how a caller gives up on it. Once the pump has ended, there is nothing to stop.
         if (exception is not null)
             _abort.Cancel();
     }

@@ -183,6 +183,26 @@ public abstract class AsyncFdPipeTests(TapBackendKind backend) : AdapterTests(ba
         Assert.True(fd.Handle.IsClosed, "the fd was not released");
     }
 
+    [Fact]
+    public async Task Writer_CompleteWithAnError_AfterAGracefulComplete_AbortsTheDrain()
+    {
+        (_, int write) = TrackedPipe();
+        AsyncFd fd = Wrap(write, AsyncFdInterest.Writable);
+        PipeWriter writer = AsyncFdPipe.CreateWriter(fd, new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+        writer.Write(new byte[256 * 1024]);
+        await writer.FlushAsync().AsTask().WaitAsync(Bound);
+        await WaitUntil(() => IsFull(write));
+
+        // A graceful completion drains in the background, for as long as the peer takes: here forever.
+        writer.Complete();
+        Assert.False(fd.Handle.IsClosed);
+
+        // Giving up on it later, as a caller with a deadline does, stops the drain.
+        await writer.CompleteAsync(new TimeoutException("the peer stopped reading")).AsTask().WaitAsync(Bound);
+
+        Assert.True(fd.Handle.IsClosed, "the fd was not released");
+    }
+
     private static async Task DrainUntil(int fd, Task done)
     {
         byte[] sink = new byte[64 * 1024];
