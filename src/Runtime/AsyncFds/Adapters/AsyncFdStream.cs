@@ -1,4 +1,5 @@
 using System;
+using System.ComponentModel;
 using System.IO;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -24,14 +25,20 @@ namespace EpollGen;
 /// <para>
 /// Disposing the stream disposes the AsyncFd only when the stream owns it: always when the stream
 /// was made from a handle (the AsyncFd then disposes the handle if <c>ownsHandle</c> was given),
-/// and when <c>ownsFd</c> was given for an AsyncFd. A synchronous call blocked in ppoll(2) is not
-/// woken by Dispose: dispose from another thread only after waking it (closing the peer, say).
+/// and when <c>ownsFd</c> was given for an AsyncFd. A synchronous call blocked in ppoll(2) when the
+/// stream is disposed on another thread returns with <see cref="ObjectDisposedException"/>: the
+/// first call that blocks gives the stream an eventfd of its own (close-on-exec), which Dispose
+/// signals and the poll watches beside the fd.
 /// </para>
 /// </remarks>
 public sealed class AsyncFdStream : Stream
 {
     private readonly AsyncFd _fd;
     private readonly bool _ownsFd;
+    private readonly Lock _wakeLock = new();
+    // Made by the first synchronous call that blocks; signalled by Dispose, and never read, so it
+    // stays readable and wakes every poll made after Dispose too.
+    private OwnedFd? _wake;
     private int _disposed;
 
     /// <summary>A stream over <paramref name="fd"/>, readable and writable as its interest allows.</summary>
@@ -214,9 +221,44 @@ public sealed class AsyncFdStream : Stream
     /// <summary>Disposes the AsyncFd if the stream owns it, ending its awaits with <see cref="ObjectDisposedException"/>.</summary>
     protected override void Dispose(bool disposing)
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0 && disposing && _ownsFd)
-            _fd.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && disposing)
+        {
+            WakeBlockedCalls();
+            if (_ownsFd)
+                _fd.Dispose();
+        }
         base.Dispose(disposing);
+    }
+
+    // Under the lock, against a call making the eventfd now: either it is made first and signalled
+    // here, or the call finds the stream disposed and never blocks.
+    private unsafe void WakeBlockedCalls()
+    {
+        lock (_wakeLock)
+        {
+            if (_wake is null)
+                return;
+            ulong one = 1;
+            LibC.write(_wake.Value, &one, sizeof(ulong));
+            // Closed once the last poll watching it lets go of its reference.
+            _wake.Dispose();
+        }
+    }
+
+    private OwnedFd Wake()
+    {
+        lock (_wakeLock)
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            if (_wake is null)
+            {
+                int fd = PrivateFds.CreateEventFd();
+                if (fd < 0)
+                    throw new Win32Exception(Marshal.GetLastPInvokeError(), "eventfd to wake a blocked stream call failed");
+                _wake = new OwnedFd(fd);
+            }
+            return _wake;
+        }
     }
 
     private void CheckReadable()
@@ -235,20 +277,35 @@ public sealed class AsyncFdStream : Stream
 
     // Whether the fd is ready in one direction (a hang-up or an error counts: the call would not
     // wait). With wait, blocks the calling thread until it is, as a blocking read or write would:
-    // ppoll(2) rather than waiting on the async path, so no thread-pool thread is held up. The
-    // handle is referenced meanwhile, so the number cannot be closed and reused under the poll.
+    // ppoll(2) rather than waiting on the async path, so no thread-pool thread is held up; the
+    // stream's wake eventfd ends the wait when the stream is disposed. Both handles are referenced
+    // meanwhile, so neither number can be closed and reused under the poll.
     private unsafe bool Poll(PollEvents events, bool wait)
     {
         using var held = new HandleReference(_fd.Handle);
-        var poll = new PollFd { fd = _fd.Fd, events = (short)events };
+        PollFd* polls = stackalloc PollFd[2];
+        polls[0] = new PollFd { fd = _fd.Fd, events = (short)events };
+        if (!wait)
+            return PollOnce(polls, 1, wait: false);
+        OwnedFd wake = Wake();
+        using var wakeHeld = new HandleReference(wake);
+        polls[1] = new PollFd { fd = wake.Value, events = (short)PollEvents.POLLIN };
+        bool ready = PollOnce(polls, 2, wait: true);
+        if (polls[1].revents != 0)
+            throw new ObjectDisposedException(GetType().FullName, "The stream was disposed while a call waited on it.");
+        return ready;
+    }
+
+    private unsafe bool PollOnce(PollFd* polls, int count, bool wait)
+    {
         Timespec now = default;
         int result;
         do
-            result = LibC.ppoll(&poll, 1, wait ? null : &now, null);
+            result = LibC.ppoll(polls, (nuint)count, wait ? null : &now, null);
         while (result < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR);
         if (result < 0)
             throw new FdException("ppoll", _fd.Fd, Marshal.GetLastPInvokeError());
-        if ((poll.revents & (short)PollEvents.POLLNVAL) != 0)
+        if ((polls[0].revents & (short)PollEvents.POLLNVAL) != 0)
             throw new FdException("ppoll", _fd.Fd, LibC.EBADF);
         return result > 0;
     }

@@ -86,6 +86,53 @@ public abstract class AsyncFdStreamTests(TapBackendKind backend) : AdapterTests(
     }
 
     [Fact]
+    public void Dispose_EndsASyncReadBlockedInTheKernel_WithObjectDisposedException()
+    {
+        (int read, _) = TrackedPipe();
+        AsyncFdStream reader = Open(read, FileAccess.Read);
+        int readerTid = 0;
+        Exception? thrown = null;
+
+        var reading = new Thread(() =>
+        {
+            Volatile.Write(ref readerTid, TestLibC.gettid());
+            thrown = Record.Exception(() => reader.Read(new byte[8], 0, 8));
+        }) { IsBackground = true };
+        reading.Start();
+        KernelWaits.UntilBlocked(ref readerTid, Bound);
+        reader.Dispose();
+
+        Assert.True(reading.Join(Bound), "the blocking read was not woken by Dispose");
+        Assert.IsType<ObjectDisposedException>(thrown);
+        Assert.True(reader.AsyncFd.Handle.IsClosed, "the fd was not released once the read let go of it");
+    }
+
+    [Fact]
+    public void Dispose_EndsASyncWriteBlockedOnAFullPipe_EvenWhenTheStreamDoesNotOwnItsAsyncFd()
+    {
+        (_, int write) = TrackedPipe();
+        using AsyncFd fd = new(new SafeFileHandle(write, ownsHandle: false), AsyncFdInterest.Writable, ownsHandle: true, Engine(write));
+        var writer = new AsyncFdStream(fd, ownsFd: false);
+        int writerTid = 0;
+        Exception? thrown = null;
+
+        var writing = new Thread(() =>
+        {
+            Volatile.Write(ref writerTid, TestLibC.gettid());
+            thrown = Record.Exception(() => writer.Write(new byte[256 * 1024], 0, 256 * 1024));
+        }) { IsBackground = true };
+        writing.Start();
+        KernelWaits.UntilBlocked(ref writerTid, Bound);
+        writer.Dispose();
+
+        Assert.True(writing.Join(Bound), "the blocking write was not woken by Dispose");
+        Assert.IsType<ObjectDisposedException>(thrown);
+        // Not the stream's to release: the AsyncFd and its fd stay usable.
+        Assert.False(fd.Handle.IsClosed);
+        Assert.Throws<ObjectDisposedException>(() => writer.Write([1], 0, 1));
+    }
+
+    [Fact]
     public async Task Reads_ReturnZero_AtEndOfFile()
     {
         (int read, int write) = TestLibC.Pipe();
