@@ -5,6 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 
@@ -25,7 +26,8 @@ internal static partial class KestrelComparison
     private static readonly (string Name, string Argument)[] Transports =
         [(SocketTransport, "sockets"), (EpollGenTransport, "epollgen")];
 
-    private sealed record Measured(double RequestsPerSecond, double P99Milliseconds, long Errors);
+    // CpuMicrosecondsPerRequest: the app's user and system time over the timed run, per request.
+    private sealed record Measured(double RequestsPerSecond, double P99Milliseconds, long Errors, double CpuMicrosecondsPerRequest);
 
     public static void Run(SuiteOptions o, SuiteReport report, TextWriter log)
     {
@@ -47,7 +49,10 @@ internal static partial class KestrelComparison
                 Wrk(server.Url, o.KestrelThreads, o.KestrelConnections.Max(), o.KestrelWarmupSeconds);
                 foreach (int connections in o.KestrelConnections)
                 {
+                    double cpuBefore = server.CpuSeconds();
                     Measured m = Wrk(server.Url, o.KestrelThreads, connections, o.KestrelSeconds);
+                    double requests = m.RequestsPerSecond * o.KestrelSeconds;
+                    m = m with { CpuMicrosecondsPerRequest = (server.CpuSeconds() - cpuBefore) * 1e6 / requests };
                     if (!results.TryGetValue((connections, name), out List<Measured>? list))
                         results[(connections, name)] = list = [];
                     list.Add(m);
@@ -63,31 +68,39 @@ internal static partial class KestrelComparison
             $"alternating by round, warms it with {o.KestrelWarmupSeconds:0.#} s of wrk at {o.KestrelConnections.Max()} connections, then runs " +
             $"`wrk -t{o.KestrelThreads} -c<N> -d{o.KestrelSeconds:0.#}s --latency` per connection count; {o.KestrelRounds} rounds. Cells give the median " +
             "and min–max of the rounds; the ratios divide EpollGen's median by the Socket transport's (above 1 is better for requests/s, below 1 for p99). " +
+            "The paired column divides each round's EpollGen result by the same round's Socket result (run back to back), which cancels the machine's " +
+            "slow drift in speed, and gives the median and min–max of those ratios. CPU µs per request is the app's user and system time (/proc/PID/stat) " +
+            "over the timed run, divided by the requests wrk completed in it. " +
             "wrk, the app and the machine's other work share its CPUs, so this measures the pair.");
         var rows = new List<string[]>();
         foreach (int connections in o.KestrelConnections)
         {
             Summary baseRps = Summary.Of(results[(connections, SocketTransport)].Select(m => m.RequestsPerSecond).ToList());
             Summary baseP99 = Summary.Of(results[(connections, SocketTransport)].Select(m => m.P99Milliseconds).ToList());
+            List<Measured> baseline = results[(connections, SocketTransport)];
             foreach ((string name, _) in Transports)
             {
                 List<Measured> m = results[(connections, name)];
                 Summary rps = Summary.Of(m.Select(x => x.RequestsPerSecond).ToList());
                 Summary p99 = Summary.Of(m.Select(x => x.P99Milliseconds).ToList());
+                Summary cpu = Summary.Of(m.Select(x => x.CpuMicrosecondsPerRequest).ToList());
+                Summary paired = Summary.Of(m.Zip(baseline, (x, b) => x.RequestsPerSecond / b.RequestsPerSecond).ToList());
                 rows.Add(
                 [
                     connections.ToString(CultureInfo.InvariantCulture),
                     name,
                     ChainComparison.Cell(rps, "N0"),
                     ChainComparison.Cell(p99, "0.00"),
+                    ChainComparison.Cell(cpu, "0.0"),
                     m.Sum(x => x.Errors).ToString(CultureInfo.InvariantCulture),
                     Ratio(rps.Median, baseRps.Median),
+                    ChainComparison.Cell(paired, "0.00"),
                     Ratio(p99.Median, baseP99.Median),
                 ]);
             }
         }
-        report.Table(["connections", "transport", "requests/s, median (min–max)", "p99 ms, median (min–max)", "errors",
-            "requests/s ÷ Socket", "p99 ÷ Socket"], rows, leftAligned: 2);
+        report.Table(["connections", "transport", "requests/s, median (min–max)", "p99 ms, median (min–max)", "CPU µs per request, median (min–max)",
+            "errors", "requests/s ÷ Socket", "requests/s ÷ Socket, paired by round", "p99 ÷ Socket"], rows, leftAligned: 2);
     }
 
     private static string Ratio(double value, double baseline) =>
@@ -143,8 +156,16 @@ internal static partial class KestrelComparison
             _ => throw new InvalidOperationException($"unknown latency unit in wrk's '{p99.Value}'"),
         };
         long errors = Errors().Matches(output).Sum(m => m.Groups.Cast<Group>().Skip(1).Where(g => g.Success).Sum(g => long.Parse(g.Value, CultureInfo.InvariantCulture)));
-        return new Measured(double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture), latency, errors);
+        return new Measured(double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture), latency, errors, CpuMicrosecondsPerRequest: double.NaN);
     }
+
+    private const int ScClkTck = 2; // _SC_CLK_TCK
+
+    // sysconf(_SC_CLK_TCK), USER_HZ, the unit of /proc's times: 100 on every Linux architecture .NET runs on, asked anyway.
+    private static readonly long ClockTicksPerSecond = sysconf(ScClkTck);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial long sysconf(int name);
 
     [GeneratedRegex(@"^Requests/sec:\s+([\d.]+)", RegexOptions.Multiline)]
     private static partial Regex RequestsPerSecond();
@@ -168,6 +189,16 @@ internal static partial class KestrelComparison
         }
 
         public string Url { get; }
+
+        /// <summary>The app's user and system time so far, from /proc/PID/stat (fields 14 and 15, in clock ticks).</summary>
+        public double CpuSeconds()
+        {
+            string stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+            // The command name (field 2) is parenthesised and may hold spaces: count from its end.
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return ticks / (double)ClockTicksPerSecond;
+        }
 
         public static Server Start(string app, string transport)
         {

@@ -74,9 +74,9 @@ internal sealed record SuiteOptions
 
     public int EchoSize { get; init; } = 64;
 
-    public int KestrelRounds { get; init; } = 5;
+    public int KestrelRounds { get; init; } = 8;
 
-    public double KestrelSeconds { get; init; } = 10;
+    public double KestrelSeconds { get; init; } = 6;
 
     public double KestrelWarmupSeconds { get; init; } = 3;
 
