@@ -78,7 +78,7 @@ internal sealed record SuiteOptions
 
     public double KestrelSeconds { get; init; } = 6;
 
-    public double KestrelWarmupSeconds { get; init; } = 3;
+    public double KestrelWarmupSeconds { get; init; } = 10;
 
     public int[] KestrelConnections { get; init; } = [64, 256];
 
