@@ -26,8 +26,8 @@ internal static partial class KestrelComparison
     private static readonly (string Name, string Argument)[] Transports =
         [(SocketTransport, "sockets"), (EpollGenTransport, "epollgen")];
 
-    // CpuMicrosecondsPerRequest: the app's user and system time over the timed run, per request.
-    private sealed record Measured(double RequestsPerSecond, double P99Milliseconds, long Errors, double CpuMicrosecondsPerRequest);
+    // The CPU times: the app's and wrk's user and system time over the timed run, per request.
+    private sealed record Measured(double RequestsPerSecond, double P99Milliseconds, long Errors, double CpuMicrosecondsPerRequest, double WrkCpuMicrosecondsPerRequest);
 
     public static void Run(SuiteOptions o, SuiteReport report, TextWriter log)
     {
@@ -52,10 +52,15 @@ internal static partial class KestrelComparison
                 Wrk(server.Url, o.KestrelThreads, o.KestrelConnections.Max(), o.KestrelWarmupSeconds);
                 foreach (int connections in o.KestrelConnections)
                 {
-                    double cpuBefore = server.CpuSeconds();
+                    double cpuBefore = server.CpuSeconds(), wrkBefore = ReapedChildrenCpuSeconds();
                     Measured m = Wrk(server.Url, o.KestrelThreads, connections, o.KestrelSeconds);
                     double requests = m.RequestsPerSecond * o.KestrelSeconds;
-                    m = m with { CpuMicrosecondsPerRequest = (server.CpuSeconds() - cpuBefore) * 1e6 / requests };
+                    m = m with
+                    {
+                        CpuMicrosecondsPerRequest = (server.CpuSeconds() - cpuBefore) * 1e6 / requests,
+                        // wrk is the only child reaped meanwhile: the app lives until the round ends.
+                        WrkCpuMicrosecondsPerRequest = (ReapedChildrenCpuSeconds() - wrkBefore) * 1e6 / requests,
+                    };
                     if (!results.TryGetValue((connections, name), out List<Measured>? list))
                         results[(connections, name)] = list = [];
                     list.Add(m);
@@ -73,7 +78,7 @@ internal static partial class KestrelComparison
             "and min–max of the rounds; the ratios divide EpollGen's median by the Socket transport's (above 1 is better for requests/s, below 1 for p99). " +
             "The paired column divides each round's EpollGen result by the same round's Socket result (run back to back), which cancels the machine's " +
             "slow drift in speed, and gives the median and min–max of those ratios. CPU µs per request is the app's user and system time (/proc/PID/stat) " +
-            "over the timed run, divided by the requests wrk completed in it. " +
+            "over the timed run, divided by the requests wrk completed in it; wrk's is its own, from getrusage(RUSAGE_CHILDREN) around its run. " +
             "wrk, the app and the machine's other work share its CPUs, so this measures the pair.");
         var rows = new List<string[]>();
         foreach (int connections in o.KestrelConnections)
@@ -87,6 +92,7 @@ internal static partial class KestrelComparison
                 Summary rps = Summary.Of(m.Select(x => x.RequestsPerSecond).ToList());
                 Summary p99 = Summary.Of(m.Select(x => x.P99Milliseconds).ToList());
                 Summary cpu = Summary.Of(m.Select(x => x.CpuMicrosecondsPerRequest).ToList());
+                Summary wrkCpu = Summary.Of(m.Select(x => x.WrkCpuMicrosecondsPerRequest).ToList());
                 Summary paired = Summary.Of(m.Zip(baseline, (x, b) => x.RequestsPerSecond / b.RequestsPerSecond).ToList());
                 rows.Add(
                 [
@@ -95,6 +101,7 @@ internal static partial class KestrelComparison
                     ChainComparison.Cell(rps, "N0"),
                     ChainComparison.Cell(p99, "0.00"),
                     ChainComparison.Cell(cpu, "0.0"),
+                    ChainComparison.Cell(wrkCpu, "0.0"),
                     m.Sum(x => x.Errors).ToString(CultureInfo.InvariantCulture),
                     Ratio(rps.Median, baseRps.Median),
                     ChainComparison.Cell(paired, "0.00"),
@@ -102,8 +109,28 @@ internal static partial class KestrelComparison
                 ]);
             }
         }
-        report.Table(["connections", "transport", "requests/s, median (min–max)", "p99 ms, median (min–max)", "CPU µs per request, median (min–max)",
-            "errors", "requests/s ÷ Socket", "requests/s ÷ Socket, paired by round", "p99 ÷ Socket"], rows, leftAligned: 2);
+        report.Table(["connections", "transport", "requests/s, median (min–max)", "p99 ms, median (min–max)", "app CPU µs per request, median (min–max)",
+            "wrk CPU µs per request", "errors", "requests/s ÷ Socket", "requests/s ÷ Socket, paired by round", "p99 ÷ Socket"], rows, leftAligned: 2);
+        report.Paragraph(CpuBudget(o, results));
+    }
+
+    // The floor any transport stands on here: wrk and the app share the CPUs, so requests/s follow
+    // the pair's CPU per request, and wrk's share does not shrink with a faster transport.
+    private static string CpuBudget(SuiteOptions o, Dictionary<(int Connections, string Name), List<Measured>> results)
+    {
+        var lines = new List<string>();
+        foreach (int connections in o.KestrelConnections)
+        {
+            List<Measured> socket = results[(connections, SocketTransport)], epollGen = results[(connections, EpollGenTransport)];
+            double app = Statistics.Median(socket.Select(m => m.CpuMicrosecondsPerRequest).ToList());
+            double wrk = Statistics.Median(socket.Concat(epollGen).Select(m => m.WrkCpuMicrosecondsPerRequest).ToList());
+            double ours = Statistics.Median(epollGen.Select(m => m.CpuMicrosecondsPerRequest).ToList());
+            double needed = (app + wrk) / 1.1 - wrk;
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"at {connections} connections the pair spends {app:0.0} µs (the app on the Socket transport) + {wrk:0.0} µs (wrk) per request, so 1.1 times " +
+                $"its requests/s on the same CPUs needs EpollGen's app at {needed:0.0} µs per request, {1 - needed / app:P0} below the Socket transport's; it used {ours:0.0}"));
+        }
+        return "CPU budget (medians): " + string.Join("; ", lines) + ".";
     }
 
     private static string Ratio(double value, double baseline) =>
@@ -159,7 +186,7 @@ internal static partial class KestrelComparison
             _ => throw new InvalidOperationException($"unknown latency unit in wrk's '{p99.Value}'"),
         };
         long errors = Errors().Matches(output).Sum(m => m.Groups.Cast<Group>().Skip(1).Where(g => g.Success).Sum(g => long.Parse(g.Value, CultureInfo.InvariantCulture)));
-        return new Measured(double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture), latency, errors, CpuMicrosecondsPerRequest: double.NaN);
+        return new Measured(double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture), latency, errors, double.NaN, double.NaN);
     }
 
     private const int ScClkTck = 2; // _SC_CLK_TCK
@@ -169,6 +196,21 @@ internal static partial class KestrelComparison
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial long sysconf(int name);
+
+    private const int RusageChildren = -1; // RUSAGE_CHILDREN
+
+    // struct rusage on LP64 Linux: ru_utime and ru_stime (timevals: seconds, microseconds), then 14 longs.
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int getrusage(int who, long* usage);
+
+    /// <summary>User and system time of every child this process has reaped so far.</summary>
+    private static unsafe double ReapedChildrenCpuSeconds()
+    {
+        long* usage = stackalloc long[18];
+        if (getrusage(RusageChildren, usage) != 0)
+            throw new InvalidOperationException($"getrusage failed: errno {Marshal.GetLastPInvokeError()}");
+        return usage[0] + usage[1] / 1e6 + usage[2] + usage[3] / 1e6;
+    }
 
     [GeneratedRegex(@"^Requests/sec:\s+([\d.]+)", RegexOptions.Multiline)]
     private static partial Regex RequestsPerSecond();
