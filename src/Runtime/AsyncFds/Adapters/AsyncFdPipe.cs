@@ -36,7 +36,9 @@ public static class AsyncFdPipe
     /// Completing the writer without an exception flushes: <see cref="PipeWriter.CompleteAsync"/>
     /// returns once every byte is written, however long the peer takes to read them. Completing it
     /// with an exception aborts: the pump stops at once, even while it waits for a peer that never
-    /// reads, and the bytes not yet written are dropped. Either way the pump then disposes
+    /// reads, and the bytes not yet written are dropped; this holds after a completion without an
+    /// exception too, which is how a caller gives up on a drain (where a Pipe's writer ignores a
+    /// second completion). Either way the pump then disposes
     /// <paramref name="fd"/> unless <paramref name="leaveOpen"/>.
     /// </summary>
     /// <param name="fd">The fd to write; it must wait for writability.</param>

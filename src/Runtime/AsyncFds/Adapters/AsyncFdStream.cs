@@ -27,8 +27,8 @@ namespace EpollGen;
 /// was made from a handle (the AsyncFd then disposes the handle if <c>ownsHandle</c> was given),
 /// and when <c>ownsFd</c> was given for an AsyncFd. A synchronous call blocked in ppoll(2) when the
 /// stream is disposed on another thread returns with <see cref="ObjectDisposedException"/>: the
-/// first call that blocks gives the stream an eventfd of its own (close-on-exec), which Dispose
-/// signals and the poll watches beside the fd.
+/// first call that blocks gives the stream an eventfd of its own (close-on-exec), held until the
+/// stream is disposed, which Dispose signals and the poll watches beside the fd.
 /// </para>
 /// </remarks>
 public sealed class AsyncFdStream : Stream
@@ -160,6 +160,7 @@ public sealed class AsyncFdStream : Stream
 
     /// <summary>Reads at least one byte, blocking in ppoll(2) until the fd is readable; 0 at end of file.</summary>
     /// <exception cref="FdException">read or poll failed.</exception>
+    /// <exception cref="Win32Exception">The eventfd that lets Dispose wake a blocked call could not be made (EMFILE, ENFILE, ENOMEM): the first call that blocks makes it.</exception>
     /// <exception cref="ObjectDisposedException">The stream or its AsyncFd is disposed.</exception>
     public override int Read(Span<byte> buffer)
     {
@@ -182,6 +183,7 @@ public sealed class AsyncFdStream : Stream
 
     /// <summary>Writes all of <paramref name="buffer"/>, blocking in ppoll(2) while the fd is full.</summary>
     /// <exception cref="FdException">write or poll failed.</exception>
+    /// <exception cref="Win32Exception">The eventfd that lets Dispose wake a blocked call could not be made (EMFILE, ENFILE, ENOMEM).</exception>
     /// <exception cref="ObjectDisposedException">The stream or its AsyncFd is disposed.</exception>
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -218,7 +220,11 @@ public sealed class AsyncFdStream : Stream
     /// <exception cref="NotSupportedException">Always.</exception>
     public override void SetLength(long value) => throw new NotSupportedException("An fd stream has no length.");
 
-    /// <summary>Disposes the AsyncFd if the stream owns it, ending its awaits with <see cref="ObjectDisposedException"/>.</summary>
+    /// <summary>
+    /// Ends synchronous reads and writes blocked on other threads with <see cref="ObjectDisposedException"/>,
+    /// whether or not the stream owns its AsyncFd, and disposes the AsyncFd if it does, ending its
+    /// awaits with <see cref="ObjectDisposedException"/>.
+    /// </summary>
     protected override void Dispose(bool disposing)
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0 && disposing)
@@ -245,7 +251,8 @@ public sealed class AsyncFdStream : Stream
         }
     }
 
-    private OwnedFd Wake()
+    // The wake eventfd, made on first use, with a reference the caller releases.
+    private OwnedFd ReferenceWake()
     {
         lock (_wakeLock)
         {
@@ -257,6 +264,8 @@ public sealed class AsyncFdStream : Stream
                     throw new Win32Exception(Marshal.GetLastPInvokeError(), "eventfd to wake a blocked stream call failed");
                 _wake = new OwnedFd(fd);
             }
+            bool referenced = false;
+            _wake.DangerousAddRef(ref referenced);
             return _wake;
         }
     }
@@ -282,18 +291,25 @@ public sealed class AsyncFdStream : Stream
     // meanwhile, so neither number can be closed and reused under the poll.
     private unsafe bool Poll(PollEvents events, bool wait)
     {
-        using var held = new HandleReference(_fd.Handle);
-        PollFd* polls = stackalloc PollFd[2];
-        polls[0] = new PollFd { fd = _fd.Fd, events = (short)events };
-        if (!wait)
-            return PollOnce(polls, 1, wait: false);
-        OwnedFd wake = Wake();
-        using var wakeHeld = new HandleReference(wake);
-        polls[1] = new PollFd { fd = wake.Value, events = (short)PollEvents.POLLIN };
-        bool ready = PollOnce(polls, 2, wait: true);
-        if (polls[1].revents != 0)
-            throw new ObjectDisposedException(GetType().FullName, "The stream was disposed while a call waited on it.");
-        return ready;
+        // The wake fd first, referenced under its lock: a stream disposed by then says so in its own name.
+        OwnedFd? wake = wait ? ReferenceWake() : null;
+        try
+        {
+            using var held = new HandleReference(_fd.Handle);
+            PollFd* polls = stackalloc PollFd[2];
+            polls[0] = new PollFd { fd = _fd.Fd, events = (short)events };
+            if (wake is null)
+                return PollOnce(polls, 1, wait: false);
+            polls[1] = new PollFd { fd = wake.Value, events = (short)PollEvents.POLLIN };
+            bool ready = PollOnce(polls, 2, wait: true);
+            if (polls[1].revents != 0)
+                throw new ObjectDisposedException(GetType().FullName, "The stream was disposed while a call waited on it.");
+            return ready;
+        }
+        finally
+        {
+            wake?.DangerousRelease();
+        }
     }
 
     private unsafe bool PollOnce(PollFd* polls, int count, bool wait)
