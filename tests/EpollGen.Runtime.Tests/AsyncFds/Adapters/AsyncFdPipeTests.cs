@@ -167,16 +167,7 @@ public abstract class AsyncFdPipeTests(TapBackendKind backend) : AdapterTests(ba
     [Fact]
     public async Task Writer_CompleteWithAnError_AbortsAPumpWaitingForAStalledPeer_AndReleasesTheFd()
     {
-        (_, int write) = TrackedPipe();
-        AsyncFd fd = Wrap(write, AsyncFdInterest.Writable);
-        // No pause threshold: the flush returns at once and the pump alone holds the bytes.
-        PipeWriter writer = AsyncFdPipe.CreateWriter(fd, new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
-
-        // Four times a pipe's 64 KiB and no one reads: once the fd is full, the pump has taken the
-        // bytes and waits for writability that never comes.
-        writer.Write(new byte[256 * 1024]);
-        await writer.FlushAsync().AsTask().WaitAsync(Bound);
-        await WaitUntil(() => IsFull(write));
+        (AsyncFd fd, PipeWriter writer) = await StalledWriter();
 
         await writer.CompleteAsync(new InvalidOperationException("abort")).AsTask().WaitAsync(Bound);
 
@@ -186,12 +177,7 @@ public abstract class AsyncFdPipeTests(TapBackendKind backend) : AdapterTests(ba
     [Fact]
     public async Task Writer_CompleteWithAnError_AfterAGracefulComplete_AbortsTheDrain()
     {
-        (_, int write) = TrackedPipe();
-        AsyncFd fd = Wrap(write, AsyncFdInterest.Writable);
-        PipeWriter writer = AsyncFdPipe.CreateWriter(fd, new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
-        writer.Write(new byte[256 * 1024]);
-        await writer.FlushAsync().AsTask().WaitAsync(Bound);
-        await WaitUntil(() => IsFull(write));
+        (AsyncFd fd, PipeWriter writer) = await StalledWriter();
 
         // A graceful completion drains in the background, for as long as the peer takes: here forever.
         writer.Complete();
@@ -201,6 +187,19 @@ public abstract class AsyncFdPipeTests(TapBackendKind backend) : AdapterTests(ba
         await writer.CompleteAsync(new TimeoutException("the peer stopped reading")).AsTask().WaitAsync(Bound);
 
         Assert.True(fd.Handle.IsClosed, "the fd was not released");
+    }
+
+    // A writer whose pump waits for writability that never comes: four times a pipe's 64 KiB, and
+    // no one reads. No pause threshold, so the flush returns at once and the pump alone holds the bytes.
+    private async Task<(AsyncFd Fd, PipeWriter Writer)> StalledWriter()
+    {
+        (_, int write) = TrackedPipe();
+        AsyncFd fd = Wrap(write, AsyncFdInterest.Writable);
+        PipeWriter writer = AsyncFdPipe.CreateWriter(fd, new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+        writer.Write(new byte[256 * 1024]);
+        await writer.FlushAsync().AsTask().WaitAsync(Bound);
+        await WaitUntil(() => IsFull(write));
+        return (fd, writer);
     }
 
     private static async Task DrainUntil(int fd, Task done)

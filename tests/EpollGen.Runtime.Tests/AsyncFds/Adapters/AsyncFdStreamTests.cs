@@ -90,19 +90,9 @@ public abstract class AsyncFdStreamTests(TapBackendKind backend) : AdapterTests(
     {
         (int read, _) = TrackedPipe();
         AsyncFdStream reader = Open(read, FileAccess.Read);
-        int readerTid = 0;
-        Exception? thrown = null;
 
-        var reading = new Thread(() =>
-        {
-            Volatile.Write(ref readerTid, TestLibC.gettid());
-            thrown = Record.Exception(() => reader.Read(new byte[8], 0, 8));
-        }) { IsBackground = true };
-        reading.Start();
-        KernelWaits.UntilBlocked(ref readerTid, Bound);
-        reader.Dispose();
+        Exception? thrown = DisposeWhileBlocked(reader, stream => stream.ReadAtLeast(new byte[8], 1));
 
-        Assert.True(reading.Join(Bound), "the blocking read was not woken by Dispose");
         Assert.IsType<ObjectDisposedException>(thrown);
         Assert.True(reader.AsyncFd.Handle.IsClosed, "the fd was not released once the read let go of it");
     }
@@ -113,23 +103,31 @@ public abstract class AsyncFdStreamTests(TapBackendKind backend) : AdapterTests(
         (_, int write) = TrackedPipe();
         using AsyncFd fd = new(new SafeFileHandle(write, ownsHandle: false), AsyncFdInterest.Writable, ownsHandle: true, Engine(write));
         var writer = new AsyncFdStream(fd, ownsFd: false);
-        int writerTid = 0;
-        Exception? thrown = null;
 
-        var writing = new Thread(() =>
-        {
-            Volatile.Write(ref writerTid, TestLibC.gettid());
-            thrown = Record.Exception(() => writer.Write(new byte[256 * 1024], 0, 256 * 1024));
-        }) { IsBackground = true };
-        writing.Start();
-        KernelWaits.UntilBlocked(ref writerTid, Bound);
-        writer.Dispose();
+        Exception? thrown = DisposeWhileBlocked(writer, stream => stream.Write(new byte[256 * 1024], 0, 256 * 1024));
 
-        Assert.True(writing.Join(Bound), "the blocking write was not woken by Dispose");
         Assert.IsType<ObjectDisposedException>(thrown);
         // Not the stream's to release: the AsyncFd and its fd stay usable.
         Assert.False(fd.Handle.IsClosed);
         Assert.Throws<ObjectDisposedException>(() => writer.Write([1], 0, 1));
+    }
+
+    // Makes the call on a thread of its own, disposes the stream once that thread sleeps in the
+    // kernel, and returns what the call threw; fails if it does not return within the bound.
+    private static Exception? DisposeWhileBlocked(AsyncFdStream stream, Action<AsyncFdStream> call)
+    {
+        int tid = 0;
+        Exception? thrown = null;
+        var calling = new Thread(() =>
+        {
+            Volatile.Write(ref tid, TestLibC.gettid());
+            thrown = Record.Exception(() => call(stream));
+        }) { IsBackground = true };
+        calling.Start();
+        KernelWaits.UntilBlocked(ref tid, Bound);
+        stream.Dispose();
+        Assert.True(calling.Join(Bound), "the blocked call was not woken by Dispose");
+        return thrown;
     }
 
     [Fact]
