@@ -89,6 +89,62 @@ public sealed class TranslationBehaviourTests
         }
     }
 
+    // The table form reads constants kept in the image, in a consumer's Debug build too: an
+    // unoptimized ReadOnlySpan<ushort> property made a new array on every read (72 bytes for eight
+    // entries), so each translation of a Debug build allocated.
+    [Theory]
+    [MemberData(nameof(Specs))]
+    public void TableForm_AllocatesNothing_InDebugAndReleaseBuilds(string what, string specOrRuntimeType)
+    {
+        bool runtime = specOrRuntimeType.StartsWith("EpollGen.", StringComparison.Ordinal);
+        CSharpCompilation compilation = runtime
+            ? GeneratorHarness.Compile(RuntimeSpecsTests.RuntimeSpecSources(), referenceRuntime: false)
+            : GeneratorHarness.Compile([specOrRuntimeType]);
+        INamedTypeSymbol mapType = runtime
+            ? compilation.GetTypeByMetadataName(specOrRuntimeType)!
+            : compilation.GetTypeByMetadataName("T.Map")!;
+        FlagMapSpec spec = FlagMapReader.Read(mapType, null) ?? throw new InvalidOperationException($"{what}: invalid spec");
+        string map = mapType.ToDisplayString();
+        string probe = $$"""
+            public static class AllocationProbe
+            {
+                public static long BytesPer1000()
+                {
+                    long before = System.GC.GetAllocatedBytesForCurrentThread();
+                    for (int i = 0; i < 1000; i++)
+                    {
+                        global::{{map}}.ToTarget(unchecked(({{spec.Source.TypeName}})i));
+                        global::{{map}}.ToSource(unchecked(({{spec.Destination.TypeName}})i));
+                    }
+                    return System.GC.GetAllocatedBytesForCurrentThread() - before;
+                }
+            }
+            """;
+        string code = FlagMapEmitter.Emit(spec, tablesAvailable: true);
+        Assert.Contains("Byte0", code, StringComparison.Ordinal);
+        foreach (OptimizationLevel level in new[] { OptimizationLevel.Debug, OptimizationLevel.Release })
+        {
+            CSharpCompilation full = compilation
+                .WithOptions(compilation.Options.WithOptimizationLevel(level))
+                .AddSyntaxTrees(CSharpSyntaxTree.ParseText(code, GeneratorHarness.ParseOptions), CSharpSyntaxTree.ParseText(probe, GeneratorHarness.ParseOptions));
+            GeneratorHarness.AssertCompilesClean(full);
+            var context = new AssemblyLoadContext($"{what} {level}", isCollectible: true);
+            try
+            {
+                using var image = new MemoryStream();
+                Assert.True(full.Emit(image).Success);
+                image.Position = 0;
+                MethodInfo bytes = context.LoadFromStream(image).GetType("AllocationProbe", throwOnError: true)!.GetMethod("BytesPer1000")!;
+                bytes.Invoke(null, null);
+                Assert.Equal(0L, (long)bytes.Invoke(null, null)!);
+            }
+            finally
+            {
+                context.Unload();
+            }
+        }
+    }
+
     // Every subset of the mapped bits (up to 2^16 of them), plus random noise in the other bits.
     private static void Check(Type map, string method, FlagEnum from, (ulong From, ulong To)[] pairs, string what, bool tables)
     {

@@ -64,9 +64,11 @@ internal static class FlagMapEmitter
     // Two branch-free forms, picked per direction by what the flag-translation benchmark measured
     // (docs/benchmarks.md): shifts and masks cost an AND, a shift and an OR per distinct shift
     // distance; lookup tables cost a load and an OR per source byte that holds mapped bits. Tables
-    // win once they need fewer than half as many steps, and are used only where the compiler keeps a
-    // ReadOnlySpan<T> of constants in the image (RuntimeHelpers.CreateSpan), so reading them
-    // allocates nothing and needs no bounds check.
+    // win once they need fewer than half as many steps. A table is a static readonly array, made
+    // once: a ReadOnlySpan<ushort> property of constants is kept in the image only when the compiler
+    // optimizes, and in a consumer's Debug build made a new array on every read. From .NET 8 the JIT
+    // places such arrays on the frozen heap and knows their length, so the masked index needs no
+    // bounds check.
     private static void Translate(
         SourceWriter w, List<(string Name, string Element, ulong[] Entries)> tables, bool tablesAvailable,
         string name, FlagEnum from, FlagEnum to, List<(ulong From, ulong To)> pairs, int bits, string summary)
@@ -148,7 +150,7 @@ internal static class FlagMapEmitter
         int digits = element switch { "byte" => 2, "ushort" => 4, "uint" => 8, _ => 16 };
         string suffix = element switch { "uint" => "u", "ulong" => "UL", _ => "" };
         w.Line();
-        w.Line($"private static global::System.ReadOnlySpan<{element}> {name} => new {element}[]");
+        w.Line($"private static readonly {element}[] {name} =");
         w.Line("{");
         for (int i = 0; i < entries.Length; i += 8)
         {

@@ -273,7 +273,7 @@ partial class Wiring
                     && ulong.TryParse(part, global::System.Globalization.NumberStyles.None, global::System.Globalization.CultureInfo.InvariantCulture, out bits);
             }
 
-            private static global::System.ReadOnlySpan<byte> ToTargetByte0 => new byte[]
+            private static readonly byte[] ToTargetByte0 =
             {
                 0x00, 0x80, 0x40, 0xC0, 0x20, 0xA0, 0x60, 0xE0,
                 0x00, 0x80, 0x40, 0xC0, 0x20, 0xA0, 0x60, 0xE0,
@@ -309,7 +309,7 @@ partial class Wiring
                 0x01, 0x81, 0x41, 0xC1, 0x21, 0xA1, 0x61, 0xE1,
             };
 
-            private static global::System.ReadOnlySpan<byte> ToSourceByte0 => new byte[]
+            private static readonly byte[] ToSourceByte0 =
             {
                 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80,
                 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80,

@@ -279,7 +279,7 @@ partial class CapabilityMap
             && ulong.TryParse(part, global::System.Globalization.NumberStyles.None, global::System.Globalization.CultureInfo.InvariantCulture, out bits);
     }
 
-    private static global::System.ReadOnlySpan<ulong> ToSourceByte0 => new ulong[]
+    private static readonly ulong[] ToSourceByte0 =
     {
         0x0000000000000000UL, 0x0000000000000001UL, 0x0000000000000020UL, 0x0000000000000021UL, 0x0000000000001000UL, 0x0000000000001001UL, 0x0000000000001020UL, 0x0000000000001021UL,
         0x0000000000200000UL, 0x0000000000200001UL, 0x0000000000200020UL, 0x0000000000200021UL, 0x0000000000201000UL, 0x0000000000201001UL, 0x0000000000201020UL, 0x0000000000201021UL,

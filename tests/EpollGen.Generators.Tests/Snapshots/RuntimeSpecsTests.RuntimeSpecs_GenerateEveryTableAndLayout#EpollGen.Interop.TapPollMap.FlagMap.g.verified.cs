@@ -347,7 +347,7 @@ partial class TapPollMap
             && ulong.TryParse(part, global::System.Globalization.NumberStyles.None, global::System.Globalization.CultureInfo.InvariantCulture, out bits);
     }
 
-    private static global::System.ReadOnlySpan<ushort> ToTargetByte0 => new ushort[]
+    private static readonly ushort[] ToTargetByte0 =
     {
         0x0000, 0x0001, 0x0004, 0x0005, 0x0000, 0x0001, 0x0004, 0x0005,
         0x0000, 0x0001, 0x0004, 0x0005, 0x0000, 0x0001, 0x0004, 0x0005,
@@ -355,7 +355,7 @@ partial class TapPollMap
         0x0008, 0x0009, 0x000C, 0x000D, 0x0008, 0x0009, 0x000C, 0x000D,
     };
 
-    private static global::System.ReadOnlySpan<ushort> ToTargetByte1 => new ushort[]
+    private static readonly ushort[] ToTargetByte1 =
     {
         0x0000, 0x0002, 0x0010, 0x0012, 0x2000, 0x2002, 0x2010, 0x2012,
         0x0040, 0x0042, 0x0050, 0x0052, 0x2040, 0x2042, 0x2050, 0x2052,
@@ -375,7 +375,7 @@ partial class TapPollMap
         0x03C0, 0x03C2, 0x03D0, 0x03D2, 0x23C0, 0x23C2, 0x23D0, 0x23D2,
     };
 
-    private static global::System.ReadOnlySpan<ushort> ToSourceByte0 => new ushort[]
+    private static readonly ushort[] ToSourceByte0 =
     {
         0x0000, 0x0001, 0x0100, 0x0101, 0x0002, 0x0003, 0x0102, 0x0103,
         0x0010, 0x0011, 0x0110, 0x0111, 0x0012, 0x0013, 0x0112, 0x0113,
@@ -411,7 +411,7 @@ partial class TapPollMap
         0x1A10, 0x1A11, 0x1B10, 0x1B11, 0x1A12, 0x1A13, 0x1B12, 0x1B13,
     };
 
-    private static global::System.ReadOnlySpan<ushort> ToSourceByte1 => new ushort[]
+    private static readonly ushort[] ToSourceByte1 =
     {
         0x0000, 0x2000, 0x4000, 0x6000, 0x0000, 0x2000, 0x4000, 0x6000,
         0x0000, 0x2000, 0x4000, 0x6000, 0x0000, 0x2000, 0x4000, 0x6000,
