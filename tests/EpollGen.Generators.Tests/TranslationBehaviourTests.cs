@@ -57,14 +57,7 @@ public sealed class TranslationBehaviourTests
     [MemberData(nameof(Specs))]
     public void BothForms_TranslateAsThePairsSay(string what, string specOrRuntimeType)
     {
-        bool runtime = specOrRuntimeType.StartsWith("EpollGen.", StringComparison.Ordinal);
-        CSharpCompilation compilation = runtime
-            ? GeneratorHarness.Compile(RuntimeSpecsTests.RuntimeSpecSources(), referenceRuntime: false)
-            : GeneratorHarness.Compile([specOrRuntimeType]);
-        INamedTypeSymbol mapType = runtime
-            ? compilation.GetTypeByMetadataName(specOrRuntimeType)!
-            : compilation.GetTypeByMetadataName("T.Map")!;
-        FlagMapSpec spec = FlagMapReader.Read(mapType, null) ?? throw new InvalidOperationException($"{what}: invalid spec");
+        (CSharpCompilation compilation, INamedTypeSymbol mapType, FlagMapSpec spec) = Read(what, specOrRuntimeType);
 
         foreach (bool tables in new[] { true, false })
         {
@@ -89,21 +82,14 @@ public sealed class TranslationBehaviourTests
         }
     }
 
-    // The table form reads constants kept in the image, in a consumer's Debug build too: an
-    // unoptimized ReadOnlySpan<ushort> property made a new array on every read (72 bytes for eight
+    // The table form allocates nothing once warm, in a consumer's Debug build too: an unoptimized
+    // ReadOnlySpan<ushort> property of constants made a new array on every read (72 bytes for eight
     // entries), so each translation of a Debug build allocated.
     [Theory]
     [MemberData(nameof(Specs))]
     public void TableForm_AllocatesNothing_InDebugAndReleaseBuilds(string what, string specOrRuntimeType)
     {
-        bool runtime = specOrRuntimeType.StartsWith("EpollGen.", StringComparison.Ordinal);
-        CSharpCompilation compilation = runtime
-            ? GeneratorHarness.Compile(RuntimeSpecsTests.RuntimeSpecSources(), referenceRuntime: false)
-            : GeneratorHarness.Compile([specOrRuntimeType]);
-        INamedTypeSymbol mapType = runtime
-            ? compilation.GetTypeByMetadataName(specOrRuntimeType)!
-            : compilation.GetTypeByMetadataName("T.Map")!;
-        FlagMapSpec spec = FlagMapReader.Read(mapType, null) ?? throw new InvalidOperationException($"{what}: invalid spec");
+        (CSharpCompilation compilation, INamedTypeSymbol mapType, FlagMapSpec spec) = Read(what, specOrRuntimeType);
         string map = mapType.ToDisplayString();
         string probe = $$"""
             public static class AllocationProbe
@@ -143,6 +129,20 @@ public sealed class TranslationBehaviourTests
                 context.Unload();
             }
         }
+    }
+
+    // A spec from Specs(): the runtime's own map by name, or a consumer's source declaring T.Map.
+    private static (CSharpCompilation Compilation, INamedTypeSymbol MapType, FlagMapSpec Spec) Read(string what, string specOrRuntimeType)
+    {
+        bool runtime = specOrRuntimeType.StartsWith("EpollGen.", StringComparison.Ordinal);
+        CSharpCompilation compilation = runtime
+            ? GeneratorHarness.Compile(RuntimeSpecsTests.RuntimeSpecSources(), referenceRuntime: false)
+            : GeneratorHarness.Compile([specOrRuntimeType]);
+        INamedTypeSymbol mapType = runtime
+            ? compilation.GetTypeByMetadataName(specOrRuntimeType)!
+            : compilation.GetTypeByMetadataName("T.Map")!;
+        FlagMapSpec spec = FlagMapReader.Read(mapType, null) ?? throw new InvalidOperationException($"{what}: invalid spec");
+        return (compilation, mapType, spec);
     }
 
     // Every subset of the mapped bits (up to 2^16 of them), plus random noise in the other bits.
