@@ -132,6 +132,27 @@ public sealed class AsyncFd : IDisposable
         }
     }
 
+    /// <summary>
+    /// Wraps, for reading, an fd an adapter just made: <paramref name="fd"/> as <paramref name="operation"/>
+    /// returned it (-1, with the errno, on failure). The AsyncFd owns it; a refused wrap closes it.
+    /// </summary>
+    /// <exception cref="FdException"><paramref name="operation"/> failed.</exception>
+    internal static AsyncFd OwnNewReadable(string operation, int fd, Func<int, AsyncFdEngine>? engineFor)
+    {
+        if (fd < 0)
+            throw new FdException(operation, fd, Marshal.GetLastPInvokeError());
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            return new AsyncFd(handle, AsyncFdInterest.Readable, ownsHandle: true, engineFor?.Invoke(fd));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>The fd.</summary>
     public int Fd => _fd;
 

@@ -6,7 +6,6 @@ using System.Threading;
 using System.Threading.Tasks;
 using EpollGen.Interop;
 using EpollGen.Native;
-using Microsoft.Win32.SafeHandles;
 
 namespace EpollGen;
 
@@ -42,19 +41,7 @@ public sealed class InotifyWatcher : IAsyncEnumerable<InotifyNotification>, IRec
 
     internal InotifyWatcher(Func<int, AsyncFdEngine>? engineFor)
     {
-        int fd = LibC.inotify_init1(LibC.IN_NONBLOCK | LibC.IN_CLOEXEC);
-        if (fd < 0)
-            throw new FdException("inotify_init1", fd, Marshal.GetLastPInvokeError());
-        var handle = new SafeFileHandle(fd, ownsHandle: true);
-        try
-        {
-            _fd = new AsyncFd(handle, AsyncFdInterest.Readable, ownsHandle: true, engineFor?.Invoke(fd));
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
+        _fd = AsyncFd.OwnNewReadable("inotify_init1", LibC.inotify_init1(LibC.IN_NONBLOCK | LibC.IN_CLOEXEC), engineFor);
     }
 
     /// <summary>The inotify fd.</summary>

@@ -7,7 +7,6 @@ using System.Threading;
 using System.Threading.Tasks;
 using EpollGen.Interop;
 using EpollGen.Native;
-using Microsoft.Win32.SafeHandles;
 
 namespace EpollGen;
 
@@ -78,19 +77,7 @@ public sealed class SignalFdReader : IAsyncEnumerable<SignalFdSigInfo>, IRecordS
                 throw new ArgumentOutOfRangeException(nameof(signals), signal, "A signal from 1 to 64, other than SIGKILL and SIGSTOP, which no one can catch.");
             LibC.sigaddset(mask, signal);
         }
-        int fd = LibC.signalfd(-1, mask, LibC.SFD_NONBLOCK | LibC.SFD_CLOEXEC);
-        if (fd < 0)
-            throw new FdException("signalfd", fd, Marshal.GetLastPInvokeError());
-        var handle = new SafeFileHandle(fd, ownsHandle: true);
-        try
-        {
-            _fd = new AsyncFd(handle, AsyncFdInterest.Readable, ownsHandle: true, engineFor?.Invoke(fd));
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
+        _fd = AsyncFd.OwnNewReadable("signalfd", LibC.signalfd(-1, mask, LibC.SFD_NONBLOCK | LibC.SFD_CLOEXEC), engineFor);
         _signals = signals.ToArray();
     }
 

@@ -5,7 +5,6 @@ using System.Threading;
 using System.Threading.Tasks;
 using EpollGen.Interop;
 using EpollGen.Native;
-using Microsoft.Win32.SafeHandles;
 
 namespace EpollGen;
 
@@ -43,21 +42,17 @@ public sealed class TimerFdPeriodicTimer : IDisposable
     internal TimerFdPeriodicTimer(TimeSpan period, Func<int, AsyncFdEngine>? engineFor)
     {
         CheckPeriod(period);
-        int fd = LibC.timerfd_create(LibC.CLOCK_MONOTONIC, LibC.TFD_NONBLOCK | LibC.TFD_CLOEXEC);
-        if (fd < 0)
-            throw new FdException("timerfd_create", fd, Marshal.GetLastPInvokeError());
-        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        _fd = AsyncFd.OwnNewReadable("timerfd_create", LibC.timerfd_create(LibC.CLOCK_MONOTONIC, LibC.TFD_NONBLOCK | LibC.TFD_CLOEXEC), engineFor);
         try
         {
-            Arm(fd, period);
-            _period = period;
-            _fd = new AsyncFd(handle, AsyncFdInterest.Readable, ownsHandle: true, engineFor?.Invoke(fd));
+            Arm(_fd.Fd, period);
         }
         catch
         {
-            handle.Dispose();
+            _fd.Dispose();
             throw;
         }
+        _period = period;
     }
 
     /// <summary>The AsyncFd over the timerfd.</summary>
