@@ -194,14 +194,6 @@ internal static partial class KestrelComparison
             latency, errors, double.NaN, double.NaN);
     }
 
-    private const int ScClkTck = 2; // _SC_CLK_TCK
-
-    // sysconf(_SC_CLK_TCK), USER_HZ, the unit of /proc's times: 100 on every Linux architecture .NET runs on, asked anyway.
-    private static readonly long ClockTicksPerSecond = sysconf(ScClkTck);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial long sysconf(int name);
-
     private const int RusageChildren = -1; // RUSAGE_CHILDREN
 
     // struct rusage on LP64 Linux: ru_utime and ru_stime (timevals: seconds, microseconds), then 14 longs.
@@ -245,15 +237,8 @@ internal static partial class KestrelComparison
 
         public string Url { get; }
 
-        /// <summary>The app's user and system time so far, from /proc/PID/stat (fields 14 and 15, in clock ticks).</summary>
-        public double CpuSeconds()
-        {
-            string stat = File.ReadAllText($"/proc/{_process.Id}/stat");
-            // The command name (field 2) is parenthesised and may hold spaces: count from its end.
-            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            return ticks / (double)ClockTicksPerSecond;
-        }
+        /// <summary>The app's user and system time so far (.NET reads /proc/PID/stat afresh on each call).</summary>
+        public double CpuSeconds() => _process.TotalProcessorTime.TotalSeconds;
 
         public static Server Start(string app, string transport)
         {
